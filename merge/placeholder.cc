@@ -1,0 +1,1 @@
+// The merge module; see merge/README in the merger issue.

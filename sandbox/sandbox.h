@@ -1,0 +1,55 @@
+// Running one command in a sandbox: the parent-side owner of the sandbox's
+// PID 1. Start() returns as soon as the child is released into its setup;
+// Wait() (or pidfd readiness in a poll loop) tells when it is over. The
+// destructor kills and reaps, so no sandbox outlives its owner.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "sandbox/spec.h"
+
+namespace nsbuild::sandbox {
+
+struct Prepared;  // the spec turned into allocation-free child data
+
+class Sandbox {
+ public:
+  static base::Result<Sandbox> Start(const SandboxSpec& spec);
+
+  Sandbox(Sandbox&&) noexcept;
+  Sandbox& operator=(Sandbox&&) noexcept;
+  ~Sandbox();
+
+  pid_t pid() const { return pid_; }
+  // Readable (POLLIN) once PID 1 has exited: for poll loops.
+  int pidfd() const { return pidfd_.get(); }
+
+  // Blocks until PID 1 has exited (every process in the sandbox is gone then),
+  // honouring spec.timeout_seconds. Call once.
+  base::Result<ExitInfo> Wait();
+  // Sends a signal to PID 1, which forwards it to the command; SIGKILL ends
+  // the whole pid namespace at once.
+  void Signal(int sig);
+
+ private:
+  Sandbox() = default;
+  ExitInfo Collect(int wait_status, const struct rusage& ru);
+
+  pid_t pid_ = -1;
+  base::UniqueFd pidfd_;
+  base::UniqueFd status_read_;  // PID 1 writes the command's wait status
+  base::UniqueFd error_read_;   // the child writes a SetupFailure record
+  std::chrono::steady_clock::time_point started_;
+  double timeout_seconds_ = 0;
+  bool reaped_ = true;
+};
+
+// Convenience: Start + Wait.
+base::Result<ExitInfo> Run(const SandboxSpec& spec);
+
+}  // namespace nsbuild::sandbox

@@ -1,0 +1,53 @@
+#include "sandbox/spec.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace nsbuild::sandbox {
+
+const char* StepName(Step step) {
+  switch (step) {
+    case Step::kNone: return "none";
+    case Step::kCloseFds: return "close inherited fds";
+    case Step::kWaitIdMap: return "wait for uid/gid map";
+    case Step::kMountPrivate: return "make / private";
+    case Step::kOpenSource: return "open bind source";
+    case Step::kNewRoot: return "mount new root";
+    case Step::kPivotRoot: return "pivot_root";
+    case Step::kMount: return "mount";
+    case Step::kDetachOldRoot: return "detach old root";
+    case Step::kLoopback: return "bring up loopback";
+    case Step::kHostname: return "sethostname";
+    case Step::kFork: return "fork command";
+    case Step::kSetsid: return "setsid";
+    case Step::kStdio: return "set up stdio";
+    case Step::kRlimit: return "setrlimit";
+    case Step::kChdir: return "chdir";
+    case Step::kCapabilities: return "drop capabilities";
+    case Step::kNoNewPrivs: return "no_new_privs";
+    case Step::kSeccomp: return "install seccomp filter";
+    case Step::kExec: return "execve";
+  }
+  return "unknown step";
+}
+
+std::string SetupFailure::Message() const {
+  std::string m = std::string("sandbox setup failed at '") + StepName(step) + "'";
+  if (!detail.empty()) m += " (" + detail + ")";
+  if (errnum != 0) m += ": " + std::string(std::strerror(errnum));
+  return m;
+}
+
+int ExitInfo::ExitStatus() const {
+  if (setup_failure) {
+    if (setup_failure->step == Step::kExec) {
+      if (setup_failure->errnum == ENOENT) return 127;
+      if (setup_failure->errnum == EACCES || setup_failure->errnum == ENOEXEC) return 126;
+    }
+    return 125;
+  }
+  if (signaled) return 128 + signal;
+  return code;
+}
+
+}  // namespace nsbuild::sandbox

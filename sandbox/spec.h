@@ -1,0 +1,141 @@
+// The sandbox's input and output types. A SandboxSpec says everything about
+// one isolated command and never changes once built; ExitInfo is what came
+// back. The sandbox knows nothing of recipes, implementations or merging.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nsbuild::sandbox {
+
+// One filesystem operation of the new root, executed in order. Composite
+// views (a minimal /dev, merged-/usr links) are expanded into these by the
+// planner, so the child only ever runs primitive steps.
+enum class MountKind {
+  kBind,     // source (host path) → target, writable
+  kRoBind,   // source → target, read-only, recursively
+  kTmpfs,    // fresh tmpfs at target
+  kProc,     // fresh procfs of the sandbox's pid namespace
+  kDevpts,   // new devpts instance (newinstance, ptmx 0666)
+  kSymlink,  // target becomes a symlink whose text is `source`
+  kDir,      // an empty directory at target (on a writable parent)
+  kHide,     // whatever is at target is covered: empty ro tmpfs or /dev/null
+  kRemountRo // make the mount at target read-only (e.g. "/" at the end)
+};
+
+struct MountOp {
+  MountKind kind = MountKind::kRoBind;
+  std::string source;  // absolute host path; symlink text for kSymlink
+  std::string target;  // absolute path inside the sandbox
+  bool optional = false;  // a missing source is skipped, not an error
+  bool noexec = false;
+  bool allow_devices = false;  // binds of device nodes under /dev only
+  uint64_t size_bytes = 0;     // tmpfs size limit, 0 = kernel default
+  uint32_t mode = 0755;        // tmpfs root / directory mode
+};
+
+enum class NetMode {
+  kNone,      // empty network namespace, not even lo up
+  kLoopback,  // private namespace with lo up (the default)
+  kHost,      // host network: only for policies that say so explicitly
+};
+
+// How ids inside map to the host. Run by root, a whole range maps onto
+// unprivileged host ids; run by a user, only that user's own ids.
+struct IdMapping {
+  uid_t inside_uid = 0;  // what the command sees
+  gid_t inside_gid = 0;
+  uid_t host_uid_base = 0;  // first host uid of the range
+  gid_t host_gid_base = 0;
+  uint32_t count = 1;  // size of the range; 1 = single-id map
+};
+
+struct Rlimit {
+  int resource = 0;  // RLIMIT_*
+  rlim_t soft = RLIM_INFINITY;
+  rlim_t hard = RLIM_INFINITY;
+};
+
+// Named groups of syscall rules (see seccomp_rules.h for the table).
+struct SeccompSpec {
+  bool enabled = true;
+  std::vector<std::string> deny_groups;  // empty + enabled = every group
+  bool kill_foreign_arch = true;         // x32, i386 and others die
+};
+
+struct SandboxSpec {
+  std::vector<std::string> argv;  // argv[0] without '/' is searched in env PATH
+  std::vector<std::string> env;   // the complete environment, "K=V"
+  std::vector<MountOp> mounts;
+  std::string cwd = "/";
+  std::string hostname = "nsbuild";
+  NetMode net = NetMode::kLoopback;
+  IdMapping ids;
+  std::vector<Rlimit> rlimits;
+  SeccompSpec seccomp;
+  mode_t umask = 022;
+  // Descriptors handed into the sandbox at the same numbers (a jobserver's).
+  std::vector<int> pass_fds;
+  // -1 = inherit the caller's; otherwise dup2'ed onto 0/1/2.
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  // 0 = none. On expiry the whole sandbox is killed.
+  double timeout_seconds = 0;
+};
+
+// The setup step that failed, reported by the child over a pipe.
+enum class Step : int32_t {
+  kNone = 0,
+  kCloseFds,
+  kWaitIdMap,
+  kMountPrivate,
+  kOpenSource,
+  kNewRoot,
+  kPivotRoot,
+  kMount,
+  kDetachOldRoot,
+  kLoopback,
+  kHostname,
+  kFork,
+  kSetsid,
+  kStdio,
+  kRlimit,
+  kChdir,
+  kCapabilities,
+  kNoNewPrivs,
+  kSeccomp,
+  kExec,
+};
+const char* StepName(Step step);
+
+struct SetupFailure {
+  Step step = Step::kNone;
+  int errnum = 0;
+  std::string detail;  // the path or argument involved
+  std::string Message() const;
+};
+
+struct ExitInfo {
+  pid_t host_pid = 0;  // host pid of the sandbox's PID 1
+  bool signaled = false;
+  int code = 0;    // exit code when !signaled
+  int signal = 0;  // terminating signal when signaled
+  bool timed_out = false;
+  double wall_seconds = 0;
+  double user_seconds = 0;
+  double sys_seconds = 0;
+  long max_rss_kib = 0;
+  std::optional<SetupFailure> setup_failure;
+
+  // The shell convention: code, 128+signal, 125 setup failure,
+  // 126 found but not executable, 127 command not found.
+  int ExitStatus() const;
+};
+
+}  // namespace nsbuild::sandbox

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs (as root, through apt-get) whatever the build, the tests and the
+# demo need and the machine lacks, then configures and builds nsbuild.
+# Sourced by tests/run.sh and examples/demo.sh so both stay honest on a fresh
+# Debian 12 machine.
+
+NSBUILD_PACKAGES=(
+  build-essential cmake pkg-config make
+  libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev
+  libgtest-dev
+  bubblewrap uidmap passwd util-linux iproute2
+  python3 python3-dev python3-setuptools python3-build python3-installer python3-wheel
+  pypy3 pypy3-dev
+)
+
+nsbuild_install_deps() {
+  local missing=()
+  for p in "${NSBUILD_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "nsbuild: missing packages: ${missing[*]} (run as root to install them)" >&2
+    return 1
+  fi
+  echo "nsbuild: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# nsbuild_build BUILD_DIR [extra cmake args...]
+nsbuild_build() {
+  local dir=$1
+  shift
+  cmake -S "$NSBUILD_TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$(nproc)"
+}

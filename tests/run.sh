@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, configures, builds and
+# runs every test through ctest; then runs the integration tests again as an
+# unprivileged user (created here) to test what a non-root caller gets.
+set -euo pipefail
+NSBUILD_TOP=$(cd "$(dirname "$0")/.." && pwd)
+export NSBUILD_TOP
+source "$NSBUILD_TOP/tests/deps.sh"
+
+BUILD=${NSBUILD_BUILD_DIR:-$NSBUILD_TOP/build}
+TEST_USER=${NSBUILD_TEST_USER:-nsbuild-test}
+
+nsbuild_install_deps
+nsbuild_build "$BUILD"
+
+echo "== tests as $(id -un)"
+(cd "$BUILD" && ctest --output-on-failure -j "$(nproc)" --timeout 600) | tee "$BUILD/ctest-root.log"
+root_summary=$(grep -E "tests passed, [0-9]+ tests failed" "$BUILD/ctest-root.log" || true)
+
+if [ "$(id -u)" -eq 0 ]; then
+  # An unprivileged caller gets a single-id user namespace; test that too.
+  id "$TEST_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$TEST_USER"
+  stage=$(mktemp -d /tmp/nsbuild-nonroot.XXXXXX)
+  trap 'rm -rf "$stage"' EXIT
+  cp "$BUILD/builder/nsbuild" "$BUILD/tests/nsbuild_integration_tests" "$stage/"
+  cp -r "$NSBUILD_TOP/policies" "$stage/policies"
+  chmod -R a+rX "$stage"
+  echo "== integration tests as $TEST_USER"
+  runuser -u "$TEST_USER" -- env -i PATH=/usr/bin:/bin HOME="/tmp" TMPDIR=/tmp \
+    NSBUILD_BIN="$stage/nsbuild" NSBUILD_POLICY_PATH="$stage/policies" \
+    "$stage/nsbuild_integration_tests" --gtest_brief=1 2>&1 | tee "$stage/nonroot.log"
+  status=${PIPESTATUS[0]}
+  passed=$(grep -oE "\[  PASSED  \] [0-9]+" "$stage/nonroot.log" | grep -oE "[0-9]+$" || echo 0)
+  failed=$(grep -oE "\[  FAILED  \] [0-9]+ test" "$stage/nonroot.log" | grep -oE "[0-9]+" || echo 0)
+  echo "non-root: $passed passed, $failed failed"
+  [ "$status" -eq 0 ] || exit "$status"
+fi
+echo "root: $root_summary"
