@@ -25,7 +25,8 @@ enum class MountKind {
   kSymlink,  // target becomes a symlink whose text is `source`
   kDir,      // an empty directory at target (on a writable parent)
   kHide,     // whatever is at target is covered: empty ro tmpfs or /dev/null
-  kRemountRo // make the mount at target read-only (e.g. "/" at the end)
+  kRemountRo,  // make the mount at target read-only
+  kOverlay,  // overlayfs: lower = source (host, read-only), upper/work (host)
 };
 
 struct MountOp {
@@ -37,6 +38,8 @@ struct MountOp {
   bool allow_devices = false;  // binds of device nodes under /dev only
   uint64_t size_bytes = 0;     // tmpfs size limit, 0 = kernel default
   uint32_t mode = 0755;        // tmpfs root / directory mode
+  std::string upper;  // kOverlay: host directory that receives the writes
+  std::string work;   // kOverlay: host work directory, same filesystem as upper
 };
 
 enum class NetMode {
