@@ -86,8 +86,10 @@ class Worker {
       return base::PlainError("/" + e.path + " in image " + img_.path +
                               " changed after it was checked");
     }
-    char head[4] = {};
-    bool elf = ::pread(fd.get(), head, 4, 0) == 4 && std::memcmp(head, "\177ELF", 4) == 0;
+    char head[256];
+    ssize_t got = ::pread(fd.get(), head, sizeof head, 0);
+    bool elf = got >= 4 && std::memcmp(head, "\177ELF", 4) == 0;
+    if (got > 0 && (e.mode & 0111)) e.head.assign(head, static_cast<size_t>(got));
     if (!o_.hash && !elf) return {};
     Mapping m;
     m.n = static_cast<size_t>(e.size);

@@ -4,6 +4,8 @@
 // path is resolved one component at a time under a directory fd we opened.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,5 +37,16 @@ std::pair<std::string, std::string> SplitParent(std::string_view rel);
 
 // Joins two relative paths, either of which may be empty.
 std::string JoinRel(std::string_view a, std::string_view b);
+
+}  // namespace nsbuild::merge
+
+namespace nsbuild::merge {
+
+// lstat of `rel` under `root` without following any symlink on the way.
+// Returns false when it (or a parent) does not exist.
+base::Result<bool> LstatBeneath(base::BorrowedFd root, std::string_view rel, struct stat* st);
+
+// sha256 of the regular file at `rel` under `root`, opened with O_NOFOLLOW.
+base::Result<std::string> HashBeneath(base::BorrowedFd root, std::string_view rel);
 
 }  // namespace nsbuild::merge

@@ -36,6 +36,7 @@ struct ImageEntry {
   // Filled by the content pass (content.h) for regular files.
   std::string sha256;
   bool is_elf = false;
+  std::string head;  // first bytes of executable files, for shebangs
 };
 
 // A problem found while scanning that stops the walk below a point (too
