@@ -58,7 +58,7 @@ std::vector<std::string> ReadList(const std::string& path) {
 std::string InstalledList(const std::string& exec_dir, const std::string& name) {
   std::string out;
   DIR* d = ::opendir(exec_dir.c_str());
-  while (d && dirent* e = ::readdir(d)) {
+  while (dirent* e = d ? ::readdir(d) : nullptr) {
     if (e->d_name[0] != '.' && Installed(exec_dir, e->d_name, name)) {
       out += (out.empty() ? "" : ", ") + std::string(e->d_name);
     }
