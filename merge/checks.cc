@@ -157,7 +157,16 @@ class Checker {
     }
   }
 
+  // One rejection for a misplaced tree, at its top: what is below is
+  // misplaced for the same reason.
   void Placement(const ImageEntry& e) {
+    if (!misplaced_.empty() && e.path.rfind(misplaced_ + "/", 0) == 0) return;
+    size_t before = rej_->size();
+    PlacementOf(e);
+    if (rej_->size() != before && e.type == EntryType::kDir) misplaced_ = e.path;
+  }
+
+  void PlacementOf(const ImageEntry& e) {
     std::string abs = "/" + e.path;
     std::string self = img_.path;
     while (!self.empty() && self.back() == '/') self.pop_back();
@@ -165,6 +174,14 @@ class Checker {
     if (!self.empty() && self[0] == '/') doubled.push_back(self);
     if (UnderPrefix(abs, doubled)) {
       return Reject(e, "path repeats the build or image directory ($D$D-style doubled prefix)");
+    }
+    if (e.type == EntryType::kDir && !IsAncestorOfPrefix(abs, p_.allowed_prefixes)) {
+      for (const auto& d : doubled) {
+        if (IsAncestorOfPrefix(abs, {d})) {
+          return Reject(e, "is outside the allowed prefixes and leads into " + d +
+                               " ($D$D-style doubled prefix)");
+        }
+      }
     }
     if (UnderPrefix(abs, {"/" + std::string(kDbDir), "/" + std::string(kExecDir)})) {
       return Reject(e, "path is reserved for the merger's database and exec wrappers");
@@ -184,6 +201,7 @@ class Checker {
   std::vector<Finding>* rej_;
   std::vector<Finding>* notices_;
   std::map<std::pair<dev_t, ino_t>, size_t> links_inside_;
+  std::string misplaced_;
 };
 
 }  // namespace
