@@ -25,7 +25,7 @@ struct Op {
   OpKind kind = OpKind::kAdd;
   std::string path;  // destination-relative
   int item = -1;     // index into DestPlan::items for kAdd/kReplace/kMkdir
-  mode_t perm = 0;   // kMkdir/kRmdir: the directory's mode (to recreate it)
+  mode_t perm = 0;   // kMkdir: the new directory's mode
 };
 
 struct DestPlan {

@@ -112,6 +112,7 @@ base::Result<MergeReport> MergeImages(const MergeRequest& req) {
   rep.config_new = plan.config_new;
   rep.kept = plan.kept;
   if (!rep.ok()) return rep;
+  if (req.before_execute) req.before_execute();
   NSB_TRY(Execute(lock, plan, images, req.policy));
   rep.operations = plan.ops.size();
   rep.merged = true;

@@ -12,6 +12,7 @@
 // the destination is touched.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ struct MergeRequest {
   std::optional<int64_t> source_date_epoch;
   bool hash = true;  // false skips sha256 (benchmarks); the database then has no hashes
   bool seal = true;
+  // Tests only: runs after planning, right before the destination changes,
+  // to make an image vanish mid-merge.
+  std::function<void()> before_execute;
 };
 
 struct MergeReport {

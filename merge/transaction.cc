@@ -161,6 +161,7 @@ class Resolver {
     hook_->Tick();
     NSB_TRY(FsyncFd(lock_.db_dir.get(), "var/lib/nsbuild"));
     for (size_t i = 0; i < j_.ops.size(); ++i) NSB_TRY(Drop(i));
+    for (size_t i = 0; i < j_.ops.size(); ++i) NSB_TRY(RemoveDir(i));
     return Close();
   }
 
@@ -194,11 +195,7 @@ class Resolver {
         }
         break;
       case OpKind::kRmdir:
-        if (::mkdirat(dir, name.c_str(), op.perm) != 0 && errno != EEXIST) {
-          return ErrnoError("recreate directory /" + op.path);
-        }
-        ::fchmodat(dir, name.c_str(), op.perm, 0);
-        break;
+        return {};  // only ever done after commit
     }
     hook_->Tick();
     return {};
@@ -211,6 +208,21 @@ class Resolver {
     if (dir < 0) return {};
     std::string old = OldName(i);
     if (!Gone(::unlinkat(dir, old.c_str(), 0))) return ErrnoError("unlink /" + op.path + " backup");
+    hook_->Tick();
+    return {};
+  }
+
+  // A directory the package no longer ships goes when nothing else is in it.
+  Status RemoveDir(size_t i) {
+    const Op& op = j_.ops[i];
+    if (op.kind != OpKind::kRmdir) return {};
+    NSB_ASSIGN_OR_RETURN(int dir, Dir(i));
+    if (dir < 0) return {};
+    std::string name = SplitParent(op.path).second;
+    if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT &&
+        errno != ENOTEMPTY && errno != EEXIST) {
+      return ErrnoError("remove directory /" + op.path);
+    }
     hook_->Tick();
     return {};
   }
@@ -289,12 +301,7 @@ class Executor {
         hook_.Tick();
         return {};
       case OpKind::kRmdir:
-        if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOTEMPTY &&
-            errno != EEXIST && errno != ENOENT) {
-          return ErrnoError("remove directory /" + op.path);
-        }
-        hook_.Tick();
-        return {};
+        return {};  // after commit, once the .nsb-old.K inside are gone
     }
     return {};
   }

@@ -5,7 +5,8 @@
 //   linkat to a free name, or a temporary name renamed over; old files are
 //   kept as .nsb-old.K) → syncfs of the destination → new database written
 //   as NAME.json.new and fsynced → journal "committed" → database renamed
-//   into place, .nsb-old.K removed, journal removed.
+//   into place, .nsb-old.K removed, emptied directories removed, journal
+//   removed.
 // A crash before "committed" is rolled back, after it rolled forward, so the
 // destination is always the old state or the new one and the database
 // matches it.
