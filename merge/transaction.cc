@@ -188,6 +188,9 @@ class Resolver {
         if (::renameat(dir, old.c_str(), dir, name.c_str()) != 0 && errno != ENOENT) {
           return ErrnoError("restore /" + op.path);
         }
+        // rename(2) between two links of one inode does nothing: a crash
+        // right after the backup link leaves both names on the old file.
+        if (!Gone(::unlinkat(dir, old.c_str(), 0))) return ErrnoError("unlink " + old);
         break;
       case OpKind::kMkdir:
         if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
