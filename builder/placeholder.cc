@@ -1,0 +1,1 @@
+// Placeholder until the builder library has its first source.
