@@ -1,1 +1,0 @@
-// Placeholder until the builder library has its first source.
