@@ -60,12 +60,18 @@ RunSummary Scheduler::Run() {
   summary_ = RunSummary();
   summary_.nodes.resize(plan_.nodes.size());
   summary_.jobs = jobs_.jobs();
+  target_failed_.assign(plan_.targets.size(), false);
   status_.RunStarted(plan_, jobs_.jobs());
   for (;;) {
-    if (!stopping_) {
+    // A sub-phase that fails to start settles at once and may unblock or
+    // skip others, so repeat until something runs or nothing changes.
+    size_t settled;
+    do {
+      settled = settled_;
+      if (stopping_) break;
       SkipBlocked();
       StartReady();
-    }
+    } while (running_.empty() && settled != settled_);
     if (running_.empty()) break;
     PollOnce();
   }
@@ -78,6 +84,9 @@ RunSummary Scheduler::Run() {
 
 bool Scheduler::DepSatisfied(const SubPhase& node, size_t dep) const {
   NodeState s = summary_.nodes[dep].state;
+  size_t dep_target = plan_.nodes[dep].target;
+  // Another target's work is only usable if that whole target is sound.
+  if (dep_target != node.target && target_failed_[dep_target]) return false;
   if (s == NodeState::kSucceeded) return true;
   // --keep-going carries a target on past its own failures, never into the
   // `all` phases or another target.
@@ -151,7 +160,7 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
     res.error = cmd.error().Message();
     if (r.log) (void)base::WriteAll(r.log, "nsbuild: could not start: " + res.error + "\n");
     status_.NodeFinished(node, res);
-    Fail(node, res);
+    Fail(node);
     return false;
   }
   pipe->write.reset();  // only the command may hold the write end now
@@ -228,12 +237,13 @@ void Scheduler::Finish(size_t index) {
   r.cmd.reset();
   r.token.Release();
   status_.NodeFinished(node, res);
-  if (res.state == NodeState::kFailed) Fail(node, res);
+  if (res.state == NodeState::kFailed) Fail(node);
   if (running_.empty()) Reconcile();
 }
 
-void Scheduler::Fail(const SubPhase& node, NodeResult& result) {
-  (void)result;
+void Scheduler::Fail(const SubPhase& node) {
+  ++settled_;
+  target_failed_[node.target] = true;
   spdlog::debug("{} failed", plan_.NameOf(node));
   if (options_.failure_mode == FailureMode::kFailFast && !stopping_) {
     summary_.fail_fast_stopped = true;

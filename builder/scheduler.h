@@ -52,7 +52,7 @@ class Scheduler {
   void PollOnce();
   void ReadOutput(Running& r);
   void Finish(size_t index);
-  void Fail(const SubPhase& node, NodeResult& result);
+  void Fail(const SubPhase& node);
   void StopAll(bool interrupted);
   void CheckTimeouts();
   void Reconcile();
@@ -65,6 +65,8 @@ class Scheduler {
   SchedulerOptions options_;
   RunSummary summary_;
   std::vector<Running> running_;
+  std::vector<bool> target_failed_;
+  size_t settled_ = 0;  // start failures so far
   bool stopping_ = false;
   bool waiting_for_token_ = false;
   double t0_ = 0;
