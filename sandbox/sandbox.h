@@ -4,6 +4,8 @@
 // destructor kills and reaps, so no sandbox outlives its owner.
 #pragma once
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -38,7 +40,7 @@ class Sandbox {
 
  private:
   Sandbox() = default;
-  ExitInfo Collect(int wait_status, const struct rusage& ru);
+  ExitInfo Collect(const siginfo_t& si, const struct rusage& ru);
 
   pid_t pid_ = -1;
   base::UniqueFd pidfd_;

@@ -32,6 +32,8 @@ const char* StepName(Step step) {
 }
 
 std::string SetupFailure::Message() const {
+  if (step == Step::kExec && errnum == ENOENT) return detail + ": command not found in the sandbox";
+  if (step == Step::kExec && errnum == EACCES) return detail + ": permission denied (not executable?)";
   std::string m = std::string("sandbox setup failed at '") + StepName(step) + "'";
   if (!detail.empty()) m += " (" + detail + ")";
   if (errnum != 0) m += ": " + std::string(std::strerror(errnum));

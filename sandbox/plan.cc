@@ -1,0 +1,196 @@
+#include "sandbox/plan.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "sandbox/seccomp_rules.h"
+#include "sandbox/user_ns.h"
+
+namespace nsbuild::sandbox {
+namespace {
+
+using base::PlainError;
+using base::Result;
+using base::Status;
+
+// Absolute, no empty/"."/".." components: what the child's walker expects.
+Status CheckInsidePath(const std::string& path, const std::string& what) {
+  if (path.empty() || path[0] != '/') {
+    return PlainError(what + ": '" + path + "' is not an absolute path");
+  }
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string comp = path.substr(start, end - start);
+    if (comp == "." || comp == ".." || (comp.empty() && end != path.size())) {
+      return PlainError(what + ": '" + path + "' must be normalised (no '.', '..' or '//')");
+    }
+    start = end + 1;
+  }
+  if (path.size() >= PATH_MAX) return PlainError(what + ": path too long");
+  return {};
+}
+
+// The canonical host path of a bind source, so the child can open it with
+// RESOLVE_NO_SYMLINKS. Missing sources are an error unless optional.
+Result<std::optional<std::string>> CanonicalSource(const MountOp& op) {
+  if (op.source.empty() || op.source[0] != '/') {
+    return PlainError("bind source '" + op.source + "' is not an absolute path");
+  }
+  char buf[PATH_MAX];
+  if (!realpath(op.source.c_str(), buf)) {
+    if (errno == ENOENT && op.optional) return std::optional<std::string>();
+    return base::ErrnoError("bind source " + op.source);
+  }
+  return std::optional<std::string>(buf);
+}
+
+class Planner {
+ public:
+  Planner(const Policy& policy, SandboxSpec& spec) : policy_(policy), spec_(spec) {}
+
+  Status Add(MountOp op) {
+    NSB_TRY(CheckInsidePath(op.target, "mount target"));
+    if (op.kind == MountKind::kBind || op.kind == MountKind::kRoBind) {
+      NSB_ASSIGN_OR_RETURN(auto canonical, CanonicalSource(op));
+      if (!canonical) return {};
+      op.source = *canonical;
+    }
+    if (op.kind == MountKind::kOverlay) {
+      for (std::string* p : {&op.source, &op.upper, &op.work}) {
+        MountOp probe{MountKind::kBind, *p, op.target};
+        NSB_ASSIGN_OR_RETURN(auto canonical, CanonicalSource(probe));
+        *p = canonical.value_or(*p);  // never empty: probe is not optional
+      }
+    }
+    bool writable = op.kind == MountKind::kBind || op.kind == MountKind::kTmpfs ||
+                    op.kind == MountKind::kOverlay;
+    if (writable && policy_.noexec_writable) op.noexec = true;
+    if (op.kind == MountKind::kTmpfs && op.size_bytes == 0) op.size_bytes = policy_.tmpfs_size;
+    spec_.mounts.push_back(std::move(op));
+    return {};
+  }
+
+  Status Mirror(const std::string& path) {
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) return {};  // absent on this host: nothing to mirror
+    if (S_ISLNK(st.st_mode)) {
+      char text[PATH_MAX];
+      ssize_t n = readlink(path.c_str(), text, sizeof text - 1);
+      if (n < 0) return base::ErrnoError("readlink " + path);
+      text[n] = '\0';
+      return Add(MountOp{MountKind::kSymlink, text, path});
+    }
+    return Add(MountOp{MountKind::kRoBind, path, path, true});
+  }
+
+  // A minimal /dev: the harmless character devices, a private devpts, shm.
+  Status Dev() {
+    NSB_TRY(Add(MountOp{MountKind::kTmpfs, "", "/dev", false, true, false, 1 << 20, 0755}));
+    for (const char* d : {"null", "zero", "full", "random", "urandom", "tty"}) {
+      std::string p = std::string("/dev/") + d;
+      NSB_TRY(Add(MountOp{MountKind::kBind, p, p, false, true, true}));
+    }
+    NSB_TRY(Add(MountOp{MountKind::kDevpts, "", "/dev/pts"}));
+    NSB_TRY(Add(MountOp{MountKind::kSymlink, "pts/ptmx", "/dev/ptmx"}));
+    NSB_TRY(Add(MountOp{MountKind::kTmpfs, "", "/dev/shm", false, true, false,
+                        policy_.tmpfs_size, 01777}));
+    const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "/dev/fd"},
+                                                         {"/proc/self/fd/0", "/dev/stdin"},
+                                                         {"/proc/self/fd/1", "/dev/stdout"},
+                                                         {"/proc/self/fd/2", "/dev/stderr"}};
+    for (auto [text, where] : links) NSB_TRY(Add(MountOp{MountKind::kSymlink, text, where}));
+    return {};
+  }
+
+ private:
+  const Policy& policy_;
+  SandboxSpec& spec_;
+};
+
+Status PlanMounts(const Policy& policy, const RunRequest& req, SandboxSpec& spec) {
+  Planner plan(policy, spec);
+  for (const auto& op : policy.ro_binds) NSB_TRY(plan.Add(op));
+  for (const auto& link : policy.mirror_links) NSB_TRY(plan.Mirror(link));
+  if (policy.dev) NSB_TRY(plan.Dev());
+  if (policy.proc) NSB_TRY(plan.Add(MountOp{MountKind::kProc, "", "/proc"}));
+  for (const auto& t : policy.tmpfs) {
+    NSB_TRY(plan.Add(MountOp{MountKind::kTmpfs, "", t, false, false, false, 0, 01777}));
+  }
+  for (const auto& d : policy.dirs) NSB_TRY(plan.Add(MountOp{MountKind::kDir, "", d}));
+  for (const auto& op : req.mounts) NSB_TRY(plan.Add(op));
+  for (const auto& h : policy.hide) NSB_TRY(plan.Add(MountOp{MountKind::kHide, "", h}));
+  return {};
+}
+
+std::vector<std::string> PlanEnvironment(const Policy& policy, const RunRequest& req) {
+  std::map<std::string, std::string> env;
+  std::set<std::string> keep(policy.env_keep.begin(), policy.env_keep.end());
+  for (const char* const* e = req.caller_env; e && *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos && keep.count(kv.substr(0, eq))) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : policy.env_set) env[k] = v;
+  for (const auto& [k, v] : req.setenv) env[k] = v;
+  std::vector<std::string> out;
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+// Raising a hard limit needs CAP_SYS_RESOURCE in the initial namespace, which
+// the sandbox never has: a policy's limit is a ceiling, clamped to ours.
+std::vector<Rlimit> ClampRlimits(const std::vector<Rlimit>& wanted) {
+  std::vector<Rlimit> out;
+  for (Rlimit r : wanted) {
+    struct rlimit cur;
+    if (getrlimit(r.resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY) {
+      r.hard = std::min(r.hard, cur.rlim_max);
+      r.soft = std::min(r.soft, r.hard);
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<SandboxSpec> PlanSandbox(const Policy& policy, const RunRequest& req) {
+  if (req.argv.empty()) return PlainError("no command given");
+  SandboxSpec spec;
+  spec.argv = req.argv;
+  NSB_TRY(PlanMounts(policy, req, spec));
+  spec.env = PlanEnvironment(policy, req);
+  spec.cwd = req.cwd.empty() ? "/" : req.cwd;
+  NSB_TRY(CheckInsidePath(spec.cwd, "working directory"));
+  spec.hostname = req.hostname.value_or(policy.hostname);
+  if (spec.hostname.empty() || spec.hostname.size() > 64) {
+    return PlainError("hostname must be 1 to 64 characters");
+  }
+  spec.net = req.net.value_or(policy.net);
+  spec.ids = ResolveIdMapping(req.inside_uid.value_or(policy.inside_uid),
+                              req.inside_gid.value_or(policy.inside_gid), policy.host_range);
+  if (spec.ids.count > 1 && (spec.ids.inside_uid >= spec.ids.count ||
+                             spec.ids.inside_gid >= spec.ids.count)) {
+    return PlainError("inside uid/gid must lie within the mapped range of " +
+                      std::to_string(spec.ids.count) + " ids");
+  }
+  spec.rlimits = ClampRlimits(policy.rlimits);
+  spec.seccomp = policy.seccomp;
+  spec.umask = policy.umask;
+  spec.pass_fds = req.pass_fds;
+  spec.stdin_fd = req.stdin_fd;
+  spec.stdout_fd = req.stdout_fd;
+  spec.stderr_fd = req.stderr_fd;
+  spec.timeout_seconds = req.timeout_seconds.value_or(policy.timeout_seconds);
+  return spec;
+}
+
+}  // namespace nsbuild::sandbox

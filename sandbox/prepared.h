@@ -1,0 +1,67 @@
+// The spec turned into plain data the child can use without allocating:
+// C strings, fixed arrays and the compiled seccomp program. Built by the
+// parent before clone; the child gets its own copy-on-write view of it.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "sandbox/spec.h"
+
+namespace nsbuild::sandbox {
+
+struct PreparedMount {
+  MountKind kind;
+  const char* source;  // host path, or symlink text
+  const char* target;  // inside path
+  bool optional;
+  bool noexec;
+  bool allow_devices;
+  const char* size_opt;  // "" or a byte count, for tmpfs fsconfig
+  const char* mode_opt;  // octal text, for tmpfs/dir
+  uint32_t mode;
+  const char* overlay_lower;  // "/oldroot"-prefixed host paths (after pivot)
+  const char* overlay_upper;
+  const char* overlay_work;
+};
+
+// The record the child writes on a failed setup step.
+struct FailureRecord {
+  int32_t step;
+  int32_t errnum;
+  char detail[480];
+};
+
+struct Prepared {
+  // Owned storage the pointers below point into (never resized after Build).
+  std::vector<std::string> strings;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::vector<PreparedMount> mounts;
+  std::vector<int> source_fds;  // one per mount, filled by the child
+  std::vector<sock_filter> seccomp;
+  std::vector<int> keep_fds;  // sorted: fds the command may inherit (pass_fds)
+  std::vector<Rlimit> rlimits;
+
+  const char* hostname = "";
+  const char* cwd = "/";
+  NetMode net = NetMode::kLoopback;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool drop_groups = false;  // root caller: setgroups(0) is allowed and done
+  mode_t umask = 022;
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  int devnull_fd = -1;  // opened by the child, for hidden files
+
+  // Pipes, set by Start().
+  int sync_read = -1;
+  int error_write = -1;
+  int status_write = -1;
+};
+
+base::Result<Prepared> Prepare(const SandboxSpec& spec);
+
+}  // namespace nsbuild::sandbox

@@ -1,0 +1,189 @@
+#include "sandbox/sandbox.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "base/fs.h"
+#include "sandbox/caps.h"
+#include "sandbox/child.h"
+#include "sandbox/prepared.h"
+#include "sandbox/user_ns.h"
+
+namespace nsbuild::sandbox {
+namespace {
+
+using base::ErrnoError;
+using base::Result;
+using base::UniqueFd;
+
+uint64_t CloneFlags(const SandboxSpec& spec) {
+  uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+                   CLONE_NEWCGROUP | CLONE_PIDFD;
+  if (spec.net != NetMode::kHost) flags |= CLONE_NEWNET;
+  return flags;
+}
+
+// clone3 with fork semantics (no new stack): the child continues here with
+// a copy-on-write image, which keeps the Prepared data without copying.
+pid_t Clone(uint64_t flags, int* pidfd) {
+  struct clone_args args = {};
+  args.flags = flags;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+}
+
+double Seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
+
+// waitid on the pidfd, with rusage (glibc's waitid has no rusage argument).
+int WaitPidfd(int pidfd, siginfo_t* si, struct rusage* ru) {
+  for (;;) {
+    long rc = syscall(SYS_waitid, P_PIDFD, pidfd, si, WEXITED, ru);
+    if (rc == 0 || errno != EINTR) return static_cast<int>(rc);
+  }
+}
+
+std::optional<SetupFailure> ReadFailure(int fd) {
+  FailureRecord rec;
+  ssize_t n;
+  do {
+    n = read(fd, &rec, sizeof rec);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof rec)) return std::nullopt;
+  rec.detail[sizeof rec.detail - 1] = '\0';
+  return SetupFailure{static_cast<Step>(rec.step), rec.errnum, rec.detail};
+}
+
+}  // namespace
+
+Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
+  NSB_ASSIGN_OR_RETURN(Prepared p, Prepare(spec));
+  NSB_ASSIGN_OR_RETURN(base::Pipe sync, base::MakePipe());
+  NSB_ASSIGN_OR_RETURN(base::Pipe error, base::MakePipe());
+  NSB_ASSIGN_OR_RETURN(base::Pipe status, base::MakePipe());
+  p.sync_read = sync.read.get();
+  p.error_write = error.write.get();
+  p.status_write = status.write.get();
+  int cap_last = CapLastCap();
+
+  Sandbox s;
+  int pidfd = -1;
+  pid_t pid = Clone(CloneFlags(spec), &pidfd);
+  if (pid < 0) return ErrnoError("clone3 with new namespaces");
+  if (pid == 0) ChildMain(p, cap_last);
+
+  s.pid_ = pid;
+  s.pidfd_.reset(pidfd);
+  s.reaped_ = false;
+  s.started_ = std::chrono::steady_clock::now();
+  s.timeout_seconds_ = spec.timeout_seconds;
+  s.error_read_ = std::move(error.read);
+  s.status_read_ = std::move(status.read);
+  // Our copies of the child's ends go now, so EOF means "the child is done".
+  error.write.reset();
+  status.write.reset();
+  sync.read.reset();
+  if (auto st = WriteIdMaps(pid, spec.ids); !st) {
+    return base::Wrap(st.take_error(), "user namespace id map");  // ~Sandbox kills
+  }
+  char go = 1;
+  if (write(sync.write.get(), &go, 1) != 1) return ErrnoError("release sandbox child");
+  return s;
+}
+
+Sandbox::Sandbox(Sandbox&& o) noexcept { *this = std::move(o); }
+
+Sandbox& Sandbox::operator=(Sandbox&& o) noexcept {
+  if (this == &o) return *this;
+  this->~Sandbox();
+  pid_ = std::exchange(o.pid_, -1);
+  pidfd_ = std::move(o.pidfd_);
+  status_read_ = std::move(o.status_read_);
+  error_read_ = std::move(o.error_read_);
+  started_ = o.started_;
+  timeout_seconds_ = o.timeout_seconds_;
+  reaped_ = std::exchange(o.reaped_, true);
+  return *this;
+}
+
+Sandbox::~Sandbox() {
+  if (reaped_ || !pidfd_) return;
+  // Killing PID 1 ends the whole pid namespace; then reap it.
+  syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+  siginfo_t si;
+  struct rusage ru;
+  WaitPidfd(pidfd_.get(), &si, &ru);
+  reaped_ = true;
+}
+
+void Sandbox::Signal(int sig) {
+  if (!reaped_ && pidfd_) syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0);
+}
+
+Result<ExitInfo> Sandbox::Wait() {
+  if (reaped_) return base::PlainError("sandbox already waited for");
+  bool timed_out = false;
+  if (timeout_seconds_ > 0) {
+    auto deadline = started_ + std::chrono::duration<double>(timeout_seconds_);
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd pfd = {pidfd_.get(), POLLIN, 0};
+      int rc = poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+      if (rc > 0) break;
+      if (rc == 0) {
+        timed_out = true;
+        Signal(SIGKILL);
+        break;
+      }
+      if (errno != EINTR) return ErrnoError("poll sandbox pidfd");
+    }
+  }
+  siginfo_t si = {};
+  struct rusage ru = {};
+  if (WaitPidfd(pidfd_.get(), &si, &ru) != 0) return ErrnoError("waitid sandbox");
+  reaped_ = true;
+  ExitInfo info = Collect(si, ru);
+  info.timed_out = timed_out;
+  return info;
+}
+
+ExitInfo Sandbox::Collect(const siginfo_t& si, const struct rusage& ru) {
+  ExitInfo info;
+  info.host_pid = pid_;
+  info.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  info.user_seconds = Seconds(ru.ru_utime);
+  info.sys_seconds = Seconds(ru.ru_stime);
+  info.max_rss_kib = ru.ru_maxrss;
+  info.setup_failure = ReadFailure(error_read_.get());
+  int status = 0;
+  ssize_t n = read(status_read_.get(), &status, sizeof status);
+  if (n == sizeof status) {
+    info.signaled = WIFSIGNALED(status);
+    info.code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    info.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  } else if (si.si_code == CLD_EXITED) {
+    info.code = si.si_status;  // PID 1 itself ended (setup failure: 125)
+  } else {
+    info.signaled = true;  // PID 1 was killed (timeout, Signal(SIGKILL))
+    info.signal = si.si_status;
+  }
+  return info;
+}
+
+Result<ExitInfo> Run(const SandboxSpec& spec) {
+  NSB_ASSIGN_OR_RETURN(Sandbox s, Sandbox::Start(spec));
+  return s.Wait();
+}
+
+}  // namespace nsbuild::sandbox

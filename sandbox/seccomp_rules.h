@@ -1,0 +1,58 @@
+// The seccomp rule set: named groups of syscall rules (first rule that matches
+// wins, everything unmatched is allowed), compiled with libseccomp into a
+// classic BPF program in the parent. The child only installs the bytes.
+//
+// Why a deny list and not an allow list: builds run arbitrary toolchains, and
+// the mount namespace, the dropped capabilities and no_new_privs are the
+// boundary. These rules close the kernel interfaces that have turned a
+// sandbox inside out before (see ARCHITECTURE.md "Lessons").
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "sandbox/spec.h"
+
+namespace nsbuild::sandbox {
+
+enum class RuleAction { kErrno, kKill };
+
+// Masked equality on one argument: (arg & mask) == value.
+struct ArgMatch {
+  unsigned index = 0;
+  uint64_t mask = 0;
+  uint64_t value = 0;
+};
+
+struct SyscallRule {
+  const char* syscall;  // name, resolved through libseccomp
+  int x86_64_nr;        // used when this libseccomp does not know the name
+  RuleAction action = RuleAction::kErrno;
+  int errnum = 0;
+  std::vector<ArgMatch> matches;  // all must hold (AND); empty = always
+  const char* note = "";          // why, for --dry-run
+};
+
+struct RuleGroup {
+  const char* name;
+  const char* why;
+  std::vector<SyscallRule> rules;
+};
+
+// Every group, in the order they are compiled.
+const std::vector<RuleGroup>& RuleGroups();
+
+// Checks the group names a spec asks for.
+base::Status ValidateSeccompSpec(const SeccompSpec& spec);
+
+// The BPF program for a spec (empty when disabled).
+base::Result<std::vector<sock_filter>> CompileSeccomp(const SeccompSpec& spec);
+
+// One line per rule, for --dry-run.
+std::string DescribeSeccomp(const SeccompSpec& spec);
+
+}  // namespace nsbuild::sandbox
