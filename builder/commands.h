@@ -19,5 +19,7 @@ struct CommandContext {
 
 void AddRunCommand(CLI::App& app, CommandContext& ctx);
 void AddDoctorCommand(CLI::App& app, CommandContext& ctx);
+void AddBuildCommand(CLI::App& app, CommandContext& ctx);
+void AddImplsCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace nsbuild::builder

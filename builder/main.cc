@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
 
   AddRunCommand(app, ctx);
   AddDoctorCommand(app, ctx);
+  AddBuildCommand(app, ctx);
+  AddImplsCommand(app, ctx);
 
   app.parse_complete_callback([&] {
     ctx.verbosity = verbose - quiet;

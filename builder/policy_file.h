@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "sandbox/policy.h"
 
 namespace nsbuild::builder {
 
@@ -21,8 +22,8 @@ struct PolicyDocument {
 // '/' or ending in .json is a file path.
 base::Result<PolicyDocument> LoadPolicyDocument(const std::string& name_or_path);
 
-// Checks the top level has only known module objects, then returns the
-// sandbox policy.
-struct LoadedPolicy;
+// The document's "sandbox" object as a typed policy (required).
+base::Result<sandbox::Policy> SandboxPolicyOf(const PolicyDocument& doc);
+
 
 }  // namespace nsbuild::builder
