@@ -87,6 +87,7 @@ base::Result<Prepared> Prepare(const SandboxSpec& spec) {
   p.stdin_fd = spec.stdin_fd;
   p.stdout_fd = spec.stdout_fd;
   p.stderr_fd = spec.stderr_fd;
+  p.command_stack.reset(new char[Prepared::kCommandStackSize]);  // not zeroed: never touched here
   return p;
 }
 

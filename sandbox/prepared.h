@@ -5,6 +5,7 @@
 
 #include <linux/filter.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,10 @@ struct Prepared {
   mode_t umask = 022;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   int devnull_fd = -1;  // opened by the child, for hidden files
+
+  // Stack for the command's vfork-style clone (untouched until used).
+  static constexpr size_t kCommandStackSize = 256 * 1024;
+  std::unique_ptr<char[]> command_stack;
 
   // Pipes, set by Start().
   int sync_read = -1;
