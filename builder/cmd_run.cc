@@ -145,11 +145,15 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
       "policy; 125 sandbox setup failed; 126 command not executable; 127 not found.");
   run->add_option("--policy", opts->policy, "Policy name (default, strict, ...) or JSON file")
       ->capture_default_str();
-  run->add_option("--bind", opts->binds, "Bind SRC (writable) at DST inside; SRC[:DST]");
-  run->add_option("--ro-bind", opts->ro_binds, "Bind SRC read-only at DST inside; SRC[:DST]");
-  run->add_option("--tmpfs", opts->tmpfs, "Mount a fresh tmpfs at DST");
+  run->add_option("--bind", opts->binds, "Bind SRC (writable) at DST inside; SRC[:DST]")
+      ->allow_extra_args(false);
+  run->add_option("--ro-bind", opts->ro_binds, "Bind SRC read-only at DST inside; SRC[:DST]")
+      ->allow_extra_args(false);
+  run->add_option("--tmpfs", opts->tmpfs, "Mount a fresh tmpfs at DST")
+      ->allow_extra_args(false);
   run->add_option("--chdir", opts->chdir, "Working directory inside (default /)");
-  run->add_option("--setenv", opts->setenv, "Set NAME=VALUE in the command's environment");
+  run->add_option("--setenv", opts->setenv, "Set NAME=VALUE in the command's environment")
+      ->allow_extra_args(false);
   run->add_option("--net", opts->net, "Network: none (no interfaces) or loopback (lo only)")
       ->check(CLI::IsMember({"none", "loopback"}));
   run->add_option("--hostname", opts->hostname, "Hostname inside");
@@ -162,7 +166,10 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
   run->add_option("command", opts->command, "The command and its arguments (after --)");
   run->prefix_command();
   run->callback([opts, run, &ctx] {
-    for (const auto& extra : run->remaining()) opts->command.push_back(extra);
+    auto rest = run->remaining();
+    // The "--" that ends nsbuild's options is not part of the command.
+    if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
+    for (const auto& extra : rest) opts->command.push_back(extra);
     ctx.exit_status = Execute(*opts);
   });
 }
