@@ -91,35 +91,56 @@ int Verdict(const Setup& s, const RunSummary& summary, const WorkDir& work, int 
   return kExitOk;
 }
 
-// The part that runs: source, jobserver, sandboxes, scheduler.
+// What a run holds while it runs: the job pool, the stop pipe, /dev/null.
+struct RunResources {
+  std::unique_ptr<JobServer> jobs;
+  std::unique_ptr<StopSignals> stop;
+  base::UniqueFd devnull;
+};
+
+base::Result<RunResources> Acquire(int jobs) {
+  RunResources r;
+  NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(jobs));
+  NSB_ASSIGN_OR_RETURN(r.stop, StopSignals::Install());
+  r.devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!r.devnull) return base::ErrnoError("open /dev/null");
+  return r;
+}
+
+RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
+                    const PreparedSource& src, RunResources& res) {
+  BuildContext ctx{&s.recipe, s.impls, &work, src.root,
+                   s.recipe.source_date_epoch.value_or(src.newest_mtime), s.jobs,
+                   res.jobs->MakeFlags(o.load_average),
+                   {res.jobs->read_fd(), res.jobs->write_fd()}, res.devnull.get()};
+  SandboxRunner runner(s.policy, ctx, s.plan);
+  auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
+  double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
+  SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
+  return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
+}
+
+// The part that runs: source, jobserver, sandboxes, scheduler, hand-off.
 int Execute(const BuildOptions& o, Setup& s) {
-  std::string wd = o.work_dir.empty() ? "nsbuild-work/" + s.recipe.name + "-" + s.recipe.version : o.work_dir;
-  auto work = WorkDir::Prepare(wd);
+  std::string dir = o.work_dir.empty()
+                        ? "nsbuild-work/" + s.recipe.name + "-" + s.recipe.version
+                        : o.work_dir;
+  auto work = WorkDir::Prepare(dir);
   if (!work.ok()) return spdlog::error("{}", work.error().Message()), kExitFailure;
   auto src = PrepareSource(s.recipe.source, *work, s.policy);
   if (!src.ok()) return spdlog::error("{}", src.error().Message()), kExitUsage;
-  auto js = JobServer::Create(s.jobs);
-  auto stop = StopSignals::Install();
-  base::UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!js.ok() || !stop.ok() || !devnull) {
-    spdlog::error("setup: {}", !js.ok() ? js.error().Message() : !stop.ok() ? stop.error().Message() : "open /dev/null");
-    return kExitFailure;
-  }
-  BuildContext ctx{&s.recipe, s.impls, &*work, src->root,
-                   s.recipe.source_date_epoch.value_or(src->newest_mtime), s.jobs,
-                   (*js)->MakeFlags(o.load_average), {(*js)->read_fd(), (*js)->write_fd()}, devnull.get()};
-  SandboxRunner runner(s.policy, ctx, s.plan);
-  auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
-  SchedulerOptions so{o.failure_mode, o.load_average,
-                      s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds,
-                      (*stop)->read_fd(), work->logs_dir()};
-  RunSummary summary = Scheduler(s.plan, runner, **js, *status, so).Run();
+  auto res = Acquire(s.jobs);
+  if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
+  RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
-  int rc = Verdict(s, summary, *work, (*stop)->caught());
+  int rc = Verdict(s, summary, *work, res->stop->caught());
   if (rc == kExitOk) {
     report.images = Images(s, *work);
     HandOff h{s.recipe.name, s.recipe.version, s.recipe.wrap, work->path(), report.images};
-    if (auto st = HandOffImages(h); !st) spdlog::error("{}", st.error().Message()), rc = kExitFailure;
+    if (auto st = HandOffImages(h); !st) {
+      spdlog::error("{}", st.error().Message());
+      rc = kExitFailure;
+    }
   }
   report.builder_max_rss_kib = SelfMaxRssKib();
   WriteOutputs(o, report);

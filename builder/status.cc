@@ -126,8 +126,11 @@ class TtyStatus : public BaseStatus {
   using BaseStatus::BaseStatus;
   void Tick() override {
     if (verbosity_ < 0 || !plan_) return;
-    std::string line = Counter();
     double now = Seconds();
+    // The loop wakes on every chunk of output; redraw at most ten times a second.
+    if (now - last_draw_ < 0.1) return;
+    last_draw_ = now;
+    std::string line = Counter();
     for (const auto& [id, t] : started_) {
       line += " " + plan_->NameOf(plan_->nodes[id]) + " " + Fixed1(now - t) + "s";
     }
@@ -159,6 +162,7 @@ class TtyStatus : public BaseStatus {
     return 79;
   }
   bool live_ = false;
+  double last_draw_ = 0;
 };
 
 }  // namespace

@@ -131,6 +131,19 @@ TEST(Build, MissingCommandFailsWithItsLogAndNothingHandedOff) {
   EXPECT_FALSE(fs::exists(dir / "w/images.txt"));
 }
 
+TEST(Build, TarballIsUnpackedOnceAndEntered) {
+  BuildDir dir;
+  Write(dir / "pkg-1/hello.txt", "hello\n");
+  ASSERT_EQ(RunCommand({"tar", "-czf", dir / "pkg-1.tar.gz", "-C", dir.path(), "pkg-1"}).status, 0);
+  std::string recipe = ShellRecipe(R"({"compile": "test \"$(cat $S/hello.txt)\" = hello && echo $IMPL >> $S/hello.txt"})");
+  recipe.replace(recipe.find("\"src\""), 5, "\"pkg-1.tar.gz\"");
+  Write(dir / "r.json", recipe);
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w"});
+  ASSERT_EQ(r.status, 0) << r.err << Read(dir / "w/logs/a-compile.log");
+  EXPECT_EQ(Read(dir / "w/source/pkg-1/hello.txt"), "hello\n");
+  EXPECT_EQ(Read(dir / "w/targets/a/upper/hello.txt"), "hello\na\n");
+}
+
 TEST(Build, JobserverBoundsMakeAcrossImplementations) {
   for (int jobs : {2, 4}) {
     BuildDir dir;
