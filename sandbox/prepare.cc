@@ -87,7 +87,9 @@ base::Result<Prepared> Prepare(const SandboxSpec& spec) {
   p.stdin_fd = spec.stdin_fd;
   p.stdout_fd = spec.stdout_fd;
   p.stderr_fd = spec.stderr_fd;
-  p.command_stack.reset(new char[Prepared::kCommandStackSize]);  // not zeroed: never touched here
+  // Not zeroed: never touched by the parent.
+  p.init_stack.reset(new char[Prepared::kStackSize]);
+  p.command_stack.reset(new char[Prepared::kStackSize]);
   return p;
 }
 

@@ -57,8 +57,13 @@ struct Prepared {
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   int devnull_fd = -1;  // opened by the child, for hidden files
 
-  // Stack for the command's vfork-style clone (untouched until used).
-  static constexpr size_t kCommandStackSize = 256 * 1024;
+  int cap_last = 0;  // highest capability number, read by the parent
+
+  // Stacks for the two clones that share nsbuild's memory: PID 1's (which
+  // lives as long as the sandbox) and the command's vfork-style start.
+  // Untouched until used, so allocating them costs no page faults.
+  static constexpr size_t kStackSize = 256 * 1024;
+  std::unique_ptr<char[]> init_stack;
   std::unique_ptr<char[]> command_stack;
 
   // Pipes, set by Start().

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -32,14 +33,20 @@ uint64_t CloneFlags(const SandboxSpec& spec) {
   return flags;
 }
 
-// clone3 with fork semantics (no new stack): the child continues here with
-// a copy-on-write image, which keeps the Prepared data without copying.
-pid_t Clone(uint64_t flags, int* pidfd) {
+// PID 1 shares our memory when we are root (see child.h for why and what
+// that demands); otherwise it is a copying clone3 that continues right here.
+pid_t ClonePid1(uint64_t flags, Prepared& p, int* pidfd, bool share_memory) {
+  if (share_memory) {
+    return clone(ChildEntry, p.init_stack.get() + Prepared::kStackSize,
+                 static_cast<int>(flags | CLONE_VM) | SIGCHLD, &p, pidfd);
+  }
   struct clone_args args = {};
   args.flags = flags;
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
-  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+  pid_t pid = static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+  if (pid == 0) ChildMain(p);
+  return pid;
 }
 
 double Seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
@@ -66,20 +73,22 @@ std::optional<SetupFailure> ReadFailure(int fd) {
 }  // namespace
 
 Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
-  NSB_ASSIGN_OR_RETURN(Prepared p, Prepare(spec));
+  NSB_ASSIGN_OR_RETURN(Prepared prepared, Prepare(spec));
   NSB_ASSIGN_OR_RETURN(base::Pipe sync, base::MakePipe());
   NSB_ASSIGN_OR_RETURN(base::Pipe error, base::MakePipe());
   NSB_ASSIGN_OR_RETURN(base::Pipe status, base::MakePipe());
+  Sandbox s;
+  s.prepared_ = std::make_unique<Prepared>(std::move(prepared));
+  Prepared& p = *s.prepared_;
   p.sync_read = sync.read.get();
   p.error_write = error.write.get();
   p.status_write = status.write.get();
-  int cap_last = CapLastCap();
+  p.cap_last = CapLastCap();
 
-  Sandbox s;
   int pidfd = -1;
-  pid_t pid = Clone(CloneFlags(spec), &pidfd);
-  if (pid < 0) return ErrnoError("clone3 with new namespaces");
-  if (pid == 0) ChildMain(p, cap_last);
+  bool share_memory = spec.ids.count > 1;  // a root caller's range mapping
+  pid_t pid = ClonePid1(CloneFlags(spec), p, &pidfd, share_memory);
+  if (pid < 0) return ErrnoError("clone with new namespaces");
 
   s.pid_ = pid;
   s.pidfd_.reset(pidfd);
@@ -107,6 +116,7 @@ Sandbox& Sandbox::operator=(Sandbox&& o) noexcept {
   this->~Sandbox();
   pid_ = std::exchange(o.pid_, -1);
   pidfd_ = std::move(o.pidfd_);
+  prepared_ = std::move(o.prepared_);
   status_read_ = std::move(o.status_read_);
   error_read_ = std::move(o.error_read_);
   started_ = o.started_;

@@ -44,6 +44,8 @@ class Sandbox {
 
   pid_t pid_ = -1;
   base::UniqueFd pidfd_;
+  // What PID 1 runs on; it may share our memory, so this lives until reaped.
+  std::unique_ptr<Prepared> prepared_;
   base::UniqueFd status_read_;  // PID 1 writes the command's wait status
   base::UniqueFd error_read_;   // the child writes a SetupFailure record
   std::chrono::steady_clock::time_point started_;

