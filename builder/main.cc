@@ -1,5 +1,6 @@
 // nsbuild's entry point: builds the command line from every module's
 // subcommand, runs the chosen one and maps errors to the documented statuses.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -29,9 +30,13 @@ int main(int argc, char** argv) {
   AddDoctorCommand(app, ctx);
   AddMergeCommands(app, ctx);
   AddInstalledCommands(app, ctx);
+  AddBuildCommand(app, ctx);
+  AddImplsCommand(app, ctx);
 
   app.parse_complete_callback([&] {
     ctx.verbosity = verbose - quiet;
+    // Diagnostics go to stderr, so stdout stays data (plans, JSON, lists).
+    spdlog::set_default_logger(spdlog::stderr_color_st("nsbuild"));
     spdlog::set_pattern("nsbuild: %^%l%$: %v");
     spdlog::set_level(ctx.verbosity > 0   ? spdlog::level::debug
                       : ctx.verbosity < 0 ? spdlog::level::err

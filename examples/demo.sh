@@ -43,3 +43,6 @@ chmod 0777 "$work"
 "$nsbuild" run --bind "$work:/work" --chdir /work --json-status "$work/status.json" -- \
   /bin/sh -c 'echo "int main(void){return 0;}" > t.c && cc -o t t.c && ./t && echo "compiled and ran t inside the sandbox"'
 cat "$work/status.json"
+
+echo
+bash "$NSBUILD_TOP/examples/build_demo.sh" "$nsbuild"
