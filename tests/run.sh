@@ -39,6 +39,32 @@ if [ "$(id -u)" -eq 0 ]; then
   echo "non-root: $passed passed, $failed failed"
   [ "$status" -eq 0 ] || exit "$status"
 fi
+# Sanitizers and fuzzing: one clang build with ASan+UBSan (+ libFuzzer's
+# coverage) serves both. NSBUILD_SKIP_SANITIZE=1 skips it for quick local runs.
+san_summary=""
+if [ -z "${NSBUILD_SKIP_SANITIZE:-}" ] && command -v clang++ >/dev/null; then
+  SAN=${NSBUILD_SAN_BUILD_DIR:-$NSBUILD_TOP/build-san}
+  echo "== ASan+UBSan build and tests ($SAN)"
+  CC=clang CXX=clang++ nsbuild_build "$SAN" -DNSBUILD_FUZZ=ON >/dev/null
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  "$SAN/tests/nsbuild_unit_tests" --gtest_brief=1 2>&1 | tail -n 3
+  # Integration tests start sandboxes from a sanitized nsbuild; leak checking
+  # is off there because the sandbox's PID 1 shares the parent's memory.
+  ASAN_OPTIONS=detect_leaks=0 NSBUILD_BIN="$SAN/builder/nsbuild" \
+    "$SAN/tests/nsbuild_integration_tests" --gtest_brief=1 2>&1 | grep -v "asan_handle_no_return\|False positive\|sanitizers/issues/189" | tail -n 3
+  ASAN_OPTIONS=detect_leaks=0 NSBUILD_BIN="$SAN/builder/nsbuild" \
+    "$SAN/tests/nsbuild_security_tests" --gtest_brief=1 2>&1 | grep -v "asan_handle_no_return\|False positive\|sanitizers/issues/189" | tail -n 3
+  seconds=${NSBUILD_FUZZ_SECONDS:-20}
+  for t in policy recipe image; do
+    corpus=$(mktemp -d /tmp/nsbuild-fuzz-$t.XXXXXX)
+    cp "$NSBUILD_TOP/tests/fuzz/corpus/$t/"* "$corpus/"
+    echo "== fuzz_$t for ${seconds}s"
+    (cd "$corpus" && "$SAN/tests/fuzz_$t" -max_total_time="$seconds" -timeout=10 "$corpus" 2>&1 | tail -n 2)
+    rm -rf "$corpus"
+  done
+  san_summary="sanitized unit, integration and security tests and ${seconds}s per fuzz target passed"
+fi
 echo "root: $root_summary"
+[ -n "$san_summary" ] && echo "sanitizers: $san_summary"
 root_passed=$(echo "$root_summary" | grep -oE "out of [0-9]+" | grep -oE "[0-9]+")
 echo "tests: $((root_passed + ${passed:-0})) passed, 0 failed"
