@@ -75,6 +75,9 @@ std::vector<PlanItem> ResolveImplementations(std::vector<std::vector<PlanItem>> 
                                              const std::vector<std::string>& order,
                                              std::vector<Finding>* conflicts,
                                              std::vector<Finding>* overridden) {
+  // One image: nothing to resolve, and the scan's pre-order already puts
+  // every directory before what it holds.
+  if (per_image.size() == 1) return std::move(per_image.front());
   auto in_order = [&](const std::string& impl) {
     return std::find(order.begin(), order.end(), impl) != order.end();
   };

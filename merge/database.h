@@ -45,7 +45,12 @@ struct PackageDb {
 // starting with '.', at most 128 bytes.
 base::Status ValidatePackageName(const std::string& name);
 
+// Written by hand rather than through nlohmann::json: for 100k files the
+// generic object tree costs more than the merge's syscalls. Read back with
+// the strict reader (ParseDb).
 std::string SerializeDb(const PackageDb& db);
+// A JSON string literal; escapes quotes, backslashes and control bytes.
+std::string JsonQuote(std::string_view s);
 base::Result<PackageDb> ParseDb(const std::string& text, const std::string& where);
 
 // The open var/lib/nsbuild directory of a destination (created on request).

@@ -1,5 +1,6 @@
 #include "merge/dest_plan.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -92,13 +93,36 @@ class Planner {
     plan_.collisions.push_back({"", abs, "collision", std::move(why)});
   }
 
+  // lstat in the destination. Inside a directory this plan creates nothing
+  // exists yet, which spares a fresh destination one lookup per file; the
+  // last parent directory stays open for its siblings.
+  base::Result<bool> Lstat(const std::string& rel, struct stat* st) {
+    auto [parent, name] = SplitParent(rel);
+    if (new_dirs_.count(parent)) return false;
+    if (!parent_fd_ || parent != parent_) {
+      parent_ = parent;
+      auto fd = OpenDirBeneath(dest_, parent);
+      if (!fd.ok() && fd.error().errnum != ENOENT && fd.error().errnum != ENOTDIR) {
+        return fd.take_error();
+      }
+      parent_fd_ = fd.ok() ? std::move(*fd) : base::UniqueFd();
+      if (!parent_fd_) return false;
+    }
+    if (::fstatat(parent_fd_.get(), name.c_str(), st, AT_SYMLINK_NOFOLLOW) == 0) return true;
+    if (errno == ENOENT) return false;
+    return base::ErrnoError("lstat /" + rel + " in the destination");
+  }
+
   base::Status Item(int idx, std::vector<Op>* dirs, std::vector<Op>* files) {
     PlanItem& it = plan_.items[idx];
     std::string abs = "/" + it.path;
     struct stat st;
-    NSB_ASSIGN_OR_RETURN(bool exists, LstatBeneath(dest_, it.path, &st));
+    NSB_ASSIGN_OR_RETURN(bool exists, Lstat(it.path, &st));
     if (it.type == EntryType::kDir) {
-      if (!exists) dirs->push_back({OpKind::kMkdir, it.path, idx, it.perm});
+      if (!exists) {
+        dirs->push_back({OpKind::kMkdir, it.path, idx, it.perm});
+        new_dirs_.insert(it.path);
+      }
       if (exists && !S_ISDIR(st.st_mode)) Collide(abs, "the package has a directory here, the destination has not");
       return {};
     }
@@ -176,6 +200,9 @@ class Planner {
   std::map<std::string, std::vector<std::string>> owners_;
   std::optional<PackageDb> old_;
   DestPlan plan_;
+  std::set<std::string> new_dirs_;
+  base::UniqueFd parent_fd_;
+  std::string parent_;
 };
 
 }  // namespace

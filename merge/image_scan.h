@@ -31,7 +31,7 @@ struct ImageEntry {
   int64_t mtime = 0;
   int depth = 0;                    // 1 for entries directly under the root
   std::string target;               // symlinks only
-  std::vector<std::string> xattrs;  // every xattr name, ACLs included
+  std::vector<std::string> xattrs;  // every xattr name, ACLs included (files: content pass)
   bool empty_dir = false;
   // Filled by the content pass (content.h) for regular files.
   std::string sha256;

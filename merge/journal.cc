@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/json_reader.h"
+#include "merge/database.h"
 
 namespace nsbuild::merge {
 namespace {
@@ -39,20 +40,21 @@ std::string TmpName(size_t i) { return ".nsb-tmp." + std::to_string(i); }
 std::string OldName(size_t i) { return ".nsb-old." + std::to_string(i); }
 
 std::string SerializeJournal(const Journal& j) {
-  json ops = json::array();
-  for (const auto& op : j.ops) {
-    json o = {{"op", OpKindName(op.kind)}, {"path", op.path}};
+  std::string out = "{\"format\": 1, \"package\": " + JsonQuote(j.package) + ", \"state\": \"" +
+                    (j.committed ? "committed" : "prepared") + "\", \"delete_db\": " +
+                    (j.delete_db ? "true" : "false") + ", \"ops\": [\n";
+  out.reserve(j.ops.size() * 64);
+  for (size_t i = 0; i < j.ops.size(); ++i) {
+    const Op& op = j.ops[i];
+    out += std::string(" {\"op\": \"") + OpKindName(op.kind) + "\", \"path\": " + JsonQuote(op.path);
     if (op.kind == OpKind::kMkdir || op.kind == OpKind::kRmdir) {
       char buf[16];
       std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(op.perm & 07777));
-      o["mode"] = buf;
+      out += std::string(", \"mode\": \"") + buf + "\"";
     }
-    ops.push_back(std::move(o));
+    out += i + 1 < j.ops.size() ? "},\n" : "}\n";
   }
-  json doc = {{"format", 1}, {"package", j.package},
-              {"state", j.committed ? "committed" : "prepared"}, {"delete_db", j.delete_db},
-              {"ops", std::move(ops)}};
-  return doc.dump() + "\n";
+  return out + "]}\n";
 }
 
 base::Result<Journal> ParseJournal(const std::string& text, const std::string& where) {

@@ -78,16 +78,6 @@ Status WriteDurably(BorrowedFd db_dir, const std::string& name, const std::strin
   return FsyncFd(db_dir.get(), "var/lib/nsbuild");
 }
 
-// Links the inode we opened and verified, not whatever a path names now.
-// AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it the /proc magic link
-// does the same.
-int LinkFd(int fd, int dir, const std::string& name) {
-  if (::linkat(fd, "", dir, name.c_str(), AT_EMPTY_PATH) == 0) return 0;
-  if (errno != ENOENT && errno != EPERM) return -1;
-  std::string proc = "/proc/self/fd/" + std::to_string(fd);
-  return ::linkat(AT_FDCWD, proc.c_str(), dir, name.c_str(), AT_SYMLINK_FOLLOW);
-}
-
 bool Gone(int rc) { return rc == 0 || errno == ENOENT; }
 
 Status CopyBytes(int src, int out, const std::string& what) {
@@ -350,12 +340,20 @@ class Executor {
     }
     UniqueFd src;
     if (it.image >= 0) {
-      NSB_ASSIGN_OR_RETURN(src, OpenSource(it));
-      if (LinkFd(src.get(), dir, name) == 0) {
+      // By name: after sealing every directory of the image belongs to the
+      // policy's owner, so no one but root can swap what the name points to
+      // (no build process is alive either). A name that vanished fails here.
+      auto [sparent, sname] = SplitParent(it.src);
+      NSB_ASSIGN_OR_RETURN(int sdir, src_dirs_[it.image].Get(sparent));
+      if (::linkat(sdir, sname.c_str(), dir, name.c_str(), 0) == 0) {
         hook_.Tick();
         return {};
       }
-      if (errno != EXDEV) return ErrnoError("link /" + it.path + " into the destination");
+      if (errno != EXDEV) {
+        return ErrnoError("link /" + it.src + " of image " + images_[it.image].path +
+                          " into the destination");
+      }
+      NSB_ASSIGN_OR_RETURN(src, OpenSource(it));
     }
     std::string tmp = final_name ? TmpName(i) : name;
     NSB_TRY(WriteNew(src ? src.get() : -1, dir, tmp, it, policy_));
