@@ -33,9 +33,13 @@ image() {  # image N → path, generated once and kept for reruns
   echo "$dir"
 }
 
-seconds() {  # seconds CMD... → elapsed wall time; the destination is fresh
+seconds() {  # seconds CMD IMAGE → elapsed wall time; the destination is fresh
   local dest="$work/dest" t0 t1
-  rm -rf "$dest"; mkdir "$dest"; sync
+  rm -rf "$dest"; mkdir "$dest"
+  # As a build leaves it: owned by an unprivileged uid, so sealing has real
+  # work to do (untimed, and done before both A and B).
+  chown -R 65534:65534 "$2"
+  sync
   t0=$(date +%s.%N)
   "$@" "$dest" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
   t1=$(date +%s.%N)
