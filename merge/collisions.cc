@@ -24,8 +24,7 @@ std::string Difference(const PlanItem& a, const PlanItem& b, const std::vector<I
   }
   if (a.perm != b.perm) return "modes differ";
   if (a.type == EntryType::kSymlink && a.target != b.target) return "symlink targets differ";
-  if (a.type == EntryType::kFile &&
-      (a.size != b.size || HashOf(a, images) != HashOf(b, images))) {
+  if (a.type == EntryType::kFile && (a.size != b.size || HashOf(a, images) != HashOf(b, images))) {
     return "contents differ";
   }
   return "";
@@ -55,7 +54,8 @@ std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<Image>& images) {
   return out;
 }
 
-std::vector<int> RankImages(const std::vector<Image>& images, const std::vector<std::string>& order) {
+std::vector<int> RankImages(const std::vector<Image>& images,
+                            const std::vector<std::string>& order) {
   std::vector<int> ranked;
   for (const auto& name : order) {
     for (size_t i = 0; i < images.size(); ++i) {

@@ -86,7 +86,8 @@ class Worker {
       NSB_ASSIGN_OR_RETURN(dirfd_, OpenDirBeneath(img_.root, dir));
       dir_ = dir;
     }
-    UniqueFd fd(::openat(dirfd_.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    UniqueFd fd(
+        ::openat(dirfd_.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (!fd) return base::ErrnoError("open /" + e.path + " in image " + img_.path);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0 || st.st_ino != e.ino || st.st_mode != e.mode ||
@@ -186,7 +187,8 @@ base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOp
     // Contiguous slices keep each worker in few directories (one dirfd each).
     size_t lo = files.size() * t / n, hi = files.size() * (t + 1) / n;
     threads.emplace_back([&, t, lo, hi] {
-      for (size_t i = lo; i < hi && results[t].ok(); ++i) results[t] = workers[t]->One(*files[i], outside[i]);
+      for (size_t i = lo; i < hi && results[t].ok(); ++i)
+        results[t] = workers[t]->One(*files[i], outside[i]);
     });
   }
   for (auto& th : threads) th.join();

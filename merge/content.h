@@ -16,8 +16,8 @@
 namespace nsbuild::merge {
 
 struct ContentOptions {
-  bool hash = true;  // false: ELF QA only (the benchmark's no-hash figure)
-  int threads = 0;   // 0: one per online CPU
+  bool hash = true;                   // false: ELF QA only (the benchmark's no-hash figure)
+  int threads = 0;                    // 0: one per online CPU
   const SealOptions* seal = nullptr;  // set when merging: seal each file (seal.h)
 };
 

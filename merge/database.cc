@@ -58,7 +58,8 @@ base::Result<DbRecord> ParseRecord(const json& j, const std::string& where) {
   NSB_TRY(o.Get("impl", &r.impl));
   NSB_TRY(o.Get("shared", &r.shared));
   NSB_TRY(o.Finish());
-  if (r.path.size() < 2 || r.path[0] != '/') return base::JsonError(o.PathOf("path"), "not absolute");
+  if (r.path.size() < 2 || r.path[0] != '/')
+    return base::JsonError(o.PathOf("path"), "not absolute");
   return r;
 }
 
@@ -130,8 +131,8 @@ base::Result<PackageDb> ParseDb(const std::string& text, const std::string& wher
   const json* files = o.Child("files");
   if (!files || !files->is_array()) return base::JsonError(o.PathOf("files"), "expected an array");
   for (size_t i = 0; i < files->size(); ++i) {
-    NSB_ASSIGN_OR_RETURN(DbRecord r,
-                         ParseRecord((*files)[i], o.PathOf("files") + "[" + std::to_string(i) + "]"));
+    NSB_ASSIGN_OR_RETURN(
+        DbRecord r, ParseRecord((*files)[i], o.PathOf("files") + "[" + std::to_string(i) + "]"));
     db.records.push_back(std::move(r));
   }
   NSB_TRY(o.Finish());

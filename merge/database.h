@@ -27,13 +27,13 @@ namespace nsbuild::merge {
 struct DbRecord {
   std::string path;  // absolute inside the destination, "/usr/bin/x"
   EntryType type = EntryType::kFile;
-  mode_t perm = 0;   // permission bits incl. sticky
+  mode_t perm = 0;  // permission bits incl. sticky
   int64_t size = 0;
   std::string sha256;  // files
   int64_t mtime = 0;
-  std::string target;  // symlinks
-  std::string impl;    // implementation it came from, "" when shared by all
-  bool shared = false; // may be listed by several packages (the dispatcher)
+  std::string target;   // symlinks
+  std::string impl;     // implementation it came from, "" when shared by all
+  bool shared = false;  // may be listed by several packages (the dispatcher)
 };
 
 struct PackageDb {

@@ -15,8 +15,10 @@ namespace {
 using base::BorrowedFd;
 
 EntryType TypeOfMode(mode_t m) {
-  return S_ISREG(m) ? EntryType::kFile : S_ISDIR(m) ? EntryType::kDir
-         : S_ISLNK(m) ? EntryType::kSymlink : EntryType::kOther;
+  return S_ISREG(m)   ? EntryType::kFile
+         : S_ISDIR(m) ? EntryType::kDir
+         : S_ISLNK(m) ? EntryType::kSymlink
+                      : EntryType::kOther;
 }
 
 const DbRecord* Find(const std::optional<PackageDb>& db, const std::string& abs) {
@@ -123,7 +125,8 @@ class Planner {
         dirs->push_back({OpKind::kMkdir, it.path, idx, it.perm});
         new_dirs_.insert(it.path);
       }
-      if (exists && !S_ISDIR(st.st_mode)) Collide(abs, "the package has a directory here, the destination has not");
+      if (exists && !S_ISDIR(st.st_mode))
+        Collide(abs, "the package has a directory here, the destination has not");
       return {};
     }
     if (!exists) {
@@ -209,11 +212,16 @@ class Planner {
 
 const char* OpKindName(OpKind k) {
   switch (k) {
-    case OpKind::kMkdir: return "mkdir";
-    case OpKind::kAdd: return "add";
-    case OpKind::kReplace: return "replace";
-    case OpKind::kRemove: return "remove";
-    case OpKind::kRmdir: return "rmdir";
+    case OpKind::kMkdir:
+      return "mkdir";
+    case OpKind::kAdd:
+      return "add";
+    case OpKind::kReplace:
+      return "replace";
+    case OpKind::kRemove:
+      return "remove";
+    case OpKind::kRmdir:
+      return "rmdir";
   }
   return "?";
 }
@@ -245,8 +253,8 @@ base::Result<bool> Unchanged(BorrowedFd dest, const DbRecord& r, std::string* wh
 }
 
 base::Result<DestPlan> PlanInstall(BorrowedFd dest, std::vector<PlanItem> items,
-                                   const std::string& package,
-                                   const std::vector<PackageDb>& dbs, const MergePolicy& policy) {
+                                   const std::string& package, const std::vector<PackageDb>& dbs,
+                                   const MergePolicy& policy) {
   return Planner(dest, package, dbs, policy).Run(std::move(items));
 }
 

@@ -21,7 +21,7 @@ const char* EntryTypeName(EntryType t);
 struct ImageEntry {
   std::string path;  // relative to the image root, no leading '/'
   EntryType type = EntryType::kOther;
-  mode_t mode = 0;   // the full st_mode as found, before sealing
+  mode_t mode = 0;  // the full st_mode as found, before sealing
   uid_t uid = 0;
   gid_t gid = 0;
   nlink_t nlink = 0;

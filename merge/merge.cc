@@ -85,11 +85,11 @@ base::Result<std::vector<Image>> ScanAll(const std::vector<ImageSpec>& specs,
 }
 
 base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
-                                               const std::vector<Image>& images,
-                                               MergeReport* rep) {
+                                               const std::vector<Image>& images, MergeReport* rep) {
   auto per_image = ItemsOf(images);
   std::vector<PlanItem> generated;
-  bool named = std::any_of(images.begin(), images.end(), [](const Image& i) { return !i.impl.empty(); });
+  bool named =
+      std::any_of(images.begin(), images.end(), [](const Image& i) { return !i.impl.empty(); });
   if (!req.wrapped_dirs.empty() && named) {
     WrapRequest wr{req.wrapped_dirs, req.impl_order, ""};
     auto bytes = base::ReadFile(req.dispatcher_path);
@@ -97,8 +97,8 @@ base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
     wr.dispatcher = std::move(*bytes);
     WrapExecutables(&per_image, images, wr, &generated, &rep->wrapped);
   }
-  auto items = ResolveImplementations(std::move(per_image), images, req.impl_order,
-                                      &rep->conflicts, &rep->preferred);
+  auto items = ResolveImplementations(std::move(per_image), images, req.impl_order, &rep->conflicts,
+                                      &rep->preferred);
   bool any_generated = !generated.empty();
   for (auto& g : generated) {
     if (g.type == EntryType::kFile) g.sha256 = Sha256Hex(g.content);

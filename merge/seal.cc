@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #include "merge/fd_walk.h"
 
 namespace nsbuild::merge {

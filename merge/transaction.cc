@@ -108,8 +108,8 @@ Status CopyBytes(int src, int out, const std::string& what) {
 // filesystem than the destination.
 Status WriteNew(int src, int dstdir, const std::string& name, const PlanItem& it,
                 const MergePolicy& p) {
-  UniqueFd out(::openat(dstdir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                        0600));
+  UniqueFd out(
+      ::openat(dstdir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!out) return ErrnoError("create " + name + " for /" + it.path);
   if (src < 0) {
     NSB_TRY(base::WriteAll(out, it.content));
@@ -136,7 +136,8 @@ class Resolver {
   Status RollBack() {
     for (size_t i = j_.ops.size(); i-- > 0;) NSB_TRY(Undo(i));
     std::string fresh = j_.package + ".json.new";
-    if (!Gone(::unlinkat(lock_.db_dir.get(), fresh.c_str(), 0))) return ErrnoError("unlink " + fresh);
+    if (!Gone(::unlinkat(lock_.db_dir.get(), fresh.c_str(), 0)))
+      return ErrnoError("unlink " + fresh);
     return Close();
   }
 
@@ -145,7 +146,8 @@ class Resolver {
     if (j_.delete_db) {
       if (!Gone(::unlinkat(lock_.db_dir.get(), db.c_str(), 0))) return ErrnoError("unlink " + db);
     } else if (::renameat(lock_.db_dir.get(), (db + ".new").c_str(), lock_.db_dir.get(),
-                          db.c_str()) != 0 && errno != ENOENT) {
+                          db.c_str()) != 0 &&
+               errno != ENOENT) {
       return ErrnoError("rename " + db + ".new");
     }
     hook_->Tick();
@@ -212,8 +214,8 @@ class Resolver {
     NSB_ASSIGN_OR_RETURN(int dir, Dir(i));
     if (dir < 0) return {};
     std::string name = SplitParent(op.path).second;
-    if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT &&
-        errno != ENOTEMPTY && errno != EEXIST) {
+    if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT && errno != ENOTEMPTY &&
+        errno != EEXIST) {
       return ErrnoError("remove directory /" + op.path);
     }
     hook_->Tick();
@@ -284,9 +286,12 @@ class Executor {
     auto [parent, name] = SplitParent(op.path);
     NSB_ASSIGN_OR_RETURN(int dir, dirs_.Get(parent));
     switch (op.kind) {
-      case OpKind::kMkdir: return Mkdir(dir, name, op);
-      case OpKind::kAdd: return Create(i, dir, name, plan_.items[op.item], true);
-      case OpKind::kReplace: return Replace(i, dir, name, plan_.items[op.item]);
+      case OpKind::kMkdir:
+        return Mkdir(dir, name, op);
+      case OpKind::kAdd:
+        return Create(i, dir, name, plan_.items[op.item], true);
+      case OpKind::kReplace:
+        return Replace(i, dir, name, plan_.items[op.item]);
       case OpKind::kRemove:
         if (::renameat(dir, name.c_str(), dir, OldName(i).c_str()) != 0) {
           return ErrnoError("remove /" + op.path);

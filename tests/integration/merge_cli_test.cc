@@ -48,7 +48,8 @@ std::string Fresh(const std::string& tmpl, const std::string& where) {
 
 CommandResult MergeInto(const std::string& dest, const std::string& image,
                         const std::vector<std::string>& env = {}) {
-  std::vector<std::string> argv = {NsbuildBin(), "merge", "--dest", dest, "--package", "foo", image};
+  std::vector<std::string> argv = {NsbuildBin(), "merge", "--dest", dest,
+                                   "--package",  "foo",   image};
   return RunCommand(argv, env);
 }
 
@@ -66,8 +67,10 @@ std::string Diff(const std::map<std::string, std::string>& a,
   std::string out;
   for (const auto& [k, v] : a) {
     auto it = b.find(k);
-    if (it == b.end()) out += "+" + k + " ";
-    else if (it->second != v) out += "~" + k + " ";
+    if (it == b.end())
+      out += "+" + k + " ";
+    else if (it->second != v)
+      out += "~" + k + " ";
   }
   for (const auto& [k, v] : b) {
     if (!a.count(k)) out += "-" + k + " ";
@@ -121,8 +124,8 @@ TEST(MergeCli, NextMergeRecoversAnInterruptedOne) {
   MakeV2(s.path() + "/v2");
   std::string dest = s.path() + "/d";
   Installed(s, dest);
-  auto r = MergeInto(dest, Fresh(s.path() + "/v2", s.path() + "/v2-a"),
-                     {"NSBUILD_MERGE_ABORT_AFTER=6"});
+  auto r =
+      MergeInto(dest, Fresh(s.path() + "/v2", s.path() + "/v2-a"), {"NSBUILD_MERGE_ABORT_AFTER=6"});
   ASSERT_EQ(r.status, kKilled) << r.err;
   EXPECT_TRUE(fs::exists(dest + "/var/lib/nsbuild/journal.json"));
   auto owner = Nsbuild({"owner", "/usr/share/foo/a", "--dest", dest});
@@ -131,7 +134,8 @@ TEST(MergeCli, NextMergeRecoversAnInterruptedOne) {
   auto again = MergeInto(dest, Fresh(s.path() + "/v2", s.path() + "/v2-b"));
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.err.find("recovered first: rolled back the interrupted merge of foo"),
-            std::string::npos) << again.err;
+            std::string::npos)
+      << again.err;
   EXPECT_EQ(Read(dest + "/usr/share/foo/a"), "a2");
 }
 
@@ -148,9 +152,9 @@ class Dispatcher : public ::testing::Test {
       Write(s_.path() + "/" + impl + "/usr/bin/tool", "#!" + interp + "\n", 0755);
       Write(s_.path() + "/" + impl + "/usr/bin/plain", "#!/bin/sh\necho plain\n", 0755);
     }
-    auto r = Nsbuild({"merge", "--dest", dest_, "--package", "tool", "--wrap", "usr/bin",
-                      "--impl-order", "py312,py311", "py311=" + s_.path() + "/py311",
-                      "py312=" + s_.path() + "/py312"});
+    auto r =
+        Nsbuild({"merge", "--dest", dest_, "--package", "tool", "--wrap", "usr/bin", "--impl-order",
+                 "py312,py311", "py311=" + s_.path() + "/py311", "py312=" + s_.path() + "/py312"});
     ASSERT_EQ(r.status, 0) << r.err;
   }
   CommandResult Tool(const std::vector<std::string>& env = {}) {

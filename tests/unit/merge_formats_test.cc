@@ -30,7 +30,8 @@ TEST(Database, RoundTripsEveryFieldAndOddNames) {
 
 TEST(Database, RejectsUnknownKeysAndBadNames) {
   auto bad = ParseDb(R"({"format": 1, "package": "x", "files": [{"path": "/a", "type": "file",
-    "mode": "0644", "colour": "red"}]})", "x.json");
+    "mode": "0644", "colour": "red"}]})",
+                     "x.json");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().Message().find("$.files[0].colour"), std::string::npos)
       << bad.error().Message();
@@ -44,8 +45,10 @@ TEST(Journal, RoundTripsAndRefusesEscapingPaths) {
   Journal j;
   j.package = "foo";
   j.committed = true;
-  j.ops = {{OpKind::kMkdir, "usr/x", -1, 0755}, {OpKind::kReplace, "usr/x/a"},
-           {OpKind::kRemove, "usr/y"}, {OpKind::kRmdir, "usr/z", -1, 0700}};
+  j.ops = {{OpKind::kMkdir, "usr/x", -1, 0755},
+           {OpKind::kReplace, "usr/x/a"},
+           {OpKind::kRemove, "usr/y"},
+           {OpKind::kRmdir, "usr/z", -1, 0700}};
   auto back = ParseJournal(SerializeJournal(j), "j");
   ASSERT_TRUE(back.ok()) << back.error().Message();
   EXPECT_TRUE(back->committed);
@@ -53,7 +56,8 @@ TEST(Journal, RoundTripsAndRefusesEscapingPaths) {
   EXPECT_EQ(back->ops[0].perm, 0755u);
   EXPECT_EQ(back->ops[3].kind, OpKind::kRmdir);
   auto evil = ParseJournal(R"({"format": 1, "package": "foo", "state": "prepared",
-    "delete_db": false, "ops": [{"op": "add", "path": "usr/../../etc/passwd"}]})", "j");
+    "delete_db": false, "ops": [{"op": "add", "path": "usr/../../etc/passwd"}]})",
+                           "j");
   EXPECT_FALSE(evil.ok());
 }
 
@@ -62,7 +66,10 @@ TEST(Wrappers, ShebangsAndRelativeTargets) {
   EXPECT_TRUE(ShebangNames("#! /usr/bin/env -S py311 -u\n", "py311"));
   EXPECT_FALSE(ShebangNames("#!/usr/bin/python3\n", "py311"));
   EXPECT_FALSE(ShebangNames("#!/usr/bin/env\n", "py311"));
-  EXPECT_FALSE(ShebangNames("\x7f" "ELF", "py311"));
+  EXPECT_FALSE(
+      ShebangNames("\x7f"
+                   "ELF",
+                   "py311"));
   EXPECT_EQ(RelativeTarget("usr/bin", "usr/lib/nsbuild-exec/nsbuild-exec"),
             "../lib/nsbuild-exec/nsbuild-exec");
   EXPECT_EQ(RelativeTarget("usr/local/bin", "usr/lib/nsbuild-exec/nsbuild-exec"),

@@ -1,10 +1,11 @@
 // Merging: the database, collisions between implementations and with the
 // destination, config protection, upgrades and uninstall.
+#include "merge/merge.h"
+
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
 #include "merge/maintenance.h"
-#include "merge/merge.h"
 #include "tests/unit/merge_fixture.h"
 
 namespace nsbuild::merge {
@@ -234,7 +235,8 @@ TEST_F(Merge, NoSpaceRollsBack) {
   }
   auto rep = MergeImages(Req({{"", tmp_ / "a"}}));
   ASSERT_FALSE(rep.ok());
-  EXPECT_NE(rep.error().Message().find("No space left"), std::string::npos) << rep.error().Message();
+  EXPECT_NE(rep.error().Message().find("No space left"), std::string::npos)
+      << rep.error().Message();
   EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos);
   EXPECT_FALSE(fs::exists(Dest("var/lib/nsbuild/journal.json")));
   auto after = Snapshot(dest_.path());
