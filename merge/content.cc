@@ -101,11 +101,14 @@ class Worker {
     if (o_.hash) EVP_DigestInit_ex(md_.ctx, EVP_sha256(), nullptr);
     std::string whole;  // kept only for ELF files, which the QA parses
     bool first = true, elf = false;
-    for (;;) {
+    int64_t left = e.size;  // stop at the scanned size: saves the read that returns 0
+    while (left > 0) {
       ssize_t n = ::read(fd.get(), buf_.data(), buf_.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return base::ErrnoError("read /" + e.path + " in image " + img_.path);
-      if (n == 0) break;
+      if (n == 0)
+        return base::PlainError("/" + e.path + " in image " + img_.path + " shrank while read");
+      left -= n;
       std::string_view chunk(buf_.data(), static_cast<size_t>(n));
       if (first) {
         elf = chunk.size() >= 4 && chunk.substr(0, 4) == "\177ELF";

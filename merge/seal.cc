@@ -36,7 +36,8 @@ base::Status SealOne(int dirfd, const std::string& name, ImageEntry& e, const Me
 }  // namespace
 
 base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& p, const SealOptions& o) {
-  if (::geteuid() == 0 && (e.uid != p.owner_uid || e.gid != p.owner_gid) &&
+  static const bool root = ::geteuid() == 0;  // once: it is a syscall, and this runs per file
+  if (root && (e.uid != p.owner_uid || e.gid != p.owner_gid) &&
       ::fchown(fd, p.owner_uid, p.owner_gid) != 0) {
     return base::ErrnoError("seal: chown /" + e.path);
   }
