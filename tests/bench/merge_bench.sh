@@ -54,7 +54,7 @@ merge_nohash() { "$nsbuild" merge --no-hash --package bench --dest "$2" "$1"; }
 cp_link() { cp --archive --link --no-clobber "$1/." "$2"; }
 
 img=$(image "$files")
-echo "image: $files files, $(du -sm "$img" | cut -f1) MB, $runs runs each, A/B interleaved"
+echo "image: $files files, $(du -sm --apparent-size "$img" | cut -f1) MB of data ($(du -sm "$img" | cut -f1) MB on disk), $runs runs each, A/B interleaved"
 a=() b=() c=()
 for i in $(seq "$runs"); do
   if [ $((i % 2)) -eq 1 ]; then
