@@ -123,6 +123,10 @@ int RunMerge(const MergeOptions& o) {
     return kExitOk;
   }
   if (o.images.empty()) return Say("merge", "error: no IMAGE given"), kExitUsage;
+  struct stat st;
+  if (::stat(o.dest.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Say("merge", "error: destination " + o.dest + " is not a directory"), kExitUsage;
+  }
   merge::MergeRequest req;
   auto images = ParseImages(o.images);
   if (!images) return Say("merge", "error: " + images.error().Message()), kExitUsage;

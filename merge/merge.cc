@@ -41,8 +41,15 @@ std::string DefaultPackage(const std::string& image) {
   return p.substr(p.rfind('/') + 1);
 }
 
-base::Status ValidateImages(const std::vector<ImageSpec>& specs) {
+base::Status ValidateImages(const std::vector<ImageSpec>& specs,
+                            const std::vector<std::string>& order = {}) {
   if (specs.empty()) return base::PlainError("no image given");
+  for (const auto& name : order) {
+    if (std::none_of(specs.begin(), specs.end(),
+                     [&](const ImageSpec& s) { return s.impl == name; })) {
+      return base::PlainError("the preference order names " + name + ", which no image is");
+    }
+  }
   for (size_t i = 0; i < specs.size(); ++i) {
     for (size_t k = 0; k < i; ++k) {
       if (specs[i].impl == specs[k].impl && !specs[i].impl.empty()) {
@@ -119,7 +126,7 @@ base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
 
 base::Result<MergeReport> MergeImages(const MergeRequest& req) {
   MergeReport rep;
-  NSB_TRY(ValidateImages(req.images));
+  NSB_TRY(ValidateImages(req.images, req.impl_order));
   rep.package = req.package.empty() ? DefaultPackage(req.images.front().path) : req.package;
   NSB_TRY(ValidatePackageName(rep.package));
   SealOptions seal{req.source_date_epoch};

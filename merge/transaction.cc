@@ -417,7 +417,7 @@ base::Result<std::string> Recover(const DestLock& lock) {
     if (text.error().errnum == ENOENT) return std::string();
     return text.take_error();
   }
-  NSB_ASSIGN_OR_RETURN(Journal j, ParseJournal(*text, "var/lib/nsbuild/journal.json"));
+  NSB_ASSIGN_OR_RETURN(Journal j, ParseJournal(*text, "var/lib/nsbuild/.journal.json"));
   FaultHook hook;
   Resolver r(lock, j, &hook);
   std::string what = (j.delete_db ? "uninstall of " : "merge of ") + j.package;

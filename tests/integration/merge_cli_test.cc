@@ -127,7 +127,7 @@ TEST(MergeCli, NextMergeRecoversAnInterruptedOne) {
   auto r =
       MergeInto(dest, Fresh(s.path() + "/v2", s.path() + "/v2-a"), {"NSBUILD_MERGE_ABORT_AFTER=6"});
   ASSERT_EQ(r.status, kKilled) << r.err;
-  EXPECT_TRUE(fs::exists(dest + "/var/lib/nsbuild/journal.json"));
+  EXPECT_TRUE(fs::exists(dest + "/var/lib/nsbuild/.journal.json"));
   auto owner = Nsbuild({"owner", "/usr/share/foo/a", "--dest", dest});
   EXPECT_EQ(owner.status, 2);  // read-only commands refuse a pending journal
   EXPECT_NE(owner.err.find("--recover"), std::string::npos) << owner.err;

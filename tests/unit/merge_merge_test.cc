@@ -238,7 +238,7 @@ TEST_F(Merge, NoSpaceRollsBack) {
   EXPECT_NE(rep.error().Message().find("No space left"), std::string::npos)
       << rep.error().Message();
   EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos);
-  EXPECT_FALSE(fs::exists(Dest("var/lib/nsbuild/journal.json")));
+  EXPECT_FALSE(fs::exists(Dest("var/lib/nsbuild/.journal.json")));
   auto after = Snapshot(dest_.path());
   after.erase("var/lib/nsbuild");
   after.erase("var/lib");
