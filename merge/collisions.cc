@@ -30,6 +30,25 @@ std::string Difference(const PlanItem& a, const PlanItem& b, const std::vector<I
   return "";
 }
 
+// One image's symlink (or file) may win a path under which another image
+// has files: those would have to be created "through" the symlink. The
+// destination walk would refuse at run time; refuse here, before anything.
+void RejectPathsThroughNonDirs(const std::vector<PlanItem>& items,
+                               std::vector<Finding>* conflicts) {
+  std::map<std::string_view, const PlanItem*> by_path;
+  for (const auto& it : items) by_path[it.path] = &it;
+  for (const auto& it : items) {
+    auto slash = it.path.rfind('/');
+    if (slash == std::string::npos) continue;
+    auto parent = by_path.find(std::string_view(it.path).substr(0, slash));
+    if (parent == by_path.end() || parent->second->type == EntryType::kDir) continue;
+    conflicts->push_back({it.impl, "/" + it.path, "reject",
+                          "is inside /" + std::string(parent->first) + ", which is a " +
+                              EntryTypeName(parent->second->type) + " in implementation " +
+                              parent->second->impl});
+  }
+}
+
 }  // namespace
 
 std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<Image>& images) {
@@ -104,6 +123,7 @@ std::vector<PlanItem> ResolveImplementations(std::vector<std::vector<PlanItem>> 
     }
     out.push_back(std::move(cands.front()));
   }
+  RejectPathsThroughNonDirs(out, conflicts);
   return out;
 }
 

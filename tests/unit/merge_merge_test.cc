@@ -87,6 +87,27 @@ TEST_F(Merge, DifferentFilesConflictUnlessOrdered) {
   EXPECT_EQ(ok.preferred.size(), 1u);
 }
 
+TEST_F(Merge, SymlinkOutOfTheImageThenAFileThroughIt) {
+  TempTree outside;
+  fs::create_directories(tmp_ / "py311/usr/share");
+  fs::create_directory_symlink(outside.path(), tmp_ / "py311/usr/share/x");
+  Write(tmp_ / "py312/usr/share/x/passwd", "root::0:0::/:/bin/sh\n");
+  auto r = Req({{"py311", tmp_ / "py311"}, {"py312", tmp_ / "py312"}});
+  auto rep = MergeImages(r);
+  ASSERT_TRUE(rep.ok()) << rep.error().Message();
+  EXPECT_FALSE(rep->conflicts.empty());  // a symlink in one, a directory in the other
+  r.impl_order = {"py311", "py312"};     // even when the symlink wins the path
+  rep = MergeImages(r);
+  ASSERT_TRUE(rep.ok()) << rep.error().Message();
+  ASSERT_EQ(rep->conflicts.size(), 1u);
+  EXPECT_NE(rep->conflicts[0].reason.find("which is a symlink in implementation py311"),
+            std::string::npos)
+      << rep->conflicts[0].reason;
+  EXPECT_FALSE(rep->merged);
+  EXPECT_TRUE(fs::is_empty(outside.path()));
+  EXPECT_FALSE(fs::exists(Dest("usr")));
+}
+
 TEST_F(Merge, CollisionsWithTheDestinationChangeNothing) {
   Write(Dest("usr/share/x"), "admin's");
   Write(tmp_ / "a/usr/share/x", "package's");
