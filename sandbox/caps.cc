@@ -1,27 +1,29 @@
 #include "sandbox/caps.h"
 
 #include <errno.h>
-#include <sys/capability.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+
+#include "sandbox/raw_syscall.h"
+
+// libcap's cap_max_bits() asks the kernel; its header clashes with
+// linux/capability.h, so it is declared here.
+extern "C" unsigned cap_max_bits(void);
 
 namespace nsbuild::sandbox {
 
-int CapLastCap() {
-  // libcap asks the kernel (prctl probing / procfs) once; cached afterwards.
-  return static_cast<int>(cap_max_bits()) - 1;
-}
+int CapLastCap() { return static_cast<int>(cap_max_bits()) - 1; }
 
 int DropAllCapabilities(int cap_last) {
   for (int cap = 0; cap <= cap_last; ++cap) {
-    // EINVAL: a capability this kernel does not have; nothing to drop.
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    long rc = Sys(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+    if (rc < 0 && rc != -EINVAL) return static_cast<int>(rc);  // EINVAL: not in this kernel
   }
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -1;
-  // capset with empty sets, straight through the syscall: libcap's cap_t
-  // would allocate, which the child must not do.
+  long rc = Sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (rc < 0 && rc != -EINVAL) return static_cast<int>(rc);
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {};
-  return capset(&header, data);
+  return static_cast<int>(Sys(SYS_capset, &header, data));
 }
 
 }  // namespace nsbuild::sandbox

@@ -5,7 +5,7 @@
 
 namespace nsbuild::sandbox {
 
-// Async-signal-safe; returns 0 or -1 with errno. cap_last is read in the
+// Child side (raw syscalls); returns 0 or -errno. cap_last comes from the
 // parent (CapLastCap) because the child must not open files for it.
 int DropAllCapabilities(int cap_last);
 int CapLastCap();

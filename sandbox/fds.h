@@ -1,15 +1,16 @@
 // Descriptor hygiene between clone and exec: nothing the parent had open may
 // reach the sandbox (runc CVE-2024-21626) except what is passed on purpose.
+// Child side: raw syscalls only (see raw_syscall.h).
 #pragma once
 
 namespace nsbuild::sandbox {
 
 // Closes every fd >= 3 not in keep (sorted ascending, n entries). Uses
 // close_range over the gaps, falling back to close(2) up to the fd limit on
-// kernels without it. Async-signal-safe; returns 0 or -1 with errno.
+// kernels without it. Returns 0 or -errno.
 int CloseFdsExcept(const int* keep, int n);
 
-// Clears FD_CLOEXEC so a passed fd survives execve.
+// Clears FD_CLOEXEC so a passed fd survives execve. 0 or -errno.
 int KeepAcrossExec(int fd);
 
 }  // namespace nsbuild::sandbox

@@ -7,81 +7,63 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+
+#include "sandbox/raw_syscall.h"
 
 namespace nsbuild::sandbox {
 namespace {
 
 constexpr const char* kOldRoot = "/oldroot";
 
-// Sets the failure detail without allocating.
-void Detail(FailureRecord* rec, const char* a, const char* b = nullptr) {
+// Sets the failure detail without allocating; passes rc through.
+int Fail(FailureRecord* rec, int rc, const char* a, const char* b = nullptr) {
   size_t n = 0;
   for (const char* s : {a, b}) {
     for (; s && *s && n + 1 < sizeof rec->detail; ++s) rec->detail[n++] = *s;
   }
   rec->detail[n] = '\0';
-}
-
-int Fail(FailureRecord* rec, const char* a, const char* b = nullptr) {
-  int saved = errno;
-  Detail(rec, a, b);
-  errno = saved;
-  return -1;
+  return rc;
 }
 
 class Fd {  // minimal owner; the child avoids anything that allocates
  public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
+  explicit Fd(long fd = -1) : fd_(static_cast<int>(fd)) {}
   ~Fd() {
-    if (fd_ >= 0) {
-      int saved = errno;
-      close(fd_);
-      errno = saved;
-    }
+    if (fd_ >= 0) Sys(SYS_close, fd_);
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
-  void reset(int fd) {
-    this->~Fd();
-    fd_ = fd;
-  }
+  bool ok() const { return fd_ >= 0; }
+  int error() const { return fd_; }  // -errno when !ok()
 
  private:
   int fd_;
 };
 
+long OpenAt(int dir, const char* path, int flags, mode_t mode = 0) {
+  return Sys(SYS_openat, dir, path, flags | O_CLOEXEC, mode);
+}
+
 // Opens the parent directory of an absolute path, creating missing
 // directories, refusing any component that is a symlink. Copies the last
-// component to leaf (empty for "/").
-int OpenParent(const char* path, char* leaf) {
+// component to leaf (empty for "/"). Returns the fd or -errno.
+long OpenParent(const char* path, char* leaf) {
   char buf[PATH_MAX];
   size_t len = strnlen(path, sizeof buf);
-  if (len == 0 || len >= sizeof buf || path[0] != '/') {
-    errno = EINVAL;
-    return -1;
-  }
+  if (len == 0 || len >= sizeof buf || path[0] != '/') return -EINVAL;
   memcpy(buf, path, len + 1);
   while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
-  int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  long dir = OpenAt(AT_FDCWD, "/", O_PATH | O_DIRECTORY);
+  if (dir < 0) return dir;
   char* comp = buf + 1;
-  for (;;) {
-    char* slash = strchr(comp, '/');
-    if (!slash) break;
+  for (char* slash; (slash = strchr(comp, '/')) != nullptr; comp = slash + 1) {
     *slash = '\0';
-    if (mkdirat(dir, comp, 0755) != 0 && errno != EEXIST) {
-      close(dir);
-      return -1;
-    }
-    int next = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int saved = errno;
-    close(dir);
-    errno = saved;
-    if (next < 0) return -1;
+    long rc = Sys(SYS_mkdirat, dir, comp, 0755);
+    long next = rc < 0 && rc != -EEXIST ? rc : OpenAt(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    Sys(SYS_close, dir);
+    if (next < 0) return next;
     dir = next;
-    comp = slash + 1;
   }
   strcpy(leaf, comp);  // fits: comp is a suffix of buf
   return dir;
@@ -89,27 +71,40 @@ int OpenParent(const char* path, char* leaf) {
 
 // Creates (if needed) and opens the mount point: a directory, or an empty
 // file when the thing mounted there is not a directory.
-int OpenMountPoint(const char* target, bool directory, mode_t mode = 0755) {
+long OpenMountPoint(const char* target, bool directory, mode_t mode = 0755) {
   char leaf[PATH_MAX];
   Fd parent(OpenParent(target, leaf));
-  if (parent.get() < 0) return -1;
-  if (leaf[0] == '\0') return open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (!parent.ok()) return parent.error();
+  if (leaf[0] == '\0') return OpenAt(AT_FDCWD, "/", O_PATH | O_DIRECTORY);
   if (directory) {
-    if (mkdirat(parent.get(), leaf, mode) != 0 && errno != EEXIST) return -1;
+    long rc = Sys(SYS_mkdirat, parent.get(), leaf, mode);
+    if (rc < 0 && rc != -EEXIST) return rc;
   } else {
-    int f = openat(parent.get(), leaf, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    long f = OpenAt(parent.get(), leaf, O_CREAT | O_WRONLY | O_NOFOLLOW, 0644);
     if (f >= 0) {
-      close(f);
-    } else if (errno != EEXIST && errno != EROFS && errno != EACCES) {
-      return -1;
+      Sys(SYS_close, f);
+    } else if (f != -EEXIST && f != -EROFS && f != -EACCES) {
+      return f;
     }
   }
-  int flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (directory ? O_DIRECTORY : 0);
-  return openat(parent.get(), leaf, flags);
+  return OpenAt(parent.get(), leaf, O_PATH | O_NOFOLLOW | (directory ? O_DIRECTORY : 0));
 }
 
 int Attach(int tree, int mount_point) {
-  return move_mount(tree, "", mount_point, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  return static_cast<int>(Sys(SYS_move_mount, tree, "", mount_point, "",
+                              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+}
+
+int SetAttr(int tree, uint64_t attrs, bool recursive) {
+  struct mount_attr attr = {};
+  attr.attr_set = attrs;
+  unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+  return static_cast<int>(Sys(SYS_mount_setattr, tree, "", flags, &attr, sizeof attr));
+}
+
+long CloneTree(int source, bool recursive) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
+  return Sys(SYS_open_tree, source, "", flags | (recursive ? AT_RECURSIVE : 0));
 }
 
 uint64_t BaseAttrs(const PreparedMount& m) {
@@ -123,38 +118,36 @@ uint64_t BaseAttrs(const PreparedMount& m) {
 // attaches it at target.
 int BindFd(int source, const char* target, uint64_t attrs) {
   struct stat st;
-  if (fstat(source, &st) != 0) return -1;
+  if (long rc = Sys(SYS_fstat, source, &st); rc < 0) return static_cast<int>(rc);
   Fd point(OpenMountPoint(target, S_ISDIR(st.st_mode)));
-  if (point.get() < 0) return -1;
-  Fd tree(open_tree(source, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
-  if (tree.get() < 0) return -1;
-  struct mount_attr attr = {};
-  attr.attr_set = attrs;
-  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
-    return -1;
-  }
+  if (!point.ok()) return point.error();
+  Fd tree(CloneTree(source, true));
+  if (!tree.ok()) return tree.error();
+  if (int rc = SetAttr(tree.get(), attrs, true); rc < 0) return rc;
   return Attach(tree.get(), point.get());
 }
 
 // fsopen + options + fsmount: a new filesystem instance as a detached mount.
-int NewFs(const char* type, const char* const* opts, uint64_t attrs) {
-  Fd fs(fsopen(type, FSOPEN_CLOEXEC));
-  if (fs.get() < 0) return -1;
+long NewFs(const char* type, const char* const* opts, uint64_t attrs) {
+  Fd fs(Sys(SYS_fsopen, type, FSOPEN_CLOEXEC));
+  if (!fs.ok()) return fs.error();
   for (const char* const* o = opts; o && o[0]; o += 2) {
-    int rc = o[1] ? fsconfig(fs.get(), FSCONFIG_SET_STRING, o[0], o[1], 0)
-                  : fsconfig(fs.get(), FSCONFIG_SET_FLAG, o[0], nullptr, 0);
-    if (rc != 0) return -1;
+    long rc = o[1] ? Sys(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, o[0], o[1], 0)
+                   : Sys(SYS_fsconfig, fs.get(), FSCONFIG_SET_FLAG, o[0], nullptr, 0);
+    if (rc < 0) return rc;
   }
-  if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) return -1;
-  return fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(attrs));
+  if (long rc = Sys(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0); rc < 0) {
+    return rc;
+  }
+  return Sys(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, attrs);
 }
 
 int MountNewFs(const char* target, const char* type, const char* const* opts, uint64_t attrs,
                mode_t dir_mode = 0755) {
   Fd point(OpenMountPoint(target, true, dir_mode));
-  if (point.get() < 0) return -1;
+  if (!point.ok()) return point.error();
   Fd mnt(NewFs(type, opts, attrs));
-  if (mnt.get() < 0) return -1;
+  if (!mnt.ok()) return mnt.error();
   return Attach(mnt.get(), point.get());
 }
 
@@ -171,18 +164,16 @@ int MountTmpfs(const PreparedMount& m, uint64_t extra_attrs = 0) {
 // user namespace could still write made read-only (as bubblewrap does).
 int MountProc(const PreparedMount& m) {
   uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  if (MountNewFs(m.target, "proc", nullptr, attrs) != 0) return -1;
-  Fd proc(open(m.target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (proc.get() < 0) return -1;
+  if (int rc = MountNewFs(m.target, "proc", nullptr, attrs); rc < 0) return rc;
+  Fd proc(OpenAt(AT_FDCWD, m.target, O_PATH | O_DIRECTORY | O_NOFOLLOW));
+  if (!proc.ok()) return proc.error();
   for (const char* sub : {"sys", "sysrq-trigger", "irq", "bus"}) {
-    Fd src(openat(proc.get(), sub, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (src.get() < 0) continue;  // not every kernel has every entry
-    Fd tree(open_tree(src.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
-    if (tree.get() < 0) return -1;
-    struct mount_attr attr = {};
-    attr.attr_set = MOUNT_ATTR_RDONLY | attrs;
-    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return -1;
-    if (Attach(tree.get(), src.get()) != 0) return -1;
+    Fd src(OpenAt(proc.get(), sub, O_PATH | O_NOFOLLOW));
+    if (!src.ok()) continue;  // not every kernel has every entry
+    Fd tree(CloneTree(src.get(), false));
+    if (!tree.ok()) return tree.error();
+    if (int rc = SetAttr(tree.get(), MOUNT_ATTR_RDONLY | attrs, false); rc < 0) return rc;
+    if (int rc = Attach(tree.get(), src.get()); rc < 0) return rc;
   }
   return 0;
 }
@@ -203,56 +194,49 @@ int MountOverlay(const PreparedMount& m) {
 int MakeSymlink(const PreparedMount& m) {
   char leaf[PATH_MAX];
   Fd parent(OpenParent(m.target, leaf));
-  if (parent.get() < 0) return -1;
-  if (symlinkat(m.source, parent.get(), leaf) == 0) return 0;
-  if (errno != EEXIST) return -1;
+  if (!parent.ok()) return parent.error();
+  long rc = Sys(SYS_symlinkat, m.source, parent.get(), leaf);
+  if (rc != -EEXIST) return static_cast<int>(rc);
   char existing[PATH_MAX];
-  ssize_t n = readlinkat(parent.get(), leaf, existing, sizeof existing - 1);
+  long n = Sys(SYS_readlinkat, parent.get(), leaf, existing, sizeof existing - 1);
   if (n >= 0) {
     existing[n] = '\0';
     if (strcmp(existing, m.source) == 0) return 0;
   }
-  errno = EEXIST;
-  return -1;
+  return -EEXIST;
 }
 
 int MakeDir(const PreparedMount& m) {
   Fd dir(OpenMountPoint(m.target, true, m.mode));
-  return dir.get() < 0 ? -1 : 0;
+  return dir.ok() ? 0 : dir.error();
 }
 
 // Covers a path: a directory with an empty read-only tmpfs, anything else
 // with /dev/null mounted nodev (so opening it fails). A missing path has
 // nothing to hide.
 int Hide(const PreparedMount& m, int devnull) {
-  Fd what(open(m.target, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  if (what.get() < 0) return errno == ENOENT ? 0 : -1;
+  Fd what(OpenAt(AT_FDCWD, m.target, O_PATH | O_NOFOLLOW));
+  if (!what.ok()) return what.error() == -ENOENT ? 0 : what.error();
   struct stat st;
-  if (fstat(what.get(), &st) != 0) return -1;
+  if (long rc = Sys(SYS_fstat, what.get(), &st); rc < 0) return static_cast<int>(rc);
   if (S_ISDIR(st.st_mode)) {
     PreparedMount empty = m;
     empty.mode_opt = "0";
     empty.size_opt = "4k";
     return MountTmpfs(empty, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
   }
-  if (S_ISLNK(st.st_mode)) {
-    errno = ELOOP;  // a mount on a symlink would land on its target
-    return -1;
-  }
-  Fd tree(open_tree(devnull, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
-  if (tree.get() < 0) return -1;
-  struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) return -1;
+  if (S_ISLNK(st.st_mode)) return -ELOOP;  // a mount there would land on its target
+  Fd tree(CloneTree(devnull, false));
+  if (!tree.ok()) return tree.error();
+  uint64_t attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if (int rc = SetAttr(tree.get(), attrs, false); rc < 0) return rc;
   return Attach(tree.get(), what.get());
 }
 
 int RemountReadOnly(const char* target) {
-  Fd point(open(target, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  if (point.get() < 0) return -1;
-  struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_RDONLY;
-  return mount_setattr(point.get(), "", AT_EMPTY_PATH, &attr, sizeof attr);
+  Fd point(OpenAt(AT_FDCWD, target, O_PATH | O_NOFOLLOW));
+  if (!point.ok()) return point.error();
+  return SetAttr(point.get(), MOUNT_ATTR_RDONLY, false);
 }
 
 int ApplyOne(Prepared& p, size_t i) {
@@ -273,8 +257,7 @@ int ApplyOne(Prepared& p, size_t i) {
     case MountKind::kRemountRo: return RemountReadOnly(m.target);
     case MountKind::kOverlay: return MountOverlay(m);
   }
-  errno = EINVAL;
-  return -1;
+  return -EINVAL;
 }
 
 bool NeedsSource(MountKind k) { return k == MountKind::kBind || k == MountKind::kRoBind; }
@@ -283,8 +266,8 @@ bool NeedsSource(MountKind k) { return k == MountKind::kBind || k == MountKind::
 
 int MakeMountsPrivate(FailureRecord* rec) {
   // Nothing we mount may propagate back to the host, nor host mounts in.
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return Fail(rec, "/");
-  return 0;
+  long rc = Sys(SYS_mount, nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+  return rc < 0 ? Fail(rec, static_cast<int>(rc), "/") : 0;
 }
 
 int OpenMountSources(Prepared& p, FailureRecord* rec) {
@@ -296,30 +279,32 @@ int OpenMountSources(Prepared& p, FailureRecord* rec) {
   for (size_t i = 0; i < p.mounts.size(); ++i) {
     p.source_fds[i] = -1;
     if (!NeedsSource(p.mounts[i].kind)) continue;
-    long fd = syscall(SYS_openat2, AT_FDCWD, p.mounts[i].source, &how, sizeof how);
-    if (fd < 0 && errno == ENOENT && p.mounts[i].optional) continue;
-    if (fd < 0) return Fail(rec, p.mounts[i].source);
+    long fd = Sys(SYS_openat2, AT_FDCWD, p.mounts[i].source, &how, sizeof how);
+    if (fd == -ENOENT && p.mounts[i].optional) continue;
+    if (fd < 0) return Fail(rec, static_cast<int>(fd), p.mounts[i].source);
     p.source_fds[i] = static_cast<int>(fd);
   }
-  p.devnull_fd = open("/dev/null", O_PATH | O_CLOEXEC);
-  if (p.devnull_fd < 0) return Fail(rec, "/dev/null");
+  long devnull = OpenAt(AT_FDCWD, "/dev/null", O_PATH);
+  if (devnull < 0) return Fail(rec, static_cast<int>(devnull), "/dev/null");
+  p.devnull_fd = static_cast<int>(devnull);
   return 0;
 }
 
 int EnterNewRoot(FailureRecord* rec) {
-  if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m") != 0) {
-    return Fail(rec, "tmpfs on /tmp");
+  long rc = Sys(SYS_mount, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m");
+  if (rc < 0) return Fail(rec, static_cast<int>(rc), "tmpfs on /tmp");
+  if ((rc = Sys(SYS_chdir, "/tmp")) < 0) return Fail(rec, static_cast<int>(rc), "/tmp");
+  if ((rc = Sys(SYS_mkdirat, AT_FDCWD, "oldroot", 0700)) < 0) {
+    return Fail(rec, static_cast<int>(rc), "/tmp/oldroot");
   }
-  if (chdir("/tmp") != 0) return Fail(rec, "/tmp");
-  if (mkdir("oldroot", 0700) != 0) return Fail(rec, "/tmp/oldroot");
-  if (syscall(SYS_pivot_root, ".", "oldroot") != 0) return Fail(rec, "/tmp");
-  if (chdir("/") != 0) return Fail(rec, "/");
+  if ((rc = Sys(SYS_pivot_root, ".", "oldroot")) < 0) return Fail(rec, static_cast<int>(rc), "/tmp");
+  if ((rc = Sys(SYS_chdir, "/")) < 0) return Fail(rec, static_cast<int>(rc), "/");
   return 0;
 }
 
 int ApplyMounts(Prepared& p, FailureRecord* rec) {
   for (size_t i = 0; i < p.mounts.size(); ++i) {
-    if (ApplyOne(p, i) != 0) return Fail(rec, p.mounts[i].target);
+    if (int rc = ApplyOne(p, i); rc < 0) return Fail(rec, rc, p.mounts[i].target);
   }
   return 0;
 }
@@ -327,15 +312,18 @@ int ApplyMounts(Prepared& p, FailureRecord* rec) {
 int DetachOldRoot(Prepared& p, FailureRecord* rec) {
   // Source fds point into the host tree: close them before anything runs.
   for (int& fd : p.source_fds) {
-    if (fd >= 0) close(fd);
+    if (fd >= 0) Sys(SYS_close, fd);
     fd = -1;
   }
-  if (p.devnull_fd >= 0) close(p.devnull_fd);
+  if (p.devnull_fd >= 0) Sys(SYS_close, p.devnull_fd);
   p.devnull_fd = -1;
-  if (umount2(kOldRoot, MNT_DETACH) != 0) return Fail(rec, kOldRoot);
-  if (rmdir(kOldRoot) != 0) return Fail(rec, kOldRoot);
+  long rc = Sys(SYS_umount2, kOldRoot, MNT_DETACH);
+  if (rc < 0) return Fail(rec, static_cast<int>(rc), kOldRoot);
+  if ((rc = Sys(SYS_unlinkat, AT_FDCWD, kOldRoot, AT_REMOVEDIR)) < 0) {
+    return Fail(rec, static_cast<int>(rc), kOldRoot);
+  }
   // The root tmpfs only holds mount points; nothing may write there.
-  if (RemountReadOnly("/") != 0) return Fail(rec, "/ (read-only)");
+  if (int r = RemountReadOnly("/"); r < 0) return Fail(rec, r, "/ (read-only)");
   return 0;
 }
 

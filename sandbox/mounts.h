@@ -5,14 +5,15 @@
 // mounts are attached through the new mount API (open_tree / fsmount /
 // move_mount) so no path is looked up twice.
 //
-// All functions are async-signal-safe: they run between clone and exec.
+// They run between clone and exec in a child that shares nsbuild's memory:
+// raw syscalls only (raw_syscall.h), no allocation.
 #pragma once
 
 #include "sandbox/prepared.h"
 
 namespace nsbuild::sandbox {
 
-// Each returns 0, or -1 with errno set and rec->detail naming the path.
+// Each returns 0, or -errno with rec->detail naming the path.
 int MakeMountsPrivate(FailureRecord* rec);
 int OpenMountSources(Prepared& p, FailureRecord* rec);
 // Mounts a tmpfs on /tmp (any existing directory would do) and pivots into

@@ -1,29 +1,27 @@
 #include "sandbox/net.h"
 
-#include <errno.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <unistd.h>
+
+#include "sandbox/raw_syscall.h"
 
 namespace nsbuild::sandbox {
 
 int BringUpLoopback() {
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return -1;
+  long s = Sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return static_cast<int>(s);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, "lo", 3);
-  int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+  long rc = Sys(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
   if (rc == 0) {
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    rc = Sys(SYS_ioctl, s, SIOCSIFFLAGS, &ifr);
   }
-  int saved = errno;
-  close(s);
-  errno = saved;
-  return rc;
+  Sys(SYS_close, s);
+  return static_cast<int>(rc);
 }
 
 }  // namespace nsbuild::sandbox

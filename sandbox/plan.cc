@@ -107,7 +107,8 @@ class Planner {
                                                          {"/proc/self/fd/1", "/dev/stdout"},
                                                          {"/proc/self/fd/2", "/dev/stderr"}};
     for (auto [text, where] : links) NSB_TRY(Add(MountOp{MountKind::kSymlink, text, where}));
-    return {};
+    // Nothing may create device nodes' neighbours; /dev/shm stays writable.
+    return Add(MountOp{MountKind::kRemountRo, "", "/dev"});
   }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <linux/filter.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ struct Prepared {
   std::vector<PreparedMount> mounts;
   std::vector<int> source_fds;  // one per mount, filled by the child
   std::vector<sock_filter> seccomp;
+  std::vector<sock_filter> watch_filter;  // empty unless writes are watched
   std::vector<int> keep_fds;  // sorted: fds the command may inherit (pass_fds)
   std::vector<Rlimit> rlimits;
 
@@ -56,10 +58,20 @@ struct Prepared {
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   int devnull_fd = -1;  // opened by the child, for hidden files
 
+  int cap_last = 0;  // highest capability number, read by the parent
+
+  // Stacks for the two clones that share nsbuild's memory: PID 1's (which
+  // lives as long as the sandbox) and the command's vfork-style start.
+  // Untouched until used, so allocating them costs no page faults.
+  static constexpr size_t kStackSize = 256 * 1024;
+  std::unique_ptr<char[]> init_stack;
+  std::unique_ptr<char[]> command_stack;
+
   // Pipes, set by Start().
   int sync_read = -1;
   int error_write = -1;
   int status_write = -1;
+  int notify_sock = -1;  // the command sends its seccomp listener fd here
 };
 
 base::Result<Prepared> Prepare(const SandboxSpec& spec);

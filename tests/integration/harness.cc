@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +86,8 @@ ScratchDir::ScratchDir() {
   std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/nsbuild-test.XXXXXX";
   char* p = mkdtemp(tmpl.data());
   path_ = p ? p : "";
+  // Readable by the sandbox's unprivileged ids, like a user's project dir.
+  if (p) chmod(p, 0755);
 }
 
 ScratchDir::~ScratchDir() {

@@ -1,0 +1,165 @@
+#include "builder/build.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "builder/commands.h"
+#include "builder/images.h"
+#include "builder/impls.h"
+#include "builder/jobserver.h"
+#include "builder/phase_request.h"
+#include "builder/policy_file.h"
+#include "builder/report.h"
+#include "builder/sandbox_runner.h"
+#include "builder/signals.h"
+#include "builder/source.h"
+#include "builder/status.h"
+
+namespace nsbuild::builder {
+namespace {
+
+// Everything decided before anything runs; a failure here is bad input.
+struct Setup {
+  Recipe recipe;
+  std::vector<Implementation> impls;
+  sandbox::Policy policy;
+  Plan plan;
+  int jobs = 1;
+};
+
+base::Result<Setup> PlanBuild(const BuildOptions& o) {
+  Setup s;
+  NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
+  NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
+  NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
+                       LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
+  NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
+  s.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
+  s.plan = MakePlan(s.recipe, s.impls);
+  if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
+  return s;
+}
+
+long SelfMaxRssKib() {
+  struct rusage ru = {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+std::vector<Image> Images(const Setup& s, const WorkDir& work) {
+  std::vector<Image> out;
+  for (const auto& t : s.plan.targets) out.push_back(MeasureImage(t, work.Target(t).image));
+  return out;
+}
+
+void WriteOutputs(const BuildOptions& o, const ReportInput& in) {
+  if (!o.report_path.empty()) {
+    if (auto st = WriteReport(o.report_path, in); !st) spdlog::error("{}", st.error().Message());
+  }
+  if (!o.trace_path.empty()) {
+    if (auto st = WriteTrace(o.trace_path, in); !st) spdlog::error("{}", st.error().Message());
+  }
+}
+
+bool AnySetupFailure(const RunSummary& s) {
+  for (const auto& n : s.nodes) {
+    if (n.state == NodeState::kFailed && n.exit.setup_failure &&
+        n.exit.setup_failure->step != sandbox::Step::kExec) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int Verdict(const Setup& s, const RunSummary& summary, const WorkDir& work, int caught) {
+  if (summary.interrupted) {
+    spdlog::error("interrupted: every sandbox stopped, nothing merged; {} is reset by the next run",
+                  work.path());
+    return 128 + (caught ? caught : SIGINT);
+  }
+  if (!summary.AllSucceeded()) {
+    spdlog::error("build of {}-{} failed: nothing merged; logs in {}", s.recipe.name,
+                  s.recipe.version, work.logs_dir());
+    return AnySetupFailure(summary) ? kExitSetup : kExitFailure;
+  }
+  return kExitOk;
+}
+
+// What a run holds while it runs: the job pool, the stop pipe, /dev/null.
+struct RunResources {
+  std::unique_ptr<JobServer> jobs;
+  std::unique_ptr<StopSignals> stop;
+  base::UniqueFd devnull;
+};
+
+base::Result<RunResources> Acquire(int jobs) {
+  RunResources r;
+  NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(jobs));
+  NSB_ASSIGN_OR_RETURN(r.stop, StopSignals::Install());
+  r.devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!r.devnull) return base::ErrnoError("open /dev/null");
+  return r;
+}
+
+RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
+                    const PreparedSource& src, RunResources& res) {
+  BuildContext ctx{&s.recipe, s.impls, &work, src.root,
+                   s.recipe.source_date_epoch.value_or(src.newest_mtime), s.jobs,
+                   res.jobs->MakeFlags(o.load_average),
+                   {res.jobs->read_fd(), res.jobs->write_fd()}, res.devnull.get()};
+  SandboxRunner runner(s.policy, ctx, s.plan);
+  auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
+  double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
+  SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
+  return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
+}
+
+// The part that runs: source, jobserver, sandboxes, scheduler, hand-off.
+int Execute(const BuildOptions& o, Setup& s) {
+  std::string dir = o.work_dir.empty()
+                        ? "nsbuild-work/" + s.recipe.name + "-" + s.recipe.version
+                        : o.work_dir;
+  auto work = WorkDir::Prepare(dir);
+  if (!work.ok()) return spdlog::error("{}", work.error().Message()), kExitFailure;
+  auto src = PrepareSource(s.recipe.source, *work, s.policy);
+  if (!src.ok()) return spdlog::error("{}", src.error().Message()), kExitUsage;
+  auto res = Acquire(s.jobs);
+  if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
+  RunSummary summary = Schedule(o, s, *work, *src, *res);
+  ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
+  int rc = Verdict(s, summary, *work, res->stop->caught());
+  if (rc == kExitOk) {
+    report.images = Images(s, *work);
+    HandOff h{s.recipe.name, s.recipe.version, s.recipe.wrap, work->path(), report.images};
+    if (auto st = HandOffImages(h); !st) {
+      spdlog::error("{}", st.error().Message());
+      rc = kExitFailure;
+    }
+  }
+  report.builder_max_rss_kib = SelfMaxRssKib();
+  WriteOutputs(o, report);
+  return rc;
+}
+
+}  // namespace
+
+int RunBuild(const BuildOptions& o) {
+  auto setup = PlanBuild(o);
+  if (!setup.ok()) {
+    spdlog::error("{}", setup.error().Message());
+    return kExitUsage;
+  }
+  if (o.dry_run) {
+    std::printf("%s", DescribePlan(setup->plan).c_str());
+    return kExitOk;
+  }
+  return Execute(o, *setup);
+}
+
+}  // namespace nsbuild::builder

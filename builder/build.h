@@ -1,0 +1,28 @@
+// `nsbuild build` below the CLI: recipe → implementations → source → plan →
+// scheduler over sandboxes → report → hand-off of the images. Returns the
+// documented exit status; every failure is explained on stderr.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "builder/scheduler.h"
+
+namespace nsbuild::builder {
+
+struct BuildOptions {
+  std::string recipe_path;
+  std::vector<std::string> impls;  // --impl, empty = the recipe's choice
+  int jobs = 0;                    // 0 = number of CPUs
+  double load_average = 0;
+  FailureMode failure_mode = FailureMode::kFinishOthers;
+  std::string work_dir;  // empty = ./nsbuild-work/NAME-VERSION
+  std::string policy;    // empty = the recipe's
+  std::string report_path, trace_path;
+  bool dry_run = false;
+  int verbosity = 0;
+};
+
+int RunBuild(const BuildOptions& options);
+
+}  // namespace nsbuild::builder

@@ -1,0 +1,39 @@
+// `nsbuild build RECIPE`: options into BuildOptions, then RunBuild.
+#include "builder/build.h"
+#include "builder/commands.h"
+#include "builder/jobserver.h"
+
+namespace nsbuild::builder {
+
+void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
+  auto* cmd = app.add_subcommand(
+      "build", "Build a recipe once per implementation, each sub-phase in its own sandbox");
+  auto opts = std::make_shared<BuildOptions>();
+  auto fail_fast = std::make_shared<bool>(false);
+  auto keep_going = std::make_shared<bool>(false);
+  cmd->add_option("recipe", opts->recipe_path, "The recipe (JSON)")->required();
+  cmd->add_option("--impl", opts->impls, "Build only for this implementation (repeatable)");
+  cmd->add_option("-j,--jobs", opts->jobs, "Job slots shared by every sub-phase and make (default: CPUs)")
+      ->check(CLI::Range(1, JobServer::kMaxJobs));
+  cmd->add_option("-l,--load-average", opts->load_average,
+                  "Start no new sub-phase while the load average is above this")
+      ->check(CLI::NonNegativeNumber);
+  auto* ff = cmd->add_flag("--fail-fast", *fail_fast, "Stop every sub-phase at the first failure");
+  cmd->add_flag("--keep-going", *keep_going,
+                "Run a failed implementation's later phases too (still exits 1, merges nothing)")
+      ->excludes(ff);
+  cmd->add_option("--work-dir", opts->work_dir, "Work dir (default: ./nsbuild-work/NAME-VERSION)");
+  cmd->add_option("--policy", opts->policy, "Policy name or file (default: the recipe's)");
+  cmd->add_option("--report", opts->report_path, "Write a JSON report here");
+  cmd->add_option("--trace", opts->trace_path, "Write Chrome trace events here (Perfetto)");
+  cmd->add_flag("--dry-run", opts->dry_run, "Print the plan, run nothing");
+  cmd->callback([opts, fail_fast, keep_going, &ctx] {
+    opts->failure_mode = *fail_fast    ? FailureMode::kFailFast
+                         : *keep_going ? FailureMode::kKeepGoing
+                                       : FailureMode::kFinishOthers;
+    opts->verbosity = ctx.verbosity;
+    ctx.exit_status = RunBuild(*opts);
+  });
+}
+
+}  // namespace nsbuild::builder

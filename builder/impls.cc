@@ -1,0 +1,195 @@
+#include "builder/impls.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+
+#include "base/fs.h"
+#include "base/unique_fd.h"
+
+extern char** environ;
+
+namespace nsbuild::builder {
+namespace {
+
+// Prints the version line, then whether Python.h exists where sysconfig
+// says the headers are. Works on every CPython 3 and PyPy 3.
+constexpr const char* kProbe =
+    "import os, sys, sysconfig\n"
+    "print(sys.version.split()[0] + (' (PyPy ' + '.'.join(map(str, sys.pypy_version_info[:3])) + ')'"
+    " if hasattr(sys, 'pypy_version_info') else ''))\n"
+    "print(os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))\n";
+
+// Runs argv with a clean environment and returns its stdout, or nothing if
+// it could not run or failed.
+std::string RunCapture(const std::vector<std::string>& argv) {
+  auto pipe = base::MakePipe(O_CLOEXEC);
+  if (!pipe.ok()) return "";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, pipe->write.get(), 1);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  char path_env[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+  char home_env[] = "HOME=/nonexistent";
+  char* envp[] = {path_env, home_env, nullptr};
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), envp);
+  posix_spawn_file_actions_destroy(&fa);
+  pipe->write.reset();
+  if (rc != 0) return "";
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(pipe->read.get(), buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "";
+}
+
+bool IsExecutableFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+void Probe(Implementation* impl) {
+  std::string out = RunCapture({impl->program, "-c", kProbe});
+  auto nl = out.find('\n');
+  if (nl == std::string::npos) return;
+  impl->usable = true;
+  impl->version = out.substr(0, nl);
+  impl->dev_headers = out.compare(nl + 1, 4, "True") == 0;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+std::string FoundList(const std::vector<Implementation>& found) {
+  std::string s;
+  for (const auto& f : found) {
+    if (!f.usable) continue;
+    s += (s.empty() ? "" : ", ") + f.name;
+  }
+  return s.empty() ? "none" : s;
+}
+
+const Implementation* FindUsable(const std::vector<Implementation>& v, const std::string& name) {
+  for (const auto& i : v) {
+    if (i.name == name && i.usable) return &i;
+  }
+  return nullptr;
+}
+
+// Generic kinds come from the recipe; they are usable when their program is.
+std::vector<Implementation> WithGenerics(const Recipe& recipe, std::vector<Implementation> found) {
+  for (const auto& g : recipe.generic_impls) {
+    Implementation i;
+    i.name = g.name;
+    i.kind = ImplKind::kGeneric;
+    i.program = g.program;
+    i.usable = IsExecutableFile(g.program);
+    i.env = g.env;
+    found.push_back(std::move(i));
+  }
+  return found;
+}
+
+}  // namespace
+
+const char* KindName(ImplKind kind) {
+  switch (kind) {
+    case ImplKind::kCPython: return "cpython";
+    case ImplKind::kPyPy: return "pypy";
+    case ImplKind::kGeneric: return "generic";
+  }
+  return "?";
+}
+
+bool KnownImplName(const std::string& name, ImplKind* kind) {
+  static const std::regex kCPython("python3\\.[0-9]+");
+  if (std::regex_match(name, kCPython)) {
+    *kind = ImplKind::kCPython;
+    return true;
+  }
+  if (name == "pypy3") {
+    *kind = ImplKind::kPyPy;
+    return true;
+  }
+  return false;
+}
+
+std::vector<Implementation> DetectHostImpls(const std::vector<std::string>& dirs) {
+  std::vector<Implementation> found;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      std::string name = entry.path().filename().string();
+      ImplKind kind;
+      if (!KnownImplName(name, &kind)) continue;
+      // The first directory wins, as on PATH.
+      bool seen = std::any_of(found.begin(), found.end(), [&](auto& f) { return f.name == name; });
+      if (seen || !IsExecutableFile(entry.path().string())) continue;
+      Implementation impl;
+      impl.name = name;
+      impl.kind = kind;
+      impl.program = entry.path().string();
+      Probe(&impl);
+      found.push_back(std::move(impl));
+    }
+  }
+  std::sort(found.begin(), found.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return found;
+}
+
+base::Result<std::vector<Implementation>> SelectImpls(const Recipe& recipe,
+                                                     const std::vector<std::string>& requested,
+                                                     const std::vector<Implementation>& detected) {
+  std::vector<Implementation> found = WithGenerics(recipe, detected);
+  std::vector<std::string> names = recipe.implementations;
+  if (names.empty()) {
+    for (const auto& f : found) {
+      if (f.usable && f.kind != ImplKind::kGeneric) names.push_back(f.name);
+    }
+  }
+  if (!requested.empty()) {
+    for (const auto& r : requested) {
+      if (std::find(names.begin(), names.end(), r) == names.end() && !recipe.implementations.empty()) {
+        return base::PlainError("--impl " + r + ": the recipe does not build for it (it lists " +
+                                [&] { std::string s; for (auto& n : names) s += (s.empty() ? "" : ", ") + n; return s; }() + ")");
+      }
+    }
+    names = requested;
+  }
+  std::vector<Implementation> out;
+  std::vector<std::string> missing;
+  for (const auto& n : names) {
+    if (std::any_of(out.begin(), out.end(), [&](auto& o) { return o.name == n; })) continue;
+    const Implementation* impl = FindUsable(found, n);
+    if (impl) out.push_back(*impl); else missing.push_back(n);
+  }
+  if (!missing.empty()) {
+    return base::PlainError("implementation(s) not installed or not usable: " + Join(missing) +
+                            " (found: " + FoundList(found) + ")");
+  }
+  if (out.empty()) return base::PlainError("no implementation to build for (found: " + FoundList(found) + ")");
+  return out;
+}
+
+}  // namespace nsbuild::builder

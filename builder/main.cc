@@ -1,0 +1,58 @@
+// nsbuild's entry point: builds the command line from every module's
+// subcommand, runs the chosen one and maps errors to the documented statuses.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "builder/commands.h"
+
+#ifndef NSBUILD_VERSION
+#define NSBUILD_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace nsbuild::builder;
+  CLI::App app{
+      "nsbuild: build a package once per implementation, every sub-phase in its own\n"
+      "user/mount/pid/net namespace, then merge the images safely.",
+      "nsbuild"};
+  app.set_version_flag("--version", std::string("nsbuild ") + NSBUILD_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  CommandContext ctx;
+  int verbose = 0, quiet = 0;
+  app.add_flag("-v,--verbose", verbose, "More output (repeatable)");
+  app.add_flag("-q,--quiet", quiet, "Only errors");
+
+  AddRunCommand(app, ctx);
+  AddDoctorCommand(app, ctx);
+  AddMergeCommands(app, ctx);
+  AddInstalledCommands(app, ctx);
+  AddBuildCommand(app, ctx);
+  AddImplsCommand(app, ctx);
+
+  app.parse_complete_callback([&] {
+    ctx.verbosity = verbose - quiet;
+    // Diagnostics go to stderr, so stdout stays data (plans, JSON, lists).
+    spdlog::set_default_logger(spdlog::stderr_color_st("nsbuild"));
+    spdlog::set_pattern("nsbuild: %^%l%$: %v");
+    spdlog::set_level(ctx.verbosity > 0   ? spdlog::level::debug
+                      : ctx.verbosity < 0 ? spdlog::level::err
+                                          : spdlog::level::info);
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "nsbuild: %s (see nsbuild --help)\n", e.what());
+    return kExitUsage;
+  }
+  return ctx.exit_status;
+}

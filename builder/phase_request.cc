@@ -1,0 +1,89 @@
+#include "builder/phase_request.h"
+
+namespace nsbuild::builder {
+namespace {
+
+// The implementation whose Python the `all` phases and generic kinds use:
+// the first CPython selected, else the first Python of any kind.
+const Implementation* DefaultPython(const std::vector<Implementation>& impls) {
+  for (const auto& i : impls) {
+    if (i.kind == ImplKind::kCPython) return &i;
+  }
+  for (const auto& i : impls) {
+    if (i.kind != ImplKind::kGeneric) return &i;
+  }
+  return nullptr;
+}
+
+std::pair<std::string, std::string> PythonOf(const BuildContext& ctx, size_t target) {
+  if (target < ctx.impls.size() && ctx.impls[target].kind != ImplKind::kGeneric) {
+    return {ctx.impls[target].program, ctx.impls[target].name};
+  }
+  if (const Implementation* p = DefaultPython(ctx.impls)) return {p->program, p->name};
+  return {"/usr/bin/python3", "python3"};
+}
+
+}  // namespace
+
+EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t target) {
+  auto [python, epython] = PythonOf(ctx, target);
+  EnvList env;
+  // Recipe and generic-kind variables first: the standard ones below win
+  // (the recipe parser already rejects attempts to set them).
+  for (const auto& kv : ctx.recipe->env) env.push_back(kv);
+  if (target < ctx.impls.size()) {
+    for (const auto& kv : ctx.impls[target].env) env.push_back(kv);
+  }
+  EnvList standard = {
+      {"IMPL", plan.targets[target]},
+      {"PYTHON", python},
+      {"EPYTHON", epython},
+      {"S", kInsideSource},
+      {"BUILD_DIR", kInsideBuild},
+      {"D", kInsideImage},
+      {"T", kInsideTmp},
+      {"TMPDIR", kInsideTmp},
+      {"HOME", kInsideHome},
+      {"JOBS", std::to_string(ctx.jobs)},
+      {"MAKEFLAGS", ctx.makeflags},
+      {"SOURCE_DATE_EPOCH", std::to_string(ctx.source_date_epoch)},
+      {"PATH", kPhasePath},
+  };
+  env.insert(env.end(), standard.begin(), standard.end());
+  return env;
+}
+
+sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
+                                     const SubPhase& node, int output_fd) {
+  TargetDirs dirs = ctx.work->Target(plan.targets[node.target]);
+  sandbox::RunRequest req;
+  req.argv = {"/bin/sh", "-c", node.command};
+  sandbox::MountOp overlay;
+  overlay.kind = sandbox::MountKind::kOverlay;
+  overlay.source = ctx.source_root;
+  overlay.upper = dirs.upper;
+  overlay.work = dirs.ovl_work;
+  overlay.target = kInsideSource;
+  req.mounts.push_back(overlay);
+  const std::pair<const std::string*, const char*> binds[] = {
+      {&dirs.build, kInsideBuild}, {&dirs.image, kInsideImage},
+      {&dirs.tmp, kInsideTmp},     {&dirs.home, kInsideHome}};
+  for (const auto& [host, inside] : binds) {
+    sandbox::MountOp b;
+    b.kind = sandbox::MountKind::kBind;
+    b.source = *host;
+    b.target = inside;
+    req.mounts.push_back(b);
+  }
+  req.cwd = kInsideSource;
+  req.setenv = PhaseEnvironment(ctx, plan, node.target);
+  req.pass_fds = ctx.pass_fds;
+  req.stdin_fd = ctx.stdin_fd;
+  req.stdout_fd = output_fd;
+  req.stderr_fd = output_fd;
+  // The scheduler enforces timeouts itself (it waits in its poll loop).
+  req.timeout_seconds = 0;
+  return req;
+}
+
+}  // namespace nsbuild::builder

@@ -1,0 +1,197 @@
+#include "builder/recipe.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/json_reader.h"
+
+namespace nsbuild::builder {
+namespace {
+
+using base::JsonError;
+using base::JsonObject;
+using base::Result;
+using base::Status;
+
+// Names every phase gets from nsbuild; a recipe may not redefine them, or a
+// phase could point D at another implementation's image.
+bool IsReservedEnv(const std::string& k) {
+  static const char* const kReserved[] = {"IMPL", "PYTHON", "EPYTHON", "S", "BUILD_DIR", "D",
+                                          "T", "HOME", "JOBS", "MAKEFLAGS", "SOURCE_DATE_EPOCH",
+                                          "PATH", "TMPDIR", "MFLAGS", "MAKELEVEL"};
+  for (const char* r : kReserved) {
+    if (k == r) return true;
+  }
+  return false;
+}
+
+bool IsEnvName(const std::string& k) {
+  if (k.empty() || (k[0] >= '0' && k[0] <= '9')) return false;
+  for (char c : k) {
+    if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+      return false;
+  }
+  return true;
+}
+
+// A command is a string, or an array of lines run as one `set -e` script so
+// a failing line fails the phase.
+Status ReadCommand(const nlohmann::json& v, const std::string& path, std::string* out) {
+  if (v.is_string()) {
+    *out = v.get<std::string>();
+    return {};
+  }
+  if (!v.is_array()) return JsonError(path, "expected a string or an array of strings");
+  std::string script = "set -e";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string()) return JsonError(path + "[" + std::to_string(i) + "]", "expected a string");
+    script += "\n" + v[i].get<std::string>();
+  }
+  *out = v.empty() ? "" : script;
+  return {};
+}
+
+Status ReadPhases(JsonObject& parent, const std::string& key, PhaseCommands* out) {
+  const nlohmann::json* j = parent.Child(key);
+  if (!j) return {};
+  JsonObject o(*j, parent.PathOf(key));
+  NSB_TRY(o.Valid());
+  for (int p = 0; p < kPhaseCount; ++p) {
+    const nlohmann::json* c = o.Child(kPhaseNames[p]);
+    if (c) NSB_TRY(ReadCommand(*c, o.PathOf(kPhaseNames[p]), &out->Get(p)));
+  }
+  return o.Finish();
+}
+
+Status ReadEnv(const nlohmann::json& j, const std::string& path,
+               std::vector<std::pair<std::string, std::string>>* out) {
+  if (!j.is_object()) return JsonError(path, "expected an object of strings");
+  for (const auto& [k, v] : j.items()) {
+    std::string at = path + "." + k;
+    if (!IsEnvName(k)) return JsonError(at, "not a valid environment variable name");
+    if (IsReservedEnv(k)) return JsonError(at, "set by nsbuild for every phase; cannot be overridden");
+    if (!v.is_string()) return JsonError(at, "expected a string");
+    out->emplace_back(k, v.get<std::string>());
+  }
+  return {};
+}
+
+Status ReadGenericImpls(JsonObject& top, Recipe* r) {
+  const nlohmann::json* j = top.Child("define_implementations");
+  if (!j) return {};
+  std::string path = top.PathOf("define_implementations");
+  if (!j->is_object()) return JsonError(path, "expected an object of implementations");
+  for (const auto& [name, def] : j->items()) {
+    JsonObject o(def, path + "." + name);
+    NSB_TRY(o.Valid());
+    GenericImplDef g;
+    g.name = name;
+    NSB_TRY(o.Get("program", &g.program, true));
+    if (g.program.empty() || g.program[0] != '/') {
+      return JsonError(o.PathOf("program"), "must be an absolute path");
+    }
+    if (const nlohmann::json* env = o.Child("env")) NSB_TRY(ReadEnv(*env, o.PathOf("env"), &g.env));
+    NSB_TRY(o.Finish());
+    r->generic_impls.push_back(std::move(g));
+  }
+  return {};
+}
+
+// Image-relative directories: never absolute, never escaping the image.
+Status CheckWrap(const std::vector<std::string>& wrap, const std::string& path) {
+  for (size_t i = 0; i < wrap.size(); ++i) {
+    std::filesystem::path p(wrap[i]);
+    bool bad = wrap[i].empty() || p.is_absolute();
+    for (const auto& part : p) bad = bad || part == "..";
+    if (bad) {
+      return JsonError(path + "[" + std::to_string(i) + "]",
+                       "must be a relative path inside the image without '..'");
+    }
+  }
+  return {};
+}
+
+Status ReadScalars(JsonObject& o, Recipe* r) {
+  NSB_TRY(o.Get("name", &r->name, true));
+  NSB_TRY(o.Get("version", &r->version, true));
+  NSB_TRY(o.Get("source", &r->source, true));
+  NSB_TRY(o.Get("implementations", &r->implementations));
+  NSB_TRY(o.Get("wrap", &r->wrap));
+  NSB_TRY(CheckWrap(r->wrap, o.PathOf("wrap")));
+  NSB_TRY(o.Get("policy", &r->policy));
+  int64_t epoch = -1;
+  NSB_TRY(o.Get("source_date_epoch", &epoch));
+  if (o.Has("source_date_epoch")) {
+    if (epoch < 0) return JsonError(o.PathOf("source_date_epoch"), "must be >= 0");
+    r->source_date_epoch = epoch;
+  }
+  int64_t timeout = 0;
+  NSB_TRY(o.Get("timeout", &timeout));
+  if (timeout < 0) return JsonError(o.PathOf("timeout"), "must be >= 0");
+  r->timeout_seconds = static_cast<double>(timeout);
+  return {};
+}
+
+Status CheckNames(const Recipe& r, const std::string& where) {
+  // The name and version end up in directory names of the work dir.
+  for (const auto* s : {&r.name, &r.version}) {
+    if (s->empty() || s->find('/') != std::string::npos || *s == "." || *s == "..") {
+      return JsonError(where + ": $." + (s == &r.name ? "name" : "version"),
+                       "must be non-empty and contain no '/'");
+    }
+  }
+  if (r.source.empty()) return JsonError(where + ": $.source", "must not be empty");
+  return {};
+}
+
+}  // namespace
+
+const std::string& PhaseCommands::Get(int phase) const {
+  switch (phase) {
+    case 0: return configure;
+    case 1: return compile;
+    case 2: return test;
+    default: return install;
+  }
+}
+
+std::string& PhaseCommands::Get(int phase) {
+  return const_cast<std::string&>(static_cast<const PhaseCommands*>(this)->Get(phase));
+}
+
+bool PhaseCommands::Empty() const {
+  return configure.empty() && compile.empty() && test.empty() && install.empty();
+}
+
+Result<Recipe> ParseRecipe(const nlohmann::json& j, const std::string& where,
+                           const std::string& dir) {
+  JsonObject o(j, where + ": $");
+  NSB_TRY(o.Valid());
+  Recipe r;
+  r.path = where;
+  r.dir = dir;
+  NSB_TRY(ReadScalars(o, &r));
+  NSB_TRY(ReadGenericImpls(o, &r));
+  NSB_TRY(ReadPhases(o, "phases", &r.phases));
+  NSB_TRY(ReadPhases(o, "all", &r.all_phases));
+  if (const nlohmann::json* env = o.Child("env")) NSB_TRY(ReadEnv(*env, o.PathOf("env"), &r.env));
+  NSB_TRY(o.Finish());
+  NSB_TRY(CheckNames(r, where));
+  if (r.phases.Empty() && r.all_phases.Empty()) {
+    return JsonError(where + ": $.phases", "no phase has a command");
+  }
+  std::filesystem::path src(r.source);
+  if (src.is_relative()) src = std::filesystem::path(dir) / src;
+  r.source = src.lexically_normal().string();
+  return r;
+}
+
+Result<Recipe> LoadRecipe(const std::string& path) {
+  NSB_ASSIGN_OR_RETURN(nlohmann::json j, base::ParseJsonFile(path));
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  std::string dir = ec ? "." : abs.parent_path().string();
+  return ParseRecipe(j, path, dir);
+}
+
+}  // namespace nsbuild::builder

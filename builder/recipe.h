@@ -1,0 +1,64 @@
+// Recipes: what to build and how, read from JSON at the edge into plain
+// structs. Nothing past ParseRecipe sees JSON. Every key is documented in
+// builder/README.md; a key nobody reads is an error naming its JSON path.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "base/result.h"
+
+namespace nsbuild::builder {
+
+// The per-implementation phases, in the order they run.
+inline constexpr const char* kPhaseNames[] = {"configure", "compile", "test", "install"};
+inline constexpr int kPhaseCount = 4;
+
+// One shell command per phase; empty = the phase is skipped.
+struct PhaseCommands {
+  std::string configure, compile, test, install;
+
+  const std::string& Get(int phase) const;
+  std::string& Get(int phase);
+  bool Empty() const;
+};
+
+// An implementation the recipe itself defines (a generic kind): a program
+// and the environment its phases get on top of the standard one.
+struct GenericImplDef {
+  std::string name;
+  std::string program;  // absolute path; must exist and be executable
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+struct Recipe {
+  std::string path;  // the recipe file, for messages
+  std::string dir;   // its directory: relative paths are resolved here
+  std::string name;
+  std::string version;
+  std::string source;  // absolute: a directory or a tarball
+  // Names to build for; empty = every Python implementation found.
+  std::vector<std::string> implementations;
+  std::vector<GenericImplDef> generic_impls;
+  PhaseCommands phases;
+  PhaseCommands all_phases;  // run once, after every implementation installed
+  std::vector<std::string> wrap;  // image dirs whose executables get wrapped
+  std::string policy = "default";
+  std::optional<int64_t> source_date_epoch;  // default: newest mtime in source
+  double timeout_seconds = 0;                // per sub-phase, 0 = none
+  std::vector<std::pair<std::string, std::string>> env;  // every phase
+};
+
+// `where` names the document in errors ("recipe.json"); `dir` resolves
+// relative source paths.
+base::Result<Recipe> ParseRecipe(const nlohmann::json& j, const std::string& where,
+                                 const std::string& dir);
+base::Result<Recipe> LoadRecipe(const std::string& path);
+
+}  // namespace nsbuild::builder

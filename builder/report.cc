@@ -1,0 +1,96 @@
+#include "builder/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include "base/fs.h"
+
+namespace nsbuild::builder {
+namespace {
+
+using nlohmann::json;
+
+const char* Verdict(const RunSummary& s) {
+  if (s.interrupted) return "interrupted";
+  return s.AllSucceeded() ? "ok" : "failed";
+}
+
+json SubPhaseJson(const Plan& plan, const SubPhase& node, const NodeResult& r) {
+  json j = {{"target", plan.targets[node.target]}, {"phase", node.PhaseName()},
+            {"state", StateName(r.state)}};
+  if (r.state == NodeState::kWaiting || r.state == NodeState::kSkipped) {
+    if (!r.error.empty()) j["error"] = r.error;
+    return j;
+  }
+  j["start_seconds"] = r.start;
+  j["end_seconds"] = r.end;
+  j["exit_status"] = r.exit.ExitStatus();
+  if (r.exit.signaled) j["signal"] = r.exit.signal;
+  j["timed_out"] = r.timed_out;
+  j["user_seconds"] = r.exit.user_seconds;
+  j["sys_seconds"] = r.exit.sys_seconds;
+  j["max_rss_kib"] = r.exit.max_rss_kib;
+  if (!r.log_path.empty()) j["log"] = r.log_path;
+  if (!r.error.empty()) j["error"] = r.error;
+  return j;
+}
+
+}  // namespace
+
+std::string ReportJson(const ReportInput& in) {
+  const RunSummary& s = *in.summary;
+  json subs = json::array();
+  for (const auto& node : in.plan->nodes) subs.push_back(SubPhaseJson(*in.plan, node, s.nodes[node.id]));
+  json images = json::array();
+  for (const auto& img : in.images) {
+    images.push_back({{"target", img.target}, {"path", img.path}, {"files", img.files},
+                      {"bytes", img.bytes}});
+  }
+  json j = {
+      {"package", {{"name", in.package}, {"version", in.version}}},
+      {"result", Verdict(s)},
+      {"jobs", s.jobs},
+      {"wall_seconds", s.wall_seconds},
+      {"work_dir", in.work_dir},
+      {"targets", in.plan->targets},
+      {"sub_phases", subs},
+      {"images", images},
+      {"jobserver", {{"jobs", s.jobs}, {"peak_tokens_in_use", s.peak_tokens_in_use},
+                     {"tokens_recovered", s.tokens_recovered}}},
+      {"builder_max_rss_kib", in.builder_max_rss_kib},
+  };
+  return j.dump(2) + "\n";
+}
+
+// Chrome trace event format: "M" events name the process and one thread per
+// target; each sub-phase is a complete ("X") event in microseconds.
+std::string TraceJson(const ReportInput& in) {
+  json events = json::array();
+  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 1},
+                    {"args", {{"name", "nsbuild " + in.package + "-" + in.version}}}});
+  for (size_t t = 0; t < in.plan->targets.size(); ++t) {
+    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", t + 1},
+                      {"args", {{"name", in.plan->targets[t]}}}});
+  }
+  for (const auto& node : in.plan->nodes) {
+    const NodeResult& r = in.summary->nodes[node.id];
+    if (r.state == NodeState::kWaiting || r.state == NodeState::kSkipped) continue;
+    events.push_back({{"name", node.PhaseName()}, {"cat", StateName(r.state)}, {"ph", "X"},
+                      {"pid", 1}, {"tid", node.target + 1},
+                      {"ts", static_cast<int64_t>(r.start * 1e6)},
+                      {"dur", static_cast<int64_t>((r.end - r.start) * 1e6)},
+                      {"args", {{"exit_status", r.exit.ExitStatus()},
+                                {"user_seconds", r.exit.user_seconds},
+                                {"max_rss_kib", r.exit.max_rss_kib}}}});
+  }
+  return json({{"traceEvents", events}, {"displayTimeUnit", "ms"}}).dump() + "\n";
+}
+
+base::Status WriteReport(const std::string& path, const ReportInput& in) {
+  return base::WriteFileAtomic(path, ReportJson(in));
+}
+
+base::Status WriteTrace(const std::string& path, const ReportInput& in) {
+  return base::WriteFileAtomic(path, TraceJson(in));
+}
+
+}  // namespace nsbuild::builder

@@ -1,0 +1,32 @@
+// The machine-readable record of a build: --report writes one JSON document
+// (per sub-phase times, exit status, CPU and RSS; per image file count and
+// bytes; the jobserver's peak), --trace writes Chrome trace events that
+// Perfetto shows as a timeline, one track per target. JSON only here, at the
+// edge; the scheduler fills plain structs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "builder/images.h"
+#include "builder/plan.h"
+#include "builder/results.h"
+
+namespace nsbuild::builder {
+
+struct ReportInput {
+  std::string package, version;
+  const Plan* plan = nullptr;
+  const RunSummary* summary = nullptr;
+  std::vector<Image> images;  // empty unless the build succeeded
+  std::string work_dir;
+  long builder_max_rss_kib = 0;
+};
+
+std::string ReportJson(const ReportInput& in);
+std::string TraceJson(const ReportInput& in);
+base::Status WriteReport(const std::string& path, const ReportInput& in);
+base::Status WriteTrace(const std::string& path, const ReportInput& in);
+
+}  // namespace nsbuild::builder

@@ -1,0 +1,43 @@
+// What a run produced, per sub-phase: the scheduler fills it, the status
+// printer, the report and the trace read it. Plain data, no behaviour.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sandbox/spec.h"
+
+namespace nsbuild::builder {
+
+enum class NodeState {
+  kWaiting,    // never became ready (run ended first)
+  kRunning,
+  kSucceeded,
+  kFailed,     // ran and exited non-zero, or could not start
+  kSkipped,    // a dependency failed
+  kStopped,    // killed by --fail-fast or an interrupt
+};
+const char* StateName(NodeState state);
+
+struct NodeResult {
+  NodeState state = NodeState::kWaiting;
+  sandbox::ExitInfo exit;
+  double start = 0, end = 0;  // seconds since the run started
+  std::string log_path;
+  std::string error;  // why it failed, in one line
+  bool timed_out = false;
+};
+
+struct RunSummary {
+  std::vector<NodeResult> nodes;  // indexed like Plan::nodes
+  bool interrupted = false;
+  bool fail_fast_stopped = false;
+  double wall_seconds = 0;
+  int jobs = 0;
+  int peak_tokens_in_use = 0;
+  int tokens_recovered = 0;  // written back by Reconcile after kills
+
+  bool AllSucceeded() const;
+};
+
+}  // namespace nsbuild::builder

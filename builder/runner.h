@@ -1,0 +1,36 @@
+// The scheduler's view of running one sub-phase: an interface, so the
+// scheduler is tested with a fake runner and no processes, and the real one
+// (sandbox_runner.h) starts a sandbox per sub-phase.
+#pragma once
+
+#include <memory>
+
+#include "base/result.h"
+#include "builder/plan.h"
+#include "sandbox/spec.h"
+
+namespace nsbuild::builder {
+
+// One started command. The destructor stops and reaps it if it still runs,
+// so no command outlives the scheduler's record of it.
+class RunningCommand {
+ public:
+  virtual ~RunningCommand() = default;
+  // POLLIN once the command is over.
+  virtual int wait_fd() const = 0;
+  // Called once, after wait_fd() became readable.
+  virtual base::Result<sandbox::ExitInfo> Collect() = 0;
+  // Stops the command and everything it started, at once.
+  virtual void Kill() = 0;
+};
+
+class CommandRunner {
+ public:
+  virtual ~CommandRunner() = default;
+  // Starts `node`; its stdout and stderr go to output_fd (the runner does
+  // not keep output_fd open after Start returns).
+  virtual base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node,
+                                                              int output_fd) = 0;
+};
+
+}  // namespace nsbuild::builder

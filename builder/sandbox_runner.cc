@@ -1,0 +1,53 @@
+#include "builder/sandbox_runner.h"
+
+#include <signal.h>
+
+#include "sandbox/sandbox.h"
+
+namespace nsbuild::builder {
+namespace {
+
+class SandboxCommand : public RunningCommand {
+ public:
+  explicit SandboxCommand(sandbox::Sandbox s) : sandbox_(std::move(s)) {}
+  // ~Sandbox kills the pid namespace and reaps PID 1 if still running.
+  int wait_fd() const override { return sandbox_.pidfd(); }
+  base::Result<sandbox::ExitInfo> Collect() override { return sandbox_.Wait(); }
+  // SIGKILL to PID 1 ends the whole pid namespace at once: nothing of the
+  // sub-phase survives, which is what makes the jobserver's Reconcile safe.
+  void Kill() override { sandbox_.Signal(SIGKILL); }
+
+ private:
+  sandbox::Sandbox sandbox_;
+};
+
+}  // namespace
+
+std::pair<uid_t, gid_t> MappedHostIds(const sandbox::SandboxSpec& spec) {
+  const sandbox::IdMapping& ids = spec.ids;
+  if (ids.count <= 1) return {ids.host_uid_base, ids.host_gid_base};
+  return {ids.host_uid_base + ids.inside_uid, ids.host_gid_base + ids.inside_gid};
+}
+
+base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhase& node,
+                                                                  int output_fd) {
+  const std::string& target = plan_.targets[node.target];
+  if (!prepared_targets_.count(node.target)) {
+    // The directories must exist before planning (bind sources are checked)
+    // and belong to the mapped ids; plan once with a stand-in to learn them.
+    sandbox::RunRequest probe;
+    probe.argv = {"/bin/true"};
+    NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec probe_spec, sandbox::PlanSandbox(policy_, probe));
+    auto [uid, gid] = MappedHostIds(probe_spec);
+    NSB_TRY(ctx_.work->CreateTarget(target, uid, gid));
+    prepared_targets_.insert(node.target);
+  }
+  sandbox::RunRequest req = MakePhaseRequest(ctx_, plan_, node, output_fd);
+  auto spec = sandbox::PlanSandbox(policy_, req);
+  if (!spec.ok()) return base::Wrap(spec.take_error(), "plan sandbox for " + plan_.NameOf(node));
+  auto started = sandbox::Sandbox::Start(*spec);
+  if (!started.ok()) return base::Wrap(started.take_error(), "start sandbox for " + plan_.NameOf(node));
+  return std::unique_ptr<RunningCommand>(new SandboxCommand(std::move(started).value()));
+}
+
+}  // namespace nsbuild::builder

@@ -1,0 +1,32 @@
+// The real CommandRunner: every sub-phase in its own sandbox, planned from
+// the build's policy and the sub-phase's request (phase_request.h).
+#pragma once
+
+#include <set>
+
+#include "builder/phase_request.h"
+#include "builder/runner.h"
+#include "sandbox/policy.h"
+
+namespace nsbuild::builder {
+
+class SandboxRunner : public CommandRunner {
+ public:
+  SandboxRunner(const sandbox::Policy& policy, const BuildContext& ctx, const Plan& plan)
+      : policy_(policy), ctx_(ctx), plan_(plan) {}
+
+  base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node,
+                                                      int output_fd) override;
+
+ private:
+  const sandbox::Policy& policy_;
+  const BuildContext& ctx_;
+  const Plan& plan_;
+  std::set<size_t> prepared_targets_;
+};
+
+// The host uid/gid a sandbox's inside ids map to: who must own the
+// directories it writes.
+std::pair<uid_t, gid_t> MappedHostIds(const sandbox::SandboxSpec& spec);
+
+}  // namespace nsbuild::builder

@@ -1,0 +1,285 @@
+#include "builder/scheduler.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/fs.h"
+
+namespace nsbuild::builder {
+namespace {
+
+// Short enough for a live status line and timeouts to feel immediate, long
+// enough that an idle builder costs nothing measurable.
+constexpr int kTickMillis = 100;
+
+bool Done(NodeState s) {
+  return s == NodeState::kSucceeded || s == NodeState::kFailed || s == NodeState::kSkipped ||
+         s == NodeState::kStopped;
+}
+
+std::string DescribeExit(const sandbox::ExitInfo& e) {
+  if (e.setup_failure) return e.setup_failure->Message();
+  if (e.signaled) return "killed by signal " + std::to_string(e.signal);
+  return "exit status " + std::to_string(e.code);
+}
+
+}  // namespace
+
+// Members are destroyed bottom-up: the command (killed and reaped) goes
+// before its token, so a slot is never free while its holder still runs.
+struct Scheduler::Running {
+  size_t node = 0;
+  Token token;
+  std::unique_ptr<RunningCommand> cmd;
+  base::UniqueFd output;
+  base::UniqueFd log;
+  double deadline = 0;
+  bool timed_out = false;
+  bool stopped = false;
+};
+
+Scheduler::Scheduler(const Plan& plan, CommandRunner& runner, JobServer& jobs, Status& status,
+                     SchedulerOptions options)
+    : plan_(plan), runner_(runner), jobs_(jobs), status_(status), options_(std::move(options)) {}
+
+Scheduler::~Scheduler() = default;
+
+double Scheduler::Now() const {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count() - t0_;
+}
+
+RunSummary Scheduler::Run() {
+  t0_ = Now();
+  summary_ = RunSummary();
+  summary_.nodes.resize(plan_.nodes.size());
+  summary_.jobs = jobs_.jobs();
+  target_failed_.assign(plan_.targets.size(), false);
+  status_.RunStarted(plan_, jobs_.jobs());
+  for (;;) {
+    // A sub-phase that fails to start settles at once and may unblock or
+    // skip others, so repeat until something runs or nothing changes.
+    size_t settled;
+    do {
+      settled = settled_;
+      if (stopping_) break;
+      SkipBlocked();
+      StartReady();
+    } while (running_.empty() && settled != settled_);
+    if (running_.empty()) break;
+    PollOnce();
+  }
+  Reconcile();
+  summary_.wall_seconds = Now();
+  summary_.peak_tokens_in_use = jobs_.peak_in_use();
+  status_.RunFinished(summary_);
+  return summary_;
+}
+
+bool Scheduler::DepSatisfied(const SubPhase& node, size_t dep) const {
+  NodeState s = summary_.nodes[dep].state;
+  size_t dep_target = plan_.nodes[dep].target;
+  // Another target's work is only usable if that whole target is sound.
+  if (dep_target != node.target && target_failed_[dep_target]) return false;
+  if (s == NodeState::kSucceeded) return true;
+  // --keep-going carries a target on past its own failures, never into the
+  // `all` phases or another target.
+  return options_.failure_mode == FailureMode::kKeepGoing && s == NodeState::kFailed &&
+         plan_.nodes[dep].target == node.target;
+}
+
+bool Scheduler::Startable(const SubPhase& node) const {
+  if (summary_.nodes[node.id].state != NodeState::kWaiting) return false;
+  for (size_t d : node.deps) {
+    if (!DepSatisfied(node, d)) return false;
+  }
+  return true;
+}
+
+// Plan ids are topological, so one pass in id order propagates skips.
+void Scheduler::SkipBlocked() {
+  for (const auto& node : plan_.nodes) {
+    NodeResult& res = summary_.nodes[node.id];
+    if (res.state != NodeState::kWaiting) continue;
+    for (size_t d : node.deps) {
+      if (Done(summary_.nodes[d].state) && !DepSatisfied(node, d)) {
+        res.state = NodeState::kSkipped;
+        res.error = "not run: " + plan_.NameOf(plan_.nodes[d]) + " did not succeed";
+        break;
+      }
+    }
+  }
+}
+
+bool Scheduler::LoadTooHigh() const {
+  if (options_.load_average <= 0) return false;
+  double load[1];
+  return ::getloadavg(load, 1) == 1 && load[0] > options_.load_average;
+}
+
+void Scheduler::StartReady() {
+  waiting_for_token_ = false;
+  for (const auto& node : plan_.nodes) {
+    if (!Startable(node)) continue;
+    // Like ninja's -l: above the limit nothing new starts, but one job always
+    // runs so the build cannot stall.
+    if (!running_.empty() && LoadTooHigh()) return;
+    Token token = jobs_.TryAcquire();
+    if (!token.valid()) {
+      waiting_for_token_ = true;
+      return;
+    }
+    Start(node, std::move(token));
+    if (stopping_) return;
+  }
+}
+
+bool Scheduler::Start(const SubPhase& node, Token token) {
+  NodeResult& res = summary_.nodes[node.id];
+  res.start = res.end = Now();
+  Running r;
+  r.node = node.id;
+  r.token = std::move(token);
+  if (!options_.log_dir.empty()) {
+    res.log_path = options_.log_dir + "/" + plan_.targets[node.target] + "-" + node.PhaseName() + ".log";
+    r.log.reset(::open(res.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!r.log) spdlog::warn("open {}: {}", res.log_path, std::strerror(errno));
+  }
+  auto pipe = base::MakePipe(O_CLOEXEC);
+  base::Result<std::unique_ptr<RunningCommand>> cmd = pipe.ok()
+      ? runner_.Start(node, pipe->write.get())
+      : base::Result<std::unique_ptr<RunningCommand>>(pipe.error());
+  if (!cmd.ok()) {
+    res.state = NodeState::kFailed;
+    res.error = cmd.error().Message();
+    if (r.log) (void)base::WriteAll(r.log, "nsbuild: could not start: " + res.error + "\n");
+    status_.NodeFinished(node, res);
+    Fail(node);
+    return false;
+  }
+  pipe->write.reset();  // only the command may hold the write end now
+  ::fcntl(pipe->read.get(), F_SETFL, O_NONBLOCK);
+  r.output = std::move(pipe->read);
+  r.cmd = std::move(cmd).value();
+  r.deadline = options_.timeout_seconds > 0 ? res.start + options_.timeout_seconds : 0;
+  res.state = NodeState::kRunning;
+  status_.NodeStarted(node);
+  running_.push_back(std::move(r));
+  return true;
+}
+
+void Scheduler::PollOnce() {
+  std::vector<pollfd> fds;
+  if (options_.stop_fd >= 0 && !stopping_) fds.push_back({options_.stop_fd, POLLIN, 0});
+  size_t first = fds.size();
+  for (const auto& r : running_) {
+    fds.push_back({r.cmd->wait_fd(), POLLIN, 0});
+    fds.push_back({r.output ? r.output.get() : -1, POLLIN, 0});
+  }
+  if (waiting_for_token_ && !stopping_) fds.push_back({jobs_.poll_fd(), POLLIN, 0});
+  int n = ::poll(fds.data(), fds.size(), kTickMillis);
+  if (n < 0 && errno != EINTR) spdlog::error("poll: {}", std::strerror(errno));
+  if (n > 0 && first == 1 && (fds[0].revents & POLLIN)) StopAll(true);
+  for (size_t i = 0; n > 0 && i < running_.size(); ++i) {
+    if (fds[first + 2 * i + 1].revents & (POLLIN | POLLHUP)) ReadOutput(running_[i]);
+  }
+  // Backwards, so erasing a finished entry keeps the remaining indices valid.
+  for (size_t i = running_.size(); n > 0 && i-- > 0;) {
+    if (fds[first + 2 * i].revents & (POLLIN | POLLHUP | POLLERR)) Finish(i);
+  }
+  CheckTimeouts();
+  jobs_.Sample();
+  status_.Tick();
+}
+
+void Scheduler::ReadOutput(Running& r) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(r.output.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) r.output.reset();  // every writer is gone
+    if (n <= 0) return;
+    std::string_view text(buf, static_cast<size_t>(n));
+    if (r.log) (void)base::WriteAll(r.log, text);
+    status_.NodeOutput(plan_.nodes[r.node], text);
+  }
+}
+
+void Scheduler::Finish(size_t index) {
+  Running r = std::move(running_[index]);
+  running_.erase(running_.begin() + static_cast<long>(index));
+  const SubPhase& node = plan_.nodes[r.node];
+  NodeResult& res = summary_.nodes[r.node];
+  auto exit = r.cmd->Collect();
+  if (r.output) ReadOutput(r);  // the rest: every writer died with the sandbox
+  res.end = Now();
+  res.timed_out = r.timed_out;
+  if (!exit.ok()) {
+    res.state = NodeState::kFailed;
+    res.error = exit.error().Message();
+  } else {
+    res.exit = *exit;
+    bool ok = exit->ExitStatus() == 0 && !r.timed_out;
+    res.state = ok ? NodeState::kSucceeded : r.stopped ? NodeState::kStopped : NodeState::kFailed;
+    if (r.timed_out) {
+      res.error = "timed out after " + std::to_string(static_cast<int>(options_.timeout_seconds)) + "s";
+    } else if (!ok) {
+      res.error = r.stopped ? "stopped" : DescribeExit(*exit);
+    }
+  }
+  if (r.log && !res.error.empty()) (void)base::WriteAll(r.log, "nsbuild: " + res.error + "\n");
+  r.cmd.reset();
+  r.token.Release();
+  status_.NodeFinished(node, res);
+  if (res.state == NodeState::kFailed) Fail(node);
+  if (running_.empty()) Reconcile();
+}
+
+void Scheduler::Fail(const SubPhase& node) {
+  ++settled_;
+  target_failed_[node.target] = true;
+  spdlog::debug("{} failed", plan_.NameOf(node));
+  if (options_.failure_mode == FailureMode::kFailFast && !stopping_) {
+    summary_.fail_fast_stopped = true;
+    StopAll(false);
+  }
+}
+
+void Scheduler::StopAll(bool interrupted) {
+  if (interrupted) {
+    summary_.interrupted = true;
+    spdlog::warn("interrupted: stopping {} running sub-phase(s)", running_.size());
+  }
+  stopping_ = true;
+  for (auto& r : running_) {
+    r.stopped = true;
+    r.cmd->Kill();
+  }
+}
+
+void Scheduler::CheckTimeouts() {
+  double now = Now();
+  for (auto& r : running_) {
+    if (r.deadline > 0 && !r.timed_out && now >= r.deadline) {
+      r.timed_out = true;
+      r.cmd->Kill();
+    }
+  }
+}
+
+void Scheduler::Reconcile() {
+  auto n = jobs_.Reconcile();
+  if (!n.ok()) {
+    spdlog::error("jobserver: {}", n.error().Message());
+  } else if (*n > 0) {
+    summary_.tokens_recovered += *n;
+  }
+}
+
+}  // namespace nsbuild::builder

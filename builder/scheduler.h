@@ -1,0 +1,75 @@
+// The scheduler: runs a Plan ninja-style in one poll loop. A sub-phase starts
+// when its dependencies are done and it holds a jobserver slot; its output is
+// read through a pipe into its log (and the Status); its end is seen through
+// the runner's wait fd. Failure, --fail-fast, --keep-going, timeouts and
+// interrupts (a readable stop fd) are all decided here.
+#pragma once
+
+#include <string>
+
+#include "builder/jobserver.h"
+#include "builder/plan.h"
+#include "builder/results.h"
+#include "builder/runner.h"
+#include "builder/status.h"
+
+namespace nsbuild::builder {
+
+enum class FailureMode {
+  kFinishOthers,  // default: the failing target stops, the others finish
+  kFailFast,      // the first failure stops every running sub-phase
+  kKeepGoing,     // the failing target's later phases still run (to see
+                  // every failure at once); `all` phases are still skipped
+};
+
+struct SchedulerOptions {
+  FailureMode failure_mode = FailureMode::kFinishOthers;
+  double load_average = 0;      // 0 = no limit; otherwise start nothing new
+                                // while the load is above it (one always runs)
+  double timeout_seconds = 0;   // per sub-phase, 0 = none
+  int stop_fd = -1;             // readable = stop everything (SIGINT/SIGTERM)
+  std::string log_dir;          // empty = no log files
+};
+
+class Scheduler {
+ public:
+  Scheduler(const Plan& plan, CommandRunner& runner, JobServer& jobs, Status& status,
+            SchedulerOptions options);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  RunSummary Run();
+
+ private:
+  struct Running;
+  void StartReady();
+  bool Startable(const SubPhase& node) const;
+  bool DepSatisfied(const SubPhase& node, size_t dep) const;
+  void SkipBlocked();
+  bool LoadTooHigh() const;
+  bool Start(const SubPhase& node, Token token);
+  void PollOnce();
+  void ReadOutput(Running& r);
+  void Finish(size_t index);
+  void Fail(const SubPhase& node);
+  void StopAll(bool interrupted);
+  void CheckTimeouts();
+  void Reconcile();
+  double Now() const;
+
+  const Plan& plan_;
+  CommandRunner& runner_;
+  JobServer& jobs_;
+  Status& status_;
+  SchedulerOptions options_;
+  RunSummary summary_;
+  std::vector<Running> running_;
+  std::vector<bool> target_failed_;
+  size_t settled_ = 0;  // start failures so far
+  bool stopping_ = false;
+  bool waiting_for_token_ = false;
+  double t0_ = 0;
+};
+
+}  // namespace nsbuild::builder

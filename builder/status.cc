@@ -1,0 +1,189 @@
+#include "builder/status.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+
+#include "base/fs.h"
+
+namespace nsbuild::builder {
+namespace {
+
+double Seconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string Fixed1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+// Shared by both printers: counting, per-node line buffering for -v, and
+// the failure report with the log's last lines.
+class BaseStatus : public Status {
+ public:
+  BaseStatus(int verbosity, std::FILE* out) : verbosity_(verbosity), out_(out) {}
+
+  void RunStarted(const Plan& plan, int jobs) override {
+    plan_ = &plan;
+    total_ = plan.nodes.size();
+    if (verbosity_ >= 0) {
+      Print("building " + std::to_string(plan.targets.size()) + " target(s), " +
+            std::to_string(total_) + " sub-phase(s), -j" + std::to_string(jobs) + "\n");
+    }
+  }
+
+  void NodeStarted(const SubPhase& node) override { started_[node.id] = Seconds(); }
+
+  void NodeOutput(const SubPhase& node, std::string_view text) override {
+    if (verbosity_ <= 0) return;
+    std::string& buf = partial_[node.id];
+    buf.append(text);
+    size_t nl;
+    while ((nl = buf.find('\n')) != std::string::npos) {
+      Print(plan_->NameOf(node) + "| " + buf.substr(0, nl + 1));
+      buf.erase(0, nl + 1);
+    }
+  }
+
+  void NodeFinished(const SubPhase& node, const NodeResult& res) override {
+    started_.erase(node.id);
+    ++finished_;
+    auto it = partial_.find(node.id);
+    if (it != partial_.end() && !it->second.empty()) Print(plan_->NameOf(node) + "| " + it->second + "\n");
+    if (it != partial_.end()) partial_.erase(it);
+    if (res.state == NodeState::kFailed) {
+      ReportFailure(node, res);
+    } else if (verbosity_ >= 0 && res.state == NodeState::kSucceeded) {
+      Print(Counter() + " " + plan_->NameOf(node) + " ok (" + Fixed1(res.end - res.start) + "s)\n");
+    }
+  }
+
+  void RunFinished(const RunSummary& s) override {
+    int count[6] = {};
+    for (const auto& n : s.nodes) ++count[static_cast<int>(n.state)];
+    std::string line = std::to_string(count[static_cast<int>(NodeState::kSucceeded)]) + " ok";
+    if (int f = count[static_cast<int>(NodeState::kFailed)]) line += ", " + std::to_string(f) + " failed";
+    if (int k = count[static_cast<int>(NodeState::kSkipped)]) line += ", " + std::to_string(k) + " skipped";
+    if (int t = count[static_cast<int>(NodeState::kStopped)]) line += ", " + std::to_string(t) + " stopped";
+    if (int w = count[static_cast<int>(NodeState::kWaiting)]) line += ", " + std::to_string(w) + " not run";
+    if (verbosity_ >= 0 || !s.AllSucceeded()) {
+      Print("sub-phases: " + line + " in " + Fixed1(s.wall_seconds) + "s; peak jobs " +
+            std::to_string(s.peak_tokens_in_use) + "/" + std::to_string(s.jobs) + "\n");
+    }
+  }
+
+ protected:
+  // Every permanent line goes through here, so the TTY printer can clear
+  // its live line first.
+  virtual void Print(const std::string& text) {
+    std::fputs(text.c_str(), out_);
+    std::fflush(out_);
+  }
+  std::string Counter() const {
+    return "[" + std::to_string(finished_) + "/" + std::to_string(total_) + "]";
+  }
+
+  void ReportFailure(const SubPhase& node, const NodeResult& res) {
+    std::string msg = "FAILED " + plan_->NameOf(node) + ": " + res.error + "\n";
+    if (!res.log_path.empty()) {
+      // With -v the output was already streamed; otherwise show its end.
+      if (verbosity_ <= 0) {
+        std::string tail = LogTail(res.log_path, 20);
+        if (!tail.empty()) msg += tail + (tail.back() == '\n' ? "" : "\n");
+      }
+      msg += "full log: " + res.log_path + "\n";
+    }
+    Print(msg);
+  }
+
+  int verbosity_;
+  std::FILE* out_;
+  const Plan* plan_ = nullptr;
+  size_t total_ = 0, finished_ = 0;
+  std::map<size_t, double> started_;  // running nodes → start time
+  std::map<size_t, std::string> partial_;
+};
+
+class PlainStatus : public BaseStatus {
+ public:
+  using BaseStatus::BaseStatus;
+  void NodeStarted(const SubPhase& node) override {
+    BaseStatus::NodeStarted(node);
+    if (verbosity_ >= 0) Print(Counter() + " " + plan_->NameOf(node) + " started\n");
+  }
+  void Tick() override {}
+};
+
+// One live line, rewritten in place: progress, then each running sub-phase
+// with its elapsed time, cut to the terminal's width.
+class TtyStatus : public BaseStatus {
+ public:
+  using BaseStatus::BaseStatus;
+  void Tick() override {
+    if (verbosity_ < 0 || !plan_) return;
+    double now = Seconds();
+    // The loop wakes on every chunk of output; redraw at most ten times a second.
+    if (now - last_draw_ < 0.1) return;
+    last_draw_ = now;
+    std::string line = Counter();
+    for (const auto& [id, t] : started_) {
+      line += " " + plan_->NameOf(plan_->nodes[id]) + " " + Fixed1(now - t) + "s";
+    }
+    size_t width = Width();
+    if (line.size() > width) line = line.substr(0, width - 3) + "...";
+    std::fputs(("\r\x1b[K" + line).c_str(), out_);
+    std::fflush(out_);
+    live_ = true;
+  }
+  void RunFinished(const RunSummary& s) override {
+    Clear();
+    BaseStatus::RunFinished(s);
+  }
+
+ protected:
+  void Print(const std::string& text) override {
+    Clear();
+    BaseStatus::Print(text);
+  }
+
+ private:
+  void Clear() {
+    if (live_) std::fputs("\r\x1b[K", out_);
+    live_ = false;
+  }
+  size_t Width() const {
+    winsize ws{};
+    if (::ioctl(::fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10) return ws.ws_col - 1;
+    return 79;
+  }
+  bool live_ = false;
+  double last_draw_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Status> MakeStatus(int verbosity, bool tty, std::FILE* out) {
+  if (tty) return std::make_unique<TtyStatus>(verbosity, out);
+  return std::make_unique<PlainStatus>(verbosity, out);
+}
+
+std::string LogTail(const std::string& path, int lines) {
+  auto text = base::ReadFile(path);
+  if (!text.ok()) return "";
+  const std::string& t = *text;
+  size_t pos = t.size();
+  if (pos > 0 && t[pos - 1] == '\n') --pos;
+  for (int n = 0; n < lines && pos > 0; ++n) {
+    size_t nl = t.rfind('\n', pos - 1);
+    if (nl == std::string::npos) return t;
+    pos = nl;
+  }
+  return pos == 0 ? t : t.substr(pos + 1);
+}
+
+}  // namespace nsbuild::builder

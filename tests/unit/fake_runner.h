@@ -1,0 +1,115 @@
+// A CommandRunner without processes, for scheduler tests: each sub-phase is
+// a timerfd that fires after its scripted duration. It records start order
+// and concurrency, and can act like a make holding jobserver tokens (given
+// back on a normal end, lost when killed, as a SIGKILLed make loses them).
+#pragma once
+
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "builder/jobserver.h"
+#include "builder/runner.h"
+
+namespace nsbuild::testing {
+
+struct FakeCommand {
+  int duration_ms = 5;
+  int exit_code = 0;
+  std::string output;
+  int take_tokens = 0;  // read from the pipe at start, like a make's extra jobs
+};
+
+class FakeRunner : public builder::CommandRunner {
+ public:
+  explicit FakeRunner(const builder::Plan& plan) : plan_(plan) {}
+
+  std::map<std::string, FakeCommand> commands;  // by "target:phase"
+  builder::JobServer* jobserver = nullptr;      // for take_tokens
+  std::function<void(const builder::SubPhase&)> on_start;
+  bool fail_to_start = false;
+
+  std::vector<std::string> started, finished;  // in order
+  int running = 0, peak = 0, tokens_held = 0, peak_tokens = 0;
+
+  base::Result<std::unique_ptr<builder::RunningCommand>> Start(const builder::SubPhase& node,
+                                                               int output_fd) override {
+    std::string name = plan_.NameOf(node);
+    if (fail_to_start) return base::PlainError("fake: cannot start " + name);
+    FakeCommand c = commands.count(name) ? commands[name] : FakeCommand{};
+    if (!c.output.empty()) (void)!::write(output_fd, c.output.data(), c.output.size());
+    started.push_back(name);
+    peak = std::max(peak, ++running);
+    auto r = std::make_unique<Running>(this, name, c);
+    if (on_start) on_start(node);
+    return std::unique_ptr<builder::RunningCommand>(std::move(r));
+  }
+
+ private:
+  class Running : public builder::RunningCommand {
+   public:
+    Running(FakeRunner* owner, std::string name, FakeCommand c)
+        : owner_(owner), name_(std::move(name)), c_(c),
+          timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)) {
+      Arm(static_cast<long>(c.duration_ms) * 1000000L);
+      for (int i = 0; i < c.take_tokens && owner_->jobserver; ++i) {
+        char b;
+        if (::read(owner_->jobserver->poll_fd(), &b, 1) == 1) ++taken_;
+      }
+      owner_->tokens_held += taken_;
+      owner_->peak_tokens = std::max(owner_->peak_tokens, owner_->tokens_held);
+    }
+    ~Running() override {
+      if (!collected_) --owner_->running;
+      owner_->tokens_held -= taken_;
+    }
+    int wait_fd() const override { return timer_.get(); }
+    base::Result<sandbox::ExitInfo> Collect() override {
+      collected_ = true;
+      --owner_->running;
+      owner_->finished.push_back(name_);
+      sandbox::ExitInfo e;
+      if (killed_) {
+        e.signaled = true;
+        e.signal = SIGKILL;
+      } else {
+        e.code = c_.exit_code;
+        std::string bytes(static_cast<size_t>(taken_), '+');
+        if (taken_) (void)!::write(owner_->jobserver->write_fd(), bytes.data(), bytes.size());
+      }
+      owner_->tokens_held -= taken_;
+      taken_ = 0;
+      return e;
+    }
+    void Kill() override {
+      killed_ = true;
+      Arm(1);
+    }
+
+   private:
+    void Arm(long ns) {
+      itimerspec its{};
+      its.it_value.tv_sec = ns / 1000000000L;
+      its.it_value.tv_nsec = ns % 1000000000L;
+      if (ns == 0) its.it_value.tv_nsec = 1;
+      ::timerfd_settime(timer_.get(), 0, &its, nullptr);
+    }
+    FakeRunner* owner_;
+    std::string name_;
+    FakeCommand c_;
+    base::UniqueFd timer_;
+    int taken_ = 0;
+    bool killed_ = false, collected_ = false;
+  };
+
+  const builder::Plan& plan_;
+};
+
+}  // namespace nsbuild::testing

@@ -1,0 +1,109 @@
+#include "builder/phase_request.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace nsbuild::builder {
+namespace {
+
+struct Fixture {
+  Fixture() {
+    recipe.name = "p";
+    recipe.version = "1";
+    recipe.phases.compile = "make";
+    recipe.all_phases.install = "cp docs $D";
+    recipe.env = {{"CFLAGS", "-O2"}};
+    Implementation py;
+    py.name = "python3.11";
+    py.program = "/usr/bin/python3.11";
+    Implementation gen;
+    gen.name = "lua";
+    gen.kind = ImplKind::kGeneric;
+    gen.program = "/usr/bin/lua";
+    gen.env = {{"LUA", "5.4"}};
+    ctx.impls = {py, gen};
+    plan = MakePlan(recipe, ctx.impls);
+    auto w = WorkDir::Prepare(::testing::TempDir() + "/phase_request_work");
+    EXPECT_TRUE(w.ok());
+    work = std::move(w).value();
+    ctx.recipe = &recipe;
+    ctx.work = &work;
+    ctx.source_root = "/host/src";
+    ctx.source_date_epoch = 1700000000;
+    ctx.jobs = 3;
+    ctx.makeflags = " -j3 --jobserver-auth=5,6";
+    ctx.pass_fds = {5, 6};
+    ctx.stdin_fd = 9;
+  }
+  std::map<std::string, std::string> Env(size_t target) {
+    std::map<std::string, std::string> m;
+    for (const auto& [k, v] : PhaseEnvironment(ctx, plan, target)) m[k] = v;
+    return m;
+  }
+  Recipe recipe;
+  BuildContext ctx;
+  Plan plan;
+  WorkDir work;
+};
+
+TEST(PhaseRequest, OverlayAndPrivateDirsPerTarget) {
+  Fixture f;
+  auto a = MakePhaseRequest(f.ctx, f.plan, f.plan.nodes[0], 7);
+  auto b = MakePhaseRequest(f.ctx, f.plan, f.plan.nodes[1], 8);
+  ASSERT_EQ(a.mounts.size(), 5u);
+  EXPECT_EQ(a.mounts[0].kind, sandbox::MountKind::kOverlay);
+  EXPECT_EQ(a.mounts[0].source, "/host/src");
+  EXPECT_EQ(a.mounts[0].target, kInsideSource);
+  EXPECT_EQ(a.mounts[0].upper, f.work.Target("python3.11").upper);
+  EXPECT_EQ(b.mounts[0].upper, f.work.Target("lua").upper);
+  // Same inside paths, different host directories: no target sees another's.
+  for (size_t i = 0; i < a.mounts.size(); ++i) {
+    EXPECT_EQ(a.mounts[i].target, b.mounts[i].target);
+    if (i > 0) {
+      EXPECT_EQ(a.mounts[i].kind, sandbox::MountKind::kBind);
+      EXPECT_NE(a.mounts[i].source, b.mounts[i].source);
+      EXPECT_EQ(a.mounts[i].source.rfind(f.work.Target("python3.11").root, 0), 0u);
+    }
+  }
+  EXPECT_EQ(a.argv, (std::vector<std::string>{"/bin/sh", "-c", "make"}));
+  EXPECT_EQ(a.cwd, kInsideSource);
+  EXPECT_EQ(a.pass_fds, (std::vector<int>{5, 6}));
+  EXPECT_EQ(a.stdin_fd, 9);
+  EXPECT_EQ(a.stdout_fd, 7);
+  EXPECT_EQ(a.stderr_fd, 7);
+}
+
+TEST(PhaseRequest, EnvironmentHasEveryStandardVariable) {
+  Fixture f;
+  auto env = f.Env(0);
+  EXPECT_EQ(env["IMPL"], "python3.11");
+  EXPECT_EQ(env["PYTHON"], "/usr/bin/python3.11");
+  EXPECT_EQ(env["EPYTHON"], "python3.11");
+  EXPECT_EQ(env["S"], "/nsbuild/src");
+  EXPECT_EQ(env["BUILD_DIR"], "/nsbuild/build");
+  EXPECT_EQ(env["D"], "/nsbuild/image");
+  EXPECT_EQ(env["T"], "/nsbuild/tmp");
+  EXPECT_EQ(env["TMPDIR"], "/nsbuild/tmp");
+  EXPECT_EQ(env["HOME"], "/nsbuild/home");
+  EXPECT_EQ(env["JOBS"], "3");
+  EXPECT_EQ(env["MAKEFLAGS"], " -j3 --jobserver-auth=5,6");
+  EXPECT_EQ(env["SOURCE_DATE_EPOCH"], "1700000000");
+  EXPECT_EQ(env["PATH"], "/usr/local/bin:/usr/bin:/bin");
+  EXPECT_EQ(env["CFLAGS"], "-O2");
+  EXPECT_EQ(env.count("LUA"), 0u);
+}
+
+TEST(PhaseRequest, GenericAndAllTargetsUseTheDefaultPython) {
+  Fixture f;
+  auto lua = f.Env(1);
+  EXPECT_EQ(lua["IMPL"], "lua");
+  EXPECT_EQ(lua["LUA"], "5.4");
+  EXPECT_EQ(lua["PYTHON"], "/usr/bin/python3.11");
+  auto all = f.Env(2);
+  EXPECT_EQ(all["IMPL"], "all");
+  EXPECT_EQ(all["EPYTHON"], "python3.11");
+}
+
+}  // namespace
+}  // namespace nsbuild::builder
