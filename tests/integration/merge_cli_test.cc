@@ -118,6 +118,33 @@ TEST(MergeCli, CrashAtEveryStepRecoversToOldOrNewState) {
   EXPECT_GT(as_new, 0);
 }
 
+TEST(MergeCli, CrashDuringUninstallRecoversToInstalledOrGone) {
+  ScratchDir s;
+  MakeV1(s.path() + "/v1");
+  std::string installed = s.path() + "/installed", gone = s.path() + "/gone";
+  Installed(s, installed);
+  Installed(s, gone);
+  ASSERT_EQ(Nsbuild({"uninstall", "foo", "--dest", gone}).status, 0);
+  const auto with = Snapshot(installed), without = Snapshot(gone);
+  ASSERT_TRUE(fs::exists(gone + "/etc/foo.conf"));  // the admin's edit is kept
+  int kills = 0;
+  for (int k = 1; k < 200; ++k) {
+    std::string dest = s.path() + "/d";
+    fs::remove_all(dest);
+    Installed(s, dest);
+    auto r = RunCommand({NsbuildBin(), "uninstall", "foo", "--dest", dest},
+                        {"NSBUILD_MERGE_ABORT_AFTER=" + std::to_string(k)});
+    if (r.status == 0) break;
+    ASSERT_EQ(r.status, kKilled) << "k=" << k << ": " << r.err;
+    ++kills;
+    ASSERT_EQ(Nsbuild({"merge", "--recover", "--dest", dest}).status, 0);
+    auto state = Snapshot(dest);
+    ASSERT_TRUE(state == with || state == without)
+        << "k=" << k << ": " << Diff(state, with) << "\nvs uninstalled: " << Diff(state, without);
+  }
+  EXPECT_GT(kills, 5);
+}
+
 TEST(MergeCli, NextMergeRecoversAnInterruptedOne) {
   ScratchDir s;
   MakeV1(s.path() + "/v1");
