@@ -8,6 +8,8 @@
 
 #include <atomic>
 
+#include "merge/content.h"
+
 namespace nsbuild::merge {
 namespace {
 
@@ -115,12 +117,6 @@ std::string JoinRel(std::string_view a, std::string_view b) {
   if (b.empty()) return std::string(a);
   return std::string(a) + "/" + std::string(b);
 }
-
-}  // namespace nsbuild::merge
-
-#include "merge/content.h"
-
-namespace nsbuild::merge {
 
 base::Result<bool> LstatBeneath(base::BorrowedFd root, std::string_view rel, struct stat* st) {
   auto [parent, name] = SplitParent(rel);
