@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 #include "base/fs.h"
@@ -133,8 +135,15 @@ class Resolver {
   Resolver(const DestLock& lock, const Journal& j, FaultHook* hook)
       : lock_(lock), j_(j), dirs_(lock.dest), hook_(hook) {}
 
-  Status RollBack() {
-    for (size_t i = j_.ops.size(); i-- > 0;) NSB_TRY(Undo(i));
+  // `failed` is the operation that failed in this process: the ones after it
+  // never ran, and its final name is not ours to remove (it may have failed
+  // precisely because something else holds that name). Recovery after a
+  // crash does not know how far the merge got and undoes every operation;
+  // the destination lock keeps other nsbuild processes out meanwhile.
+  Status RollBack(size_t failed = SIZE_MAX) {
+    for (size_t i = std::min(j_.ops.size(), failed == SIZE_MAX ? failed : failed + 1); i-- > 0;) {
+      NSB_TRY(Undo(i, i == failed));
+    }
     std::string fresh = j_.package + ".json.new";
     if (!Gone(::unlinkat(lock_.db_dir.get(), fresh.c_str(), 0)))
       return ErrnoError("unlink " + fresh);
@@ -165,12 +174,15 @@ class Resolver {
     return d;
   }
 
-  Status Undo(size_t i) {
+  Status Undo(size_t i, bool partial) {
     const Op& op = j_.ops[i];
     NSB_ASSIGN_OR_RETURN(int dir, Dir(i));
     if (dir < 0) return {};
     std::string name = SplitParent(op.path).second, tmp = TmpName(i), old = OldName(i);
     if (!Gone(::unlinkat(dir, tmp.c_str(), 0))) return ErrnoError("unlink " + tmp);
+    // An add or mkdir creates its final name last: if it failed, that name
+    // is not ours.
+    if (partial && (op.kind == OpKind::kAdd || op.kind == OpKind::kMkdir)) return {};
     switch (op.kind) {
       case OpKind::kAdd:
         if (!Gone(::unlinkat(dir, name.c_str(), 0))) return ErrnoError("unlink /" + op.path);
@@ -251,7 +263,7 @@ class Executor {
     hook_.Tick();
     Status s = Apply();
     if (!s.ok()) {
-      Status rb = Resolver(lock_, journal_, &hook_).RollBack();
+      Status rb = Resolver(lock_, journal_, &hook_).RollBack(failed_);
       if (!rb.ok()) {
         return base::PlainError(s.error().Message() + "; rolling back failed too (" +
                                 rb.error().Message() + "): run nsbuild merge --recover");
@@ -266,7 +278,8 @@ class Executor {
 
  private:
   Status Apply() {
-    for (size_t i = 0; i < plan_.ops.size(); ++i) NSB_TRY(One(i));
+    for (failed_ = 0; failed_ < plan_.ops.size(); ++failed_) NSB_TRY(One(failed_));
+    failed_ = SIZE_MAX;  // every operation ran; a later failure may involve any
     // One syncfs makes every link and directory durable: far cheaper than
     // an fsync per touched directory, and it must precede "committed".
     if (::syncfs(lock_.dest.get()) != 0) return ErrnoError("syncfs destination");
@@ -396,6 +409,7 @@ class Executor {
   std::vector<DirCache> src_dirs_;
   Journal journal_;
   FaultHook hook_;
+  size_t failed_ = SIZE_MAX;  // the operation running when Apply failed
 };
 
 }  // namespace

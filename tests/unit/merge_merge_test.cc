@@ -212,6 +212,19 @@ TEST_F(Merge, VanishedImageLeavesTheDestinationUnchanged) {
   EXPECT_EQ(after, before);
 }
 
+TEST_F(Merge, RollbackNeverRemovesAFileThatAppearedMeanwhile) {
+  fs::create_directories(Dest("usr/share"));
+  for (const char* f : {"a", "b", "c"}) Write(tmp_ / (std::string("img/usr/share/") + f), f);
+  auto r = Req({{"", tmp_ / "img"}});
+  r.before_execute = [&] { Write(Dest("usr/share/b"), "someone else's"); };
+  auto rep = MergeImages(r);
+  ASSERT_FALSE(rep.ok());
+  EXPECT_NE(rep.error().Message().find("File exists"), std::string::npos) << rep.error().Message();
+  EXPECT_EQ(Read(Dest("usr/share/b")), "someone else's");
+  EXPECT_FALSE(fs::exists(Dest("usr/share/a")));  // rolled back
+  EXPECT_FALSE(fs::exists(Dest("usr/share/c")));  // never created
+}
+
 // A tmpfs mounted for one test (root only), unmounted by the destructor.
 class ScopedTmpfs {
  public:
