@@ -66,8 +66,9 @@ void AddInstalledCommands(CLI::App& app, CommandContext& ctx) {
       ->callback([w, &ctx] { ctx.exit_status = RunOwner(*w); });
   auto v = std::make_shared<InstalledOptions>();
   Add(app, "verify-installed", "List a package's files changed since install", "Package name", v)
-      ->footer("Prints PATH: what changed, one per line.\n"
-               "Exit status: 0 all match; 1 some changed; 2 unknown package or no database.")
+      ->footer(
+          "Prints PATH: what changed, one per line.\n"
+          "Exit status: 0 all match; 1 some changed; 2 unknown package or no database.")
       ->callback([v, &ctx] { ctx.exit_status = RunVerify(*v); });
 }
 

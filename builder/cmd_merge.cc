@@ -1,10 +1,10 @@
 // nsbuild merge / check: the merger's command line. Options become a
 // merge::MergeRequest here; everything else happens in merge/.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <sys/stat.h>
 
 #include "builder/commands.h"
 #include "builder/policy_file.h"
@@ -101,7 +101,8 @@ bool PrintReport(const char* cmd, const merge::MergeReport& rep,
     return images.empty() ? std::string() : images.front().path;
   };
   if (!rep.recovered.empty()) Say(cmd, "recovered first: " + rep.recovered);
-  for (const auto& f : rep.rejections) Say(cmd, "rejected: " + merge::FormatFinding(f, path_of(f.impl)));
+  for (const auto& f : rep.rejections)
+    Say(cmd, "rejected: " + merge::FormatFinding(f, path_of(f.impl)));
   for (const auto& f : rep.conflicts) Say(cmd, "conflict: " + f.path + ": " + f.reason);
   for (const auto& f : rep.collisions) Say(cmd, "collision: " + f.path + ": " + f.reason);
   for (const auto& f : rep.notices) Say(cmd, "notice: " + merge::FormatFinding(f, path_of(f.impl)));
@@ -122,6 +123,10 @@ int RunMerge(const MergeOptions& o) {
     return kExitOk;
   }
   if (o.images.empty()) return Say("merge", "error: no IMAGE given"), kExitUsage;
+  struct stat st;
+  if (::stat(o.dest.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Say("merge", "error: destination " + o.dest + " is not a directory"), kExitUsage;
+  }
   merge::MergeRequest req;
   auto images = ParseImages(o.images);
   if (!images) return Say("merge", "error: " + images.error().Message()), kExitUsage;
@@ -180,7 +185,8 @@ constexpr const char* kMergeHelp =
 
 void AddMergeCommands(CLI::App& app, CommandContext& ctx) {
   auto o = std::make_shared<MergeOptions>();
-  CLI::App* m = app.add_subcommand("merge", "Check images and merge them crash-safely into a destination");
+  CLI::App* m =
+      app.add_subcommand("merge", "Check images and merge them crash-safely into a destination");
   m->footer(kMergeHelp);
   m->add_option("--dest", o->dest, "Destination root (created files go under it)")->required();
   m->add_option("--policy", o->policy, "Policy name or file; its \"merge\" object applies")
@@ -197,8 +203,9 @@ void AddMergeCommands(CLI::App& app, CommandContext& ctx) {
   auto images = std::make_shared<std::vector<std::string>>();
   auto policy = std::make_shared<std::string>("default");
   CLI::App* c = app.add_subcommand("check", "Run the merge checks on images, change nothing");
-  c->footer("Prints every rejection (path and reason) and QA notice.\n"
-            "Exit status: 0 no rejection; 1 rejections; 2 bad usage or input.");
+  c->footer(
+      "Prints every rejection (path and reason) and QA notice.\n"
+      "Exit status: 0 no rejection; 1 rejections; 2 bad usage or input.");
   c->add_option("--policy", *policy, "Policy name or file")->capture_default_str();
   c->add_option("image", *images, "IMAGE or IMPL=IMAGE")->required();
   c->callback([images, policy, &ctx] { ctx.exit_status = RunCheck(*policy, *images); });

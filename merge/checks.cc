@@ -120,15 +120,15 @@ class Checker {
 
   void Xattrs(const ImageEntry& e) {
     for (const auto& x : e.xattrs) {
-      bool privileged = x.rfind("security.", 0) == 0 || x.rfind("trusted.", 0) == 0 ||
-                        x.rfind("system.", 0) == 0;
+      bool privileged =
+          x.rfind("security.", 0) == 0 || x.rfind("trusted.", 0) == 0 || x.rfind("system.", 0) == 0;
       if (!privileged || std::find(p_.allowed_xattrs.begin(), p_.allowed_xattrs.end(), x) !=
                              p_.allowed_xattrs.end()) {
         continue;
       }
-      std::string what = x == "security.capability"     ? "file capabilities"
+      std::string what = x == "security.capability"            ? "file capabilities"
                          : x.rfind("system.posix_acl", 0) == 0 ? "an ACL"
-                                                                : "a privileged xattr";
+                                                               : "a privileged xattr";
       Reject(e, "carries " + what + " (" + x + ") the policy does not allow");
     }
   }

@@ -24,11 +24,29 @@ std::string Difference(const PlanItem& a, const PlanItem& b, const std::vector<I
   }
   if (a.perm != b.perm) return "modes differ";
   if (a.type == EntryType::kSymlink && a.target != b.target) return "symlink targets differ";
-  if (a.type == EntryType::kFile &&
-      (a.size != b.size || HashOf(a, images) != HashOf(b, images))) {
+  if (a.type == EntryType::kFile && (a.size != b.size || HashOf(a, images) != HashOf(b, images))) {
     return "contents differ";
   }
   return "";
+}
+
+// One image's symlink (or file) may win a path under which another image
+// has files: those would have to be created "through" the symlink. The
+// destination walk would refuse at run time; refuse here, before anything.
+void RejectPathsThroughNonDirs(const std::vector<PlanItem>& items,
+                               std::vector<Finding>* conflicts) {
+  std::map<std::string_view, const PlanItem*> by_path;
+  for (const auto& it : items) by_path[it.path] = &it;
+  for (const auto& it : items) {
+    auto slash = it.path.rfind('/');
+    if (slash == std::string::npos) continue;
+    auto parent = by_path.find(std::string_view(it.path).substr(0, slash));
+    if (parent == by_path.end() || parent->second->type == EntryType::kDir) continue;
+    conflicts->push_back({it.impl, "/" + it.path, "reject",
+                          "is inside /" + std::string(parent->first) + ", which is a " +
+                              EntryTypeName(parent->second->type) + " in implementation " +
+                              parent->second->impl});
+  }
 }
 
 }  // namespace
@@ -55,7 +73,8 @@ std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<Image>& images) {
   return out;
 }
 
-std::vector<int> RankImages(const std::vector<Image>& images, const std::vector<std::string>& order) {
+std::vector<int> RankImages(const std::vector<Image>& images,
+                            const std::vector<std::string>& order) {
   std::vector<int> ranked;
   for (const auto& name : order) {
     for (size_t i = 0; i < images.size(); ++i) {
@@ -75,6 +94,9 @@ std::vector<PlanItem> ResolveImplementations(std::vector<std::vector<PlanItem>> 
                                              const std::vector<std::string>& order,
                                              std::vector<Finding>* conflicts,
                                              std::vector<Finding>* overridden) {
+  // One image: nothing to resolve, and the scan's pre-order already puts
+  // every directory before what it holds.
+  if (per_image.size() == 1) return std::move(per_image.front());
   auto in_order = [&](const std::string& impl) {
     return std::find(order.begin(), order.end(), impl) != order.end();
   };
@@ -101,6 +123,7 @@ std::vector<PlanItem> ResolveImplementations(std::vector<std::vector<PlanItem>> 
     }
     out.push_back(std::move(cands.front()));
   }
+  RejectPathsThroughNonDirs(out, conflicts);
   return out;
 }
 

@@ -11,17 +11,21 @@
 #include "merge/checks.h"
 #include "merge/image_scan.h"
 #include "merge/merge_policy.h"
+#include "merge/seal.h"
 
 namespace nsbuild::merge {
 
 struct ContentOptions {
-  bool hash = true;  // false: ELF QA only (the benchmark's no-hash figure)
-  int threads = 0;   // 0: one per online CPU
+  bool hash = true;                   // false: ELF QA only (the benchmark's no-hash figure)
+  int threads = 0;                    // 0: one per online CPU
+  const SealOptions* seal = nullptr;  // set when merging: seal each file (seal.h)
 };
 
-// Fills sha256/is_elf of every regular file and appends ELF notices. A file
-// that cannot be read (it vanished, it changed type) is an error: the image
-// is no longer the one that was checked.
+// For every regular file: checks the open inode is the scanned one (inode,
+// type, mode, links, size), seals it when asked, lists its xattrs, fills
+// sha256/is_elf and appends ELF notices. A file that cannot be read or
+// changed since the scan is an error: the image is not the one scanned.
+// Files with links outside the image are only listed, never sealed or read.
 base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOptions& opts,
                           std::vector<Finding>* notices);
 

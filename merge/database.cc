@@ -58,22 +58,23 @@ base::Result<DbRecord> ParseRecord(const json& j, const std::string& where) {
   NSB_TRY(o.Get("impl", &r.impl));
   NSB_TRY(o.Get("shared", &r.shared));
   NSB_TRY(o.Finish());
-  if (r.path.size() < 2 || r.path[0] != '/') return base::JsonError(o.PathOf("path"), "not absolute");
+  if (r.path.size() < 2 || r.path[0] != '/')
+    return base::JsonError(o.PathOf("path"), "not absolute");
   return r;
 }
 
-json RecordJson(const DbRecord& r) {
-  json j = {{"path", r.path}, {"type", EntryTypeName(r.type)}};
-  if (r.type != EntryType::kSymlink) j["mode"] = OctalMode(r.perm);
+void AppendRecord(const DbRecord& r, std::string* out) {
+  *out += "  {\"path\": " + JsonQuote(r.path) + ", \"type\": \"" + EntryTypeName(r.type) + "\"";
+  if (r.type != EntryType::kSymlink) *out += ", \"mode\": \"" + OctalMode(r.perm) + "\"";
   if (r.type == EntryType::kFile) {
-    j["size"] = r.size;
-    if (!r.sha256.empty()) j["sha256"] = r.sha256;
+    *out += ", \"size\": " + std::to_string(r.size);
+    if (!r.sha256.empty()) *out += ", \"sha256\": " + JsonQuote(r.sha256);
   }
-  if (r.type != EntryType::kDir) j["mtime"] = r.mtime;
-  if (r.type == EntryType::kSymlink) j["target"] = r.target;
-  if (!r.impl.empty()) j["impl"] = r.impl;
-  if (r.shared) j["shared"] = true;
-  return j;
+  if (r.type != EntryType::kDir) *out += ", \"mtime\": " + std::to_string(r.mtime);
+  if (r.type == EntryType::kSymlink) *out += ", \"target\": " + JsonQuote(r.target);
+  if (!r.impl.empty()) *out += ", \"impl\": " + JsonQuote(r.impl);
+  if (r.shared) *out += ", \"shared\": true";
+  *out += "}";
 }
 
 }  // namespace
@@ -91,11 +92,31 @@ base::Status ValidatePackageName(const std::string& name) {
   return {};
 }
 
+std::string JsonQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 std::string SerializeDb(const PackageDb& db) {
-  json files = json::array();
-  for (const auto& r : db.records) files.push_back(RecordJson(r));
-  json j = {{"format", 1}, {"package", db.package}, {"files", std::move(files)}};
-  return j.dump(1) + "\n";
+  std::string out = "{\"format\": 1, \"package\": " + JsonQuote(db.package) + ", \"files\": [\n";
+  out.reserve(db.records.size() * 160);
+  for (size_t i = 0; i < db.records.size(); ++i) {
+    AppendRecord(db.records[i], &out);
+    out += i + 1 < db.records.size() ? ",\n" : "\n";
+  }
+  return out + "]}\n";
 }
 
 base::Result<PackageDb> ParseDb(const std::string& text, const std::string& where) {
@@ -110,8 +131,8 @@ base::Result<PackageDb> ParseDb(const std::string& text, const std::string& wher
   const json* files = o.Child("files");
   if (!files || !files->is_array()) return base::JsonError(o.PathOf("files"), "expected an array");
   for (size_t i = 0; i < files->size(); ++i) {
-    NSB_ASSIGN_OR_RETURN(DbRecord r,
-                         ParseRecord((*files)[i], o.PathOf("files") + "[" + std::to_string(i) + "]"));
+    NSB_ASSIGN_OR_RETURN(
+        DbRecord r, ParseRecord((*files)[i], o.PathOf("files") + "[" + std::to_string(i) + "]"));
     db.records.push_back(std::move(r));
   }
   NSB_TRY(o.Finish());

@@ -27,13 +27,13 @@ namespace nsbuild::merge {
 struct DbRecord {
   std::string path;  // absolute inside the destination, "/usr/bin/x"
   EntryType type = EntryType::kFile;
-  mode_t perm = 0;   // permission bits incl. sticky
+  mode_t perm = 0;  // permission bits incl. sticky
   int64_t size = 0;
   std::string sha256;  // files
   int64_t mtime = 0;
-  std::string target;  // symlinks
-  std::string impl;    // implementation it came from, "" when shared by all
-  bool shared = false; // may be listed by several packages (the dispatcher)
+  std::string target;   // symlinks
+  std::string impl;     // implementation it came from, "" when shared by all
+  bool shared = false;  // may be listed by several packages (the dispatcher)
 };
 
 struct PackageDb {
@@ -45,7 +45,12 @@ struct PackageDb {
 // starting with '.', at most 128 bytes.
 base::Status ValidatePackageName(const std::string& name);
 
+// Written by hand rather than through nlohmann::json: for 100k files the
+// generic object tree costs more than the merge's syscalls. Read back with
+// the strict reader (ParseDb).
 std::string SerializeDb(const PackageDb& db);
+// A JSON string literal; escapes quotes, backslashes and control bytes.
+std::string JsonQuote(std::string_view s);
 base::Result<PackageDb> ParseDb(const std::string& text, const std::string& where);
 
 // The open var/lib/nsbuild directory of a destination (created on request).

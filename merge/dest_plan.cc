@@ -1,5 +1,6 @@
 #include "merge/dest_plan.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -14,8 +15,10 @@ namespace {
 using base::BorrowedFd;
 
 EntryType TypeOfMode(mode_t m) {
-  return S_ISREG(m) ? EntryType::kFile : S_ISDIR(m) ? EntryType::kDir
-         : S_ISLNK(m) ? EntryType::kSymlink : EntryType::kOther;
+  return S_ISREG(m)   ? EntryType::kFile
+         : S_ISDIR(m) ? EntryType::kDir
+         : S_ISLNK(m) ? EntryType::kSymlink
+                      : EntryType::kOther;
 }
 
 const DbRecord* Find(const std::optional<PackageDb>& db, const std::string& abs) {
@@ -92,14 +95,38 @@ class Planner {
     plan_.collisions.push_back({"", abs, "collision", std::move(why)});
   }
 
+  // lstat in the destination. Inside a directory this plan creates nothing
+  // exists yet, which spares a fresh destination one lookup per file; the
+  // last parent directory stays open for its siblings.
+  base::Result<bool> Lstat(const std::string& rel, struct stat* st) {
+    auto [parent, name] = SplitParent(rel);
+    if (new_dirs_.count(parent)) return false;
+    if (!parent_fd_ || parent != parent_) {
+      parent_ = parent;
+      auto fd = OpenDirBeneath(dest_, parent);
+      if (!fd.ok() && fd.error().errnum != ENOENT && fd.error().errnum != ENOTDIR) {
+        return fd.take_error();
+      }
+      parent_fd_ = fd.ok() ? std::move(*fd) : base::UniqueFd();
+      if (!parent_fd_) return false;
+    }
+    if (::fstatat(parent_fd_.get(), name.c_str(), st, AT_SYMLINK_NOFOLLOW) == 0) return true;
+    if (errno == ENOENT) return false;
+    return base::ErrnoError("lstat /" + rel + " in the destination");
+  }
+
   base::Status Item(int idx, std::vector<Op>* dirs, std::vector<Op>* files) {
     PlanItem& it = plan_.items[idx];
     std::string abs = "/" + it.path;
     struct stat st;
-    NSB_ASSIGN_OR_RETURN(bool exists, LstatBeneath(dest_, it.path, &st));
+    NSB_ASSIGN_OR_RETURN(bool exists, Lstat(it.path, &st));
     if (it.type == EntryType::kDir) {
-      if (!exists) dirs->push_back({OpKind::kMkdir, it.path, idx, it.perm});
-      if (exists && !S_ISDIR(st.st_mode)) Collide(abs, "the package has a directory here, the destination has not");
+      if (!exists) {
+        dirs->push_back({OpKind::kMkdir, it.path, idx, it.perm});
+        new_dirs_.insert(it.path);
+      }
+      if (exists && !S_ISDIR(st.st_mode))
+        Collide(abs, "the package has a directory here, the destination has not");
       return {};
     }
     if (!exists) {
@@ -176,17 +203,25 @@ class Planner {
   std::map<std::string, std::vector<std::string>> owners_;
   std::optional<PackageDb> old_;
   DestPlan plan_;
+  std::set<std::string> new_dirs_;
+  base::UniqueFd parent_fd_;
+  std::string parent_;
 };
 
 }  // namespace
 
 const char* OpKindName(OpKind k) {
   switch (k) {
-    case OpKind::kMkdir: return "mkdir";
-    case OpKind::kAdd: return "add";
-    case OpKind::kReplace: return "replace";
-    case OpKind::kRemove: return "remove";
-    case OpKind::kRmdir: return "rmdir";
+    case OpKind::kMkdir:
+      return "mkdir";
+    case OpKind::kAdd:
+      return "add";
+    case OpKind::kReplace:
+      return "replace";
+    case OpKind::kRemove:
+      return "remove";
+    case OpKind::kRmdir:
+      return "rmdir";
   }
   return "?";
 }
@@ -218,8 +253,8 @@ base::Result<bool> Unchanged(BorrowedFd dest, const DbRecord& r, std::string* wh
 }
 
 base::Result<DestPlan> PlanInstall(BorrowedFd dest, std::vector<PlanItem> items,
-                                   const std::string& package,
-                                   const std::vector<PackageDb>& dbs, const MergePolicy& policy) {
+                                   const std::string& package, const std::vector<PackageDb>& dbs,
+                                   const MergePolicy& policy) {
   return Planner(dest, package, dbs, policy).Run(std::move(items));
 }
 

@@ -30,20 +30,20 @@ struct Op {
 
 struct DestPlan {
   std::string package;
-  std::vector<PlanItem> items;      // after config protection renamed some
-  std::vector<Op> ops;              // in execution order
-  std::vector<Finding> collisions;  // non-empty: nothing may be done
+  std::vector<PlanItem> items;          // after config protection renamed some
+  std::vector<Op> ops;                  // in execution order
+  std::vector<Finding> collisions;      // non-empty: nothing may be done
   std::vector<std::string> config_new;  // "/etc/x" whose new version went to ._new_x
   std::vector<std::string> kept;        // old files kept: changed since install
-  bool delete_db = false;           // uninstall: the package's record goes away
+  bool delete_db = false;               // uninstall: the package's record goes away
   PackageDb new_db;
 };
 
 // Plans installing `items` as `package` over the destination's current
 // state and the packages recorded in `dbs` (which may hold its old version).
 base::Result<DestPlan> PlanInstall(base::BorrowedFd dest, std::vector<PlanItem> items,
-                                   const std::string& package,
-                                   const std::vector<PackageDb>& dbs, const MergePolicy& policy);
+                                   const std::string& package, const std::vector<PackageDb>& dbs,
+                                   const MergePolicy& policy);
 
 // Plans removing `package`: its files unless changed since install or
 // listed by another package, then its directories that end up empty.

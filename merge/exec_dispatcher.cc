@@ -67,8 +67,8 @@ std::string InstalledList(const std::string& exec_dir, const std::string& name) 
   return out.empty() ? "none" : out;
 }
 
-[[noreturn]] void Run(const std::string& exec_dir, const std::string& impl,
-                      const std::string& name, char** argv) {
+[[noreturn]] void Run(const std::string& exec_dir, const std::string& impl, const std::string& name,
+                      char** argv) {
   std::string p = exec_dir + "/" + impl + "/" + name;
   ::execv(p.c_str(), argv);
   std::fprintf(stderr, "nsbuild-exec: %s: cannot execute %s: %s\n", name.c_str(), p.c_str(),

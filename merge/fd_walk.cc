@@ -8,6 +8,8 @@
 
 #include <atomic>
 
+#include "merge/content.h"
+
 namespace nsbuild::merge {
 namespace {
 
@@ -116,12 +118,6 @@ std::string JoinRel(std::string_view a, std::string_view b) {
   return std::string(a) + "/" + std::string(b);
 }
 
-}  // namespace nsbuild::merge
-
-#include "merge/content.h"
-
-namespace nsbuild::merge {
-
 base::Result<bool> LstatBeneath(base::BorrowedFd root, std::string_view rel, struct stat* st) {
   auto [parent, name] = SplitParent(rel);
   auto dir = OpenDirBeneath(root, parent);
@@ -129,8 +125,9 @@ base::Result<bool> LstatBeneath(base::BorrowedFd root, std::string_view rel, str
     if (dir.error().errnum == ENOENT || dir.error().errnum == ENOTDIR) return false;
     return dir.take_error();
   }
-  if (name.empty()) return ::fstat(dir->get(), st) == 0 ? base::Result<bool>(true)
-                                                        : base::ErrnoError("stat destination");
+  if (name.empty())
+    return ::fstat(dir->get(), st) == 0 ? base::Result<bool>(true)
+                                        : base::ErrnoError("stat destination");
   if (::fstatat(dir->get(), name.c_str(), st, AT_SYMLINK_NOFOLLOW) == 0) return true;
   if (errno == ENOENT) return false;
   return base::ErrnoError("lstat " + std::string(rel));
@@ -139,7 +136,8 @@ base::Result<bool> LstatBeneath(base::BorrowedFd root, std::string_view rel, str
 base::Result<std::string> HashBeneath(base::BorrowedFd root, std::string_view rel) {
   auto [parent, name] = SplitParent(rel);
   NSB_ASSIGN_OR_RETURN(base::UniqueFd dir, OpenDirBeneath(root, parent));
-  base::UniqueFd fd(::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  base::UniqueFd fd(
+      ::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!fd) return base::ErrnoError("open " + std::string(rel));
   auto h = Sha256Fd(fd.get());
   if (!h.ok()) return base::Wrap(h.take_error(), std::string(rel));

@@ -21,9 +21,11 @@ namespace nsbuild::merge {
 base::Result<base::UniqueFd> OpenRootDir(const std::string& dir);
 
 // Opens the directory at relative path `rel` under `root` ("" is root
-// itself). Uses openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV
-// off) where the kernel has it, else walks component by component with
-// O_NOFOLLOW; either way no symlink and no ".." is ever traversed.
+// itself). Uses openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
+// RESOLVE_NO_MAGICLINKS) where the kernel has it, else walks component by
+// component with O_NOFOLLOW; either way no symlink is followed and nothing
+// outside `root` is reached. Mount points may be crossed: a destination can
+// have its own /usr filesystem.
 base::Result<base::UniqueFd> OpenDirBeneath(base::BorrowedFd root, std::string_view rel);
 
 // Like OpenDirBeneath, but creates missing directories with `mode` (then
@@ -37,10 +39,6 @@ std::pair<std::string, std::string> SplitParent(std::string_view rel);
 
 // Joins two relative paths, either of which may be empty.
 std::string JoinRel(std::string_view a, std::string_view b);
-
-}  // namespace nsbuild::merge
-
-namespace nsbuild::merge {
 
 // lstat of `rel` under `root` without following any symlink on the way.
 // Returns false when it (or a parent) does not exist.

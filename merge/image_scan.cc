@@ -87,7 +87,9 @@ class Walker {
     }
     ImageEntry e = EntryOf(st, path, depth);
     if (e.type == EntryType::kSymlink) e.target = ReadLink(dirfd, name, path);
-    e.xattrs = ListXattrs(dirfd, name);
+    // A file's xattrs are listed from its fd in the content pass, which
+    // opens it anyway; this path lookup through /proc costs more.
+    if (e.type != EntryType::kFile) e.xattrs = ListXattrs(dirfd, name);
     img_->entries.push_back(std::move(e));
     if (!S_ISDIR(st.st_mode)) return;
     if (depth >= limits_.max_depth) {
@@ -135,10 +137,14 @@ class Walker {
 
 const char* EntryTypeName(EntryType t) {
   switch (t) {
-    case EntryType::kFile: return "file";
-    case EntryType::kDir: return "dir";
-    case EntryType::kSymlink: return "symlink";
-    case EntryType::kOther: return "special";
+    case EntryType::kFile:
+      return "file";
+    case EntryType::kDir:
+      return "dir";
+    case EntryType::kSymlink:
+      return "symlink";
+    case EntryType::kOther:
+      return "special";
   }
   return "?";
 }

@@ -21,7 +21,7 @@ const char* EntryTypeName(EntryType t);
 struct ImageEntry {
   std::string path;  // relative to the image root, no leading '/'
   EntryType type = EntryType::kOther;
-  mode_t mode = 0;   // the full st_mode as found, before sealing
+  mode_t mode = 0;  // the full st_mode as found, before sealing
   uid_t uid = 0;
   gid_t gid = 0;
   nlink_t nlink = 0;
@@ -31,7 +31,7 @@ struct ImageEntry {
   int64_t mtime = 0;
   int depth = 0;                    // 1 for entries directly under the root
   std::string target;               // symlinks only
-  std::vector<std::string> xattrs;  // every xattr name, ACLs included
+  std::vector<std::string> xattrs;  // every xattr name, ACLs included (files: content pass)
   bool empty_dir = false;
   // Filled by the content pass (content.h) for regular files.
   std::string sha256;

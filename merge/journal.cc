@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/json_reader.h"
+#include "merge/database.h"
 
 namespace nsbuild::merge {
 namespace {
@@ -10,7 +11,8 @@ namespace {
 using nlohmann::json;
 
 base::Result<OpKind> KindOf(const std::string& s, const std::string& where) {
-  for (OpKind k : {OpKind::kMkdir, OpKind::kAdd, OpKind::kReplace, OpKind::kRemove, OpKind::kRmdir}) {
+  for (OpKind k :
+       {OpKind::kMkdir, OpKind::kAdd, OpKind::kReplace, OpKind::kRemove, OpKind::kRmdir}) {
     if (s == OpKindName(k)) return k;
   }
   return base::JsonError(where, "unknown operation \"" + s + "\"");
@@ -39,20 +41,22 @@ std::string TmpName(size_t i) { return ".nsb-tmp." + std::to_string(i); }
 std::string OldName(size_t i) { return ".nsb-old." + std::to_string(i); }
 
 std::string SerializeJournal(const Journal& j) {
-  json ops = json::array();
-  for (const auto& op : j.ops) {
-    json o = {{"op", OpKindName(op.kind)}, {"path", op.path}};
+  std::string out = "{\"format\": 1, \"package\": " + JsonQuote(j.package) + ", \"state\": \"" +
+                    (j.committed ? "committed" : "prepared") +
+                    "\", \"delete_db\": " + (j.delete_db ? "true" : "false") + ", \"ops\": [\n";
+  out.reserve(j.ops.size() * 64);
+  for (size_t i = 0; i < j.ops.size(); ++i) {
+    const Op& op = j.ops[i];
+    out +=
+        std::string(" {\"op\": \"") + OpKindName(op.kind) + "\", \"path\": " + JsonQuote(op.path);
     if (op.kind == OpKind::kMkdir || op.kind == OpKind::kRmdir) {
       char buf[16];
       std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(op.perm & 07777));
-      o["mode"] = buf;
+      out += std::string(", \"mode\": \"") + buf + "\"";
     }
-    ops.push_back(std::move(o));
+    out += i + 1 < j.ops.size() ? "},\n" : "}\n";
   }
-  json doc = {{"format", 1}, {"package", j.package},
-              {"state", j.committed ? "committed" : "prepared"}, {"delete_db", j.delete_db},
-              {"ops", std::move(ops)}};
-  return doc.dump() + "\n";
+  return out + "]}\n";
 }
 
 base::Result<Journal> ParseJournal(const std::string& text, const std::string& where) {
@@ -74,7 +78,8 @@ base::Result<Journal> ParseJournal(const std::string& text, const std::string& w
   const json* ops = o.Child("ops");
   if (!ops || !ops->is_array()) return base::JsonError(o.PathOf("ops"), "expected an array");
   for (size_t i = 0; i < ops->size(); ++i) {
-    NSB_ASSIGN_OR_RETURN(Op op, ParseOp((*ops)[i], o.PathOf("ops") + "[" + std::to_string(i) + "]"));
+    NSB_ASSIGN_OR_RETURN(Op op,
+                         ParseOp((*ops)[i], o.PathOf("ops") + "[" + std::to_string(i) + "]"));
     j.ops.push_back(std::move(op));
   }
   NSB_TRY(o.Finish());

@@ -1,4 +1,4 @@
-// The merge journal: written and fsynced in var/lib/nsbuild/journal.json
+// The merge journal: written and fsynced in var/lib/nsbuild/.journal.json
 // before the destination's first change, it lists every operation of the
 // transaction, so that after a crash recovery knows what may have happened
 // and can undo it (state "prepared") or finish it (state "committed").
@@ -21,7 +21,9 @@
 
 namespace nsbuild::merge {
 
-inline constexpr const char* kJournalName = "journal.json";
+// Dot-named: package names cannot start with a dot, so no package's
+// database (NAME.json) can ever be mistaken for the journal or clash with it.
+inline constexpr const char* kJournalName = ".journal.json";
 
 struct Journal {
   std::string package;

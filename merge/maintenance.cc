@@ -30,8 +30,8 @@ base::Result<ReadOnlyDb> OpenReadOnly(const std::string& dest) {
   r.db_dir = std::move(*db);
   struct stat st;
   if (::fstatat(r.db_dir.get(), kJournalName, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    return base::PlainError(dest + " has an interrupted merge; run nsbuild merge --recover --dest " +
-                            dest + " first");
+    return base::PlainError(
+        dest + " has an interrupted merge; run nsbuild merge --recover --dest " + dest + " first");
   }
   return r;
 }

@@ -12,8 +12,8 @@
 namespace nsbuild::merge {
 
 struct UninstallReport {
-  size_t removed = 0;              // operations carried out
-  std::vector<std::string> kept;   // files changed since install, left in place
+  size_t removed = 0;             // operations carried out
+  std::vector<std::string> kept;  // files changed since install, left in place
   std::string recovered;
 };
 base::Result<UninstallReport> Uninstall(const std::string& dest, const std::string& package);

@@ -1,6 +1,9 @@
 #include "merge/merge.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include "base/fs.h"
 #include "merge/content.h"
@@ -15,14 +18,38 @@
 namespace nsbuild::merge {
 namespace {
 
+// NSBUILD_MERGE_TIMES=1 prints how long each phase took, for profiling.
+class PhaseTimer {
+ public:
+  PhaseTimer() : on_(std::getenv("NSBUILD_MERGE_TIMES") != nullptr) {}
+  void Mark(const char* phase) {
+    if (!on_) return;
+    auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "nsbuild merge: %-8s %7.3f s\n", phase,
+                 std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 std::string DefaultPackage(const std::string& image) {
   std::string p = image;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   return p.substr(p.rfind('/') + 1);
 }
 
-base::Status ValidateImages(const std::vector<ImageSpec>& specs) {
+base::Status ValidateImages(const std::vector<ImageSpec>& specs,
+                            const std::vector<std::string>& order = {}) {
   if (specs.empty()) return base::PlainError("no image given");
+  for (const auto& name : order) {
+    if (std::none_of(specs.begin(), specs.end(),
+                     [&](const ImageSpec& s) { return s.impl == name; })) {
+      return base::PlainError("the preference order names " + name + ", which no image is");
+    }
+  }
   for (size_t i = 0; i < specs.size(); ++i) {
     for (size_t k = 0; k < i; ++k) {
       if (specs[i].impl == specs[k].impl && !specs[i].impl.empty()) {
@@ -36,22 +63,26 @@ base::Status ValidateImages(const std::vector<ImageSpec>& specs) {
   return {};
 }
 
-// Scan, seal (when merging) and check each image; content pass last so a
-// rejected image is not read in full.
+// Scan, seal directories (when merging), read contents (sealing files),
+// then check. The content pass comes before the checks because it is where
+// a file's xattrs are listed; it never seals or reads a file linked from
+// outside the image.
 base::Result<std::vector<Image>> ScanAll(const std::vector<ImageSpec>& specs,
                                          const MergePolicy& policy, const SealOptions* seal,
                                          bool hash, MergeReport* rep) {
   std::vector<Image> images;
+  PhaseTimer timer;
   for (const auto& s : specs) {
     auto img = ScanImage(s.path, s.impl, ScanLimits{static_cast<int>(policy.max_depth)});
     if (!img.ok()) return base::Wrap(img.take_error(), "image");
+    timer.Mark("walk");
     if (seal) NSB_TRY(SealImage(*img, policy, *seal));
+    timer.Mark("seal");
+    NSB_TRY(ReadContents(*img, policy, ContentOptions{hash, 0, seal}, &rep->notices));
+    timer.Mark("content");
     CheckImage(*img, policy, &rep->rejections, &rep->notices);
+    timer.Mark("check");
     images.push_back(std::move(*img));
-  }
-  if (!rep->rejections.empty()) return images;
-  for (auto& img : images) {
-    NSB_TRY(ReadContents(img, policy, ContentOptions{hash, 0}, &rep->notices));
   }
   for (const auto& n : rep->notices) {
     if (policy.NoticeIsFatal(n.kind)) rep->rejections.push_back(n);
@@ -61,11 +92,11 @@ base::Result<std::vector<Image>> ScanAll(const std::vector<ImageSpec>& specs,
 }
 
 base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
-                                               const std::vector<Image>& images,
-                                               MergeReport* rep) {
+                                               const std::vector<Image>& images, MergeReport* rep) {
   auto per_image = ItemsOf(images);
   std::vector<PlanItem> generated;
-  bool named = std::any_of(images.begin(), images.end(), [](const Image& i) { return !i.impl.empty(); });
+  bool named =
+      std::any_of(images.begin(), images.end(), [](const Image& i) { return !i.impl.empty(); });
   if (!req.wrapped_dirs.empty() && named) {
     WrapRequest wr{req.wrapped_dirs, req.impl_order, ""};
     auto bytes = base::ReadFile(req.dispatcher_path);
@@ -73,14 +104,15 @@ base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
     wr.dispatcher = std::move(*bytes);
     WrapExecutables(&per_image, images, wr, &generated, &rep->wrapped);
   }
-  auto items = ResolveImplementations(std::move(per_image), images, req.impl_order,
-                                      &rep->conflicts, &rep->preferred);
+  auto items = ResolveImplementations(std::move(per_image), images, req.impl_order, &rep->conflicts,
+                                      &rep->preferred);
+  bool any_generated = !generated.empty();
   for (auto& g : generated) {
     if (g.type == EntryType::kFile) g.sha256 = Sha256Hex(g.content);
     g.mtime = req.source_date_epoch.value_or(0);
     items.push_back(std::move(g));
   }
-  AddMissingParents(&items);
+  if (images.size() > 1 || any_generated) AddMissingParents(&items);
   for (size_t i = 1; i < items.size(); ++i) {
     if (items[i].path == items[i - 1].path) {
       rep->conflicts.push_back({items[i].impl, "/" + items[i].path, "reject",
@@ -94,26 +126,31 @@ base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
 
 base::Result<MergeReport> MergeImages(const MergeRequest& req) {
   MergeReport rep;
-  NSB_TRY(ValidateImages(req.images));
+  NSB_TRY(ValidateImages(req.images, req.impl_order));
   rep.package = req.package.empty() ? DefaultPackage(req.images.front().path) : req.package;
   NSB_TRY(ValidatePackageName(rep.package));
   SealOptions seal{req.source_date_epoch};
+  PhaseTimer timer;
   NSB_ASSIGN_OR_RETURN(std::vector<Image> images,
                        ScanAll(req.images, req.policy, req.seal ? &seal : nullptr, req.hash, &rep));
+  timer.Mark("scan");
   if (!rep.ok()) return rep;
   NSB_ASSIGN_OR_RETURN(std::vector<PlanItem> items, BuildItems(req, images, &rep));
+  timer.Mark("resolve");
   if (!rep.ok()) return rep;
   NSB_ASSIGN_OR_RETURN(DestLock lock, LockDestination(req.dest));
   rep.recovered = lock.recovered;
   NSB_ASSIGN_OR_RETURN(std::vector<PackageDb> dbs, LoadAllDbs(lock.db_dir));
   NSB_ASSIGN_OR_RETURN(DestPlan plan,
                        PlanInstall(lock.dest, std::move(items), rep.package, dbs, req.policy));
+  timer.Mark("plan");
   rep.collisions = plan.collisions;
   rep.config_new = plan.config_new;
   rep.kept = plan.kept;
   if (!rep.ok()) return rep;
   if (req.before_execute) req.before_execute();
   NSB_TRY(Execute(lock, plan, images, req.policy));
+  timer.Mark("execute");
   rep.operations = plan.ops.size();
   rep.merged = true;
   return rep;

@@ -30,11 +30,11 @@ struct ImageSpec {
 
 struct MergeRequest {
   std::string dest;
-  std::string package;                  // "" → the first image's directory name
+  std::string package;  // "" → the first image's directory name
   std::vector<ImageSpec> images;
-  std::vector<std::string> impl_order;  // the recipe's preference order
+  std::vector<std::string> impl_order;    // the recipe's preference order
   std::vector<std::string> wrapped_dirs;  // e.g. {"usr/bin"}; empty: no wrappers
-  std::string dispatcher_path;          // nsbuild-exec binary, needed for wrappers
+  std::string dispatcher_path;            // nsbuild-exec binary, needed for wrappers
   MergePolicy policy;
   std::optional<int64_t> source_date_epoch;
   bool hash = true;  // false skips sha256 (benchmarks); the database then has no hashes
@@ -46,11 +46,11 @@ struct MergeRequest {
 
 struct MergeReport {
   std::string package;
-  std::vector<Finding> rejections;  // checks and fatal notices
-  std::vector<Finding> notices;     // QA notices that did not block
-  std::vector<Finding> conflicts;   // between implementations
-  std::vector<Finding> preferred;   // differences settled by the preference order
-  std::vector<Finding> collisions;  // with the destination
+  std::vector<Finding> rejections;      // checks and fatal notices
+  std::vector<Finding> notices;         // QA notices that did not block
+  std::vector<Finding> conflicts;       // between implementations
+  std::vector<Finding> preferred;       // differences settled by the preference order
+  std::vector<Finding> collisions;      // with the destination
   std::vector<std::string> config_new;  // protected files whose new version is ._new_NAME
   std::vector<std::string> kept;        // old files kept because they were changed
   std::vector<std::string> wrapped;     // programs behind the dispatcher

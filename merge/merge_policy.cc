@@ -24,7 +24,8 @@ base::Status CheckAbsolute(const std::vector<std::string>& paths, const std::str
 base::Status ParseOwner(const std::string& text, const std::string& where, MergePolicy* p) {
   auto colon = text.find(':');
   if (colon == std::string::npos) {
-    return base::JsonError(where, "expected \"USER:GROUP\" (numbers or root), got \"" + text + "\"");
+    return base::JsonError(where,
+                           "expected \"USER:GROUP\" (numbers or root), got \"" + text + "\"");
   }
   NSB_ASSIGN_OR_RETURN(p->owner_uid, ParseOwnerId(text.substr(0, colon), where));
   NSB_ASSIGN_OR_RETURN(p->owner_gid, ParseOwnerId(text.substr(colon + 1), where));

@@ -33,7 +33,8 @@ std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<Image>& images);
 
 // The implementations ranked: those named in `order` first, in that order,
 // then the rest in command-line order. Returns image indexes.
-std::vector<int> RankImages(const std::vector<Image>& images, const std::vector<std::string>& order);
+std::vector<int> RankImages(const std::vector<Image>& images,
+                            const std::vector<std::string>& order);
 
 // Merges the per-image items into one list sorted by path. Identical entries
 // (type, mode, content) merge once; a difference is a conflict naming both

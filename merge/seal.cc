@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <map>
-
 #include "merge/fd_walk.h"
 
 namespace nsbuild::merge {
@@ -37,18 +35,29 @@ base::Status SealOne(int dirfd, const std::string& name, ImageEntry& e, const Me
 
 }  // namespace
 
+base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& p, const SealOptions& o) {
+  static const bool root = ::geteuid() == 0;  // once: it is a syscall, and this runs per file
+  if (root && (e.uid != p.owner_uid || e.gid != p.owner_gid) &&
+      ::fchown(fd, p.owner_uid, p.owner_gid) != 0) {
+    return base::ErrnoError("seal: chown /" + e.path);
+  }
+  if (o.source_date_epoch && e.mtime > *o.source_date_epoch) {
+    struct timespec ts[2] = {{*o.source_date_epoch, 0}, {*o.source_date_epoch, 0}};
+    if (::futimens(fd, ts) != 0) return base::ErrnoError("seal: clamp mtime of /" + e.path);
+    e.mtime = *o.source_date_epoch;
+  }
+  return {};
+}
+
 base::Status SealImage(Image& img, const MergePolicy& policy, const SealOptions& opts) {
   bool root = ::geteuid() == 0;
-  std::map<std::pair<dev_t, ino_t>, nlink_t> inside;
-  for (const auto& e : img.entries) ++inside[{e.dev, e.ino}];
   if (root && ::fchown(img.root.get(), policy.owner_uid, policy.owner_gid) != 0) {
     return base::ErrnoError("seal: chown image root " + img.path);
   }
   UniqueFd dirfd;
   std::string dir = "\x01";  // matches no real directory
   for (auto& e : img.entries) {
-    if (e.type == EntryType::kOther) continue;
-    if (e.type == EntryType::kFile && e.nlink > inside[{e.dev, e.ino}]) continue;
+    if (e.type != EntryType::kDir && e.type != EntryType::kSymlink) continue;
     auto [parent, name] = SplitParent(e.path);
     if (parent != dir) {
       NSB_ASSIGN_OR_RETURN(dirfd, OpenDirBeneath(img.root, parent));

@@ -19,10 +19,18 @@ struct SealOptions {
   std::optional<int64_t> source_date_epoch;
 };
 
-// Changes ownership (and clamps mtimes) of every file, directory and symlink
-// in `img`, re-checking each inode is the one scanned. Inodes with links
-// outside the image are left alone: changing them would change a host file
-// (the checks reject them). Without root, ownership stays the caller's.
+// Changes ownership (and clamps mtimes) of every directory and symlink in
+// `img`, top-down, re-checking each is the one scanned: once its
+// directories belong to the policy's owner, the build uid can no longer
+// add, remove or swap a name in the image. Regular files are sealed by the
+// content pass (content.h), through the fd it opens anyway, after checking
+// the inode is still the scanned one. Without root, ownership stays the
+// caller's.
 base::Status SealImage(Image& img, const MergePolicy& policy, const SealOptions& opts);
+
+// The file half: fchown/futimens on an open regular file of the image.
+// Inodes with links outside the image are never passed here: changing them
+// would change a host file (the checks reject them).
+base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& policy, const SealOptions& opts);
 
 }  // namespace nsbuild::merge

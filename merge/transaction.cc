@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 #include "base/fs.h"
@@ -78,16 +80,6 @@ Status WriteDurably(BorrowedFd db_dir, const std::string& name, const std::strin
   return FsyncFd(db_dir.get(), "var/lib/nsbuild");
 }
 
-// Links the inode we opened and verified, not whatever a path names now.
-// AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it the /proc magic link
-// does the same.
-int LinkFd(int fd, int dir, const std::string& name) {
-  if (::linkat(fd, "", dir, name.c_str(), AT_EMPTY_PATH) == 0) return 0;
-  if (errno != ENOENT && errno != EPERM) return -1;
-  std::string proc = "/proc/self/fd/" + std::to_string(fd);
-  return ::linkat(AT_FDCWD, proc.c_str(), dir, name.c_str(), AT_SYMLINK_FOLLOW);
-}
-
 bool Gone(int rc) { return rc == 0 || errno == ENOENT; }
 
 Status CopyBytes(int src, int out, const std::string& what) {
@@ -118,8 +110,8 @@ Status CopyBytes(int src, int out, const std::string& what) {
 // filesystem than the destination.
 Status WriteNew(int src, int dstdir, const std::string& name, const PlanItem& it,
                 const MergePolicy& p) {
-  UniqueFd out(::openat(dstdir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                        0600));
+  UniqueFd out(
+      ::openat(dstdir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!out) return ErrnoError("create " + name + " for /" + it.path);
   if (src < 0) {
     NSB_TRY(base::WriteAll(out, it.content));
@@ -143,10 +135,18 @@ class Resolver {
   Resolver(const DestLock& lock, const Journal& j, FaultHook* hook)
       : lock_(lock), j_(j), dirs_(lock.dest), hook_(hook) {}
 
-  Status RollBack() {
-    for (size_t i = j_.ops.size(); i-- > 0;) NSB_TRY(Undo(i));
+  // `failed` is the operation that failed in this process: the ones after it
+  // never ran, and its final name is not ours to remove (it may have failed
+  // precisely because something else holds that name). Recovery after a
+  // crash does not know how far the merge got and undoes every operation;
+  // the destination lock keeps other nsbuild processes out meanwhile.
+  Status RollBack(size_t failed = SIZE_MAX) {
+    for (size_t i = std::min(j_.ops.size(), failed == SIZE_MAX ? failed : failed + 1); i-- > 0;) {
+      NSB_TRY(Undo(i, i == failed));
+    }
     std::string fresh = j_.package + ".json.new";
-    if (!Gone(::unlinkat(lock_.db_dir.get(), fresh.c_str(), 0))) return ErrnoError("unlink " + fresh);
+    if (!Gone(::unlinkat(lock_.db_dir.get(), fresh.c_str(), 0)))
+      return ErrnoError("unlink " + fresh);
     return Close();
   }
 
@@ -155,7 +155,8 @@ class Resolver {
     if (j_.delete_db) {
       if (!Gone(::unlinkat(lock_.db_dir.get(), db.c_str(), 0))) return ErrnoError("unlink " + db);
     } else if (::renameat(lock_.db_dir.get(), (db + ".new").c_str(), lock_.db_dir.get(),
-                          db.c_str()) != 0 && errno != ENOENT) {
+                          db.c_str()) != 0 &&
+               errno != ENOENT) {
       return ErrnoError("rename " + db + ".new");
     }
     hook_->Tick();
@@ -173,12 +174,15 @@ class Resolver {
     return d;
   }
 
-  Status Undo(size_t i) {
+  Status Undo(size_t i, bool partial) {
     const Op& op = j_.ops[i];
     NSB_ASSIGN_OR_RETURN(int dir, Dir(i));
     if (dir < 0) return {};
     std::string name = SplitParent(op.path).second, tmp = TmpName(i), old = OldName(i);
     if (!Gone(::unlinkat(dir, tmp.c_str(), 0))) return ErrnoError("unlink " + tmp);
+    // An add or mkdir creates its final name last: if it failed, that name
+    // is not ours.
+    if (partial && (op.kind == OpKind::kAdd || op.kind == OpKind::kMkdir)) return {};
     switch (op.kind) {
       case OpKind::kAdd:
         if (!Gone(::unlinkat(dir, name.c_str(), 0))) return ErrnoError("unlink /" + op.path);
@@ -222,8 +226,8 @@ class Resolver {
     NSB_ASSIGN_OR_RETURN(int dir, Dir(i));
     if (dir < 0) return {};
     std::string name = SplitParent(op.path).second;
-    if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT &&
-        errno != ENOTEMPTY && errno != EEXIST) {
+    if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT && errno != ENOTEMPTY &&
+        errno != EEXIST) {
       return ErrnoError("remove directory /" + op.path);
     }
     hook_->Tick();
@@ -259,7 +263,7 @@ class Executor {
     hook_.Tick();
     Status s = Apply();
     if (!s.ok()) {
-      Status rb = Resolver(lock_, journal_, &hook_).RollBack();
+      Status rb = Resolver(lock_, journal_, &hook_).RollBack(failed_);
       if (!rb.ok()) {
         return base::PlainError(s.error().Message() + "; rolling back failed too (" +
                                 rb.error().Message() + "): run nsbuild merge --recover");
@@ -274,7 +278,8 @@ class Executor {
 
  private:
   Status Apply() {
-    for (size_t i = 0; i < plan_.ops.size(); ++i) NSB_TRY(One(i));
+    for (failed_ = 0; failed_ < plan_.ops.size(); ++failed_) NSB_TRY(One(failed_));
+    failed_ = SIZE_MAX;  // every operation ran; a later failure may involve any
     // One syncfs makes every link and directory durable: far cheaper than
     // an fsync per touched directory, and it must precede "committed".
     if (::syncfs(lock_.dest.get()) != 0) return ErrnoError("syncfs destination");
@@ -294,9 +299,12 @@ class Executor {
     auto [parent, name] = SplitParent(op.path);
     NSB_ASSIGN_OR_RETURN(int dir, dirs_.Get(parent));
     switch (op.kind) {
-      case OpKind::kMkdir: return Mkdir(dir, name, op);
-      case OpKind::kAdd: return Create(i, dir, name, plan_.items[op.item], true);
-      case OpKind::kReplace: return Replace(i, dir, name, plan_.items[op.item]);
+      case OpKind::kMkdir:
+        return Mkdir(dir, name, op);
+      case OpKind::kAdd:
+        return Create(i, dir, name, plan_.items[op.item], true);
+      case OpKind::kReplace:
+        return Replace(i, dir, name, plan_.items[op.item]);
       case OpKind::kRemove:
         if (::renameat(dir, name.c_str(), dir, OldName(i).c_str()) != 0) {
           return ErrnoError("remove /" + op.path);
@@ -350,12 +358,20 @@ class Executor {
     }
     UniqueFd src;
     if (it.image >= 0) {
-      NSB_ASSIGN_OR_RETURN(src, OpenSource(it));
-      if (LinkFd(src.get(), dir, name) == 0) {
+      // By name: after sealing every directory of the image belongs to the
+      // policy's owner, so no one but root can swap what the name points to
+      // (no build process is alive either). A name that vanished fails here.
+      auto [sparent, sname] = SplitParent(it.src);
+      NSB_ASSIGN_OR_RETURN(int sdir, src_dirs_[it.image].Get(sparent));
+      if (::linkat(sdir, sname.c_str(), dir, name.c_str(), 0) == 0) {
         hook_.Tick();
         return {};
       }
-      if (errno != EXDEV) return ErrnoError("link /" + it.path + " into the destination");
+      if (errno != EXDEV) {
+        return ErrnoError("link /" + it.src + " of image " + images_[it.image].path +
+                          " into the destination");
+      }
+      NSB_ASSIGN_OR_RETURN(src, OpenSource(it));
     }
     std::string tmp = final_name ? TmpName(i) : name;
     NSB_TRY(WriteNew(src ? src.get() : -1, dir, tmp, it, policy_));
@@ -393,6 +409,7 @@ class Executor {
   std::vector<DirCache> src_dirs_;
   Journal journal_;
   FaultHook hook_;
+  size_t failed_ = SIZE_MAX;  // the operation running when Apply failed
 };
 
 }  // namespace
@@ -414,7 +431,7 @@ base::Result<std::string> Recover(const DestLock& lock) {
     if (text.error().errnum == ENOENT) return std::string();
     return text.take_error();
   }
-  NSB_ASSIGN_OR_RETURN(Journal j, ParseJournal(*text, "var/lib/nsbuild/journal.json"));
+  NSB_ASSIGN_OR_RETURN(Journal j, ParseJournal(*text, "var/lib/nsbuild/.journal.json"));
   FaultHook hook;
   Resolver r(lock, j, &hook);
   std::string what = (j.delete_db ? "uninstall of " : "merge of ") + j.package;

@@ -20,7 +20,7 @@ inline constexpr const char* kOrderDir = "usr/lib/nsbuild-exec/.order";
 struct WrapRequest {
   std::vector<std::string> dirs;  // destination-relative, e.g. "usr/bin"
   std::vector<std::string> impl_order;
-  std::string dispatcher;         // the nsbuild-exec executable's bytes
+  std::string dispatcher;  // the nsbuild-exec executable's bytes
 };
 
 // True when `head` starts with a shebang whose interpreter (or env's first

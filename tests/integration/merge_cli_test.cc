@@ -48,7 +48,8 @@ std::string Fresh(const std::string& tmpl, const std::string& where) {
 
 CommandResult MergeInto(const std::string& dest, const std::string& image,
                         const std::vector<std::string>& env = {}) {
-  std::vector<std::string> argv = {NsbuildBin(), "merge", "--dest", dest, "--package", "foo", image};
+  std::vector<std::string> argv = {NsbuildBin(), "merge", "--dest", dest,
+                                   "--package",  "foo",   image};
   return RunCommand(argv, env);
 }
 
@@ -66,8 +67,10 @@ std::string Diff(const std::map<std::string, std::string>& a,
   std::string out;
   for (const auto& [k, v] : a) {
     auto it = b.find(k);
-    if (it == b.end()) out += "+" + k + " ";
-    else if (it->second != v) out += "~" + k + " ";
+    if (it == b.end())
+      out += "+" + k + " ";
+    else if (it->second != v)
+      out += "~" + k + " ";
   }
   for (const auto& [k, v] : b) {
     if (!a.count(k)) out += "-" + k + " ";
@@ -115,23 +118,51 @@ TEST(MergeCli, CrashAtEveryStepRecoversToOldOrNewState) {
   EXPECT_GT(as_new, 0);
 }
 
+TEST(MergeCli, CrashDuringUninstallRecoversToInstalledOrGone) {
+  ScratchDir s;
+  MakeV1(s.path() + "/v1");
+  std::string installed = s.path() + "/installed", gone = s.path() + "/gone";
+  Installed(s, installed);
+  Installed(s, gone);
+  ASSERT_EQ(Nsbuild({"uninstall", "foo", "--dest", gone}).status, 0);
+  const auto with = Snapshot(installed), without = Snapshot(gone);
+  ASSERT_TRUE(fs::exists(gone + "/etc/foo.conf"));  // the admin's edit is kept
+  int kills = 0;
+  for (int k = 1; k < 200; ++k) {
+    std::string dest = s.path() + "/d";
+    fs::remove_all(dest);
+    Installed(s, dest);
+    auto r = RunCommand({NsbuildBin(), "uninstall", "foo", "--dest", dest},
+                        {"NSBUILD_MERGE_ABORT_AFTER=" + std::to_string(k)});
+    if (r.status == 0) break;
+    ASSERT_EQ(r.status, kKilled) << "k=" << k << ": " << r.err;
+    ++kills;
+    ASSERT_EQ(Nsbuild({"merge", "--recover", "--dest", dest}).status, 0);
+    auto state = Snapshot(dest);
+    ASSERT_TRUE(state == with || state == without)
+        << "k=" << k << ": " << Diff(state, with) << "\nvs uninstalled: " << Diff(state, without);
+  }
+  EXPECT_GT(kills, 5);
+}
+
 TEST(MergeCli, NextMergeRecoversAnInterruptedOne) {
   ScratchDir s;
   MakeV1(s.path() + "/v1");
   MakeV2(s.path() + "/v2");
   std::string dest = s.path() + "/d";
   Installed(s, dest);
-  auto r = MergeInto(dest, Fresh(s.path() + "/v2", s.path() + "/v2-a"),
-                     {"NSBUILD_MERGE_ABORT_AFTER=6"});
+  auto r =
+      MergeInto(dest, Fresh(s.path() + "/v2", s.path() + "/v2-a"), {"NSBUILD_MERGE_ABORT_AFTER=6"});
   ASSERT_EQ(r.status, kKilled) << r.err;
-  EXPECT_TRUE(fs::exists(dest + "/var/lib/nsbuild/journal.json"));
+  EXPECT_TRUE(fs::exists(dest + "/var/lib/nsbuild/.journal.json"));
   auto owner = Nsbuild({"owner", "/usr/share/foo/a", "--dest", dest});
   EXPECT_EQ(owner.status, 2);  // read-only commands refuse a pending journal
   EXPECT_NE(owner.err.find("--recover"), std::string::npos) << owner.err;
   auto again = MergeInto(dest, Fresh(s.path() + "/v2", s.path() + "/v2-b"));
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.err.find("recovered first: rolled back the interrupted merge of foo"),
-            std::string::npos) << again.err;
+            std::string::npos)
+      << again.err;
   EXPECT_EQ(Read(dest + "/usr/share/foo/a"), "a2");
 }
 
@@ -148,9 +179,9 @@ class Dispatcher : public ::testing::Test {
       Write(s_.path() + "/" + impl + "/usr/bin/tool", "#!" + interp + "\n", 0755);
       Write(s_.path() + "/" + impl + "/usr/bin/plain", "#!/bin/sh\necho plain\n", 0755);
     }
-    auto r = Nsbuild({"merge", "--dest", dest_, "--package", "tool", "--wrap", "usr/bin",
-                      "--impl-order", "py312,py311", "py311=" + s_.path() + "/py311",
-                      "py312=" + s_.path() + "/py312"});
+    auto r =
+        Nsbuild({"merge", "--dest", dest_, "--package", "tool", "--wrap", "usr/bin", "--impl-order",
+                 "py312,py311", "py311=" + s_.path() + "/py311", "py312=" + s_.path() + "/py312"});
     ASSERT_EQ(r.status, 0) << r.err;
   }
   CommandResult Tool(const std::vector<std::string>& env = {}) {

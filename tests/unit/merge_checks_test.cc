@@ -74,8 +74,10 @@ TEST_F(Checks, FileCapabilityXattr) {
   if (!testing::IsRoot()) GTEST_SKIP() << "setting security.capability needs CAP_SETFCAP";
   // A v2 capability set granting cap_net_raw.
   const unsigned char cap[20] = {0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-  ASSERT_EQ(::setxattr((img_ / "usr/share/ok/file").c_str(), "security.capability", cap,
-                       sizeof cap, 0), 0) << std::strerror(errno);
+  ASSERT_EQ(
+      ::setxattr((img_ / "usr/share/ok/file").c_str(), "security.capability", cap, sizeof cap, 0),
+      0)
+      << std::strerror(errno);
   ExpectOne(Img(), "/usr/share/ok/file", "file capabilities");
   MergePolicy allow;
   allow.allowed_xattrs = {"security.capability"};

@@ -1,10 +1,11 @@
 // Merging: the database, collisions between implementations and with the
 // destination, config protection, upgrades and uninstall.
+#include "merge/merge.h"
+
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
 #include "merge/maintenance.h"
-#include "merge/merge.h"
 #include "tests/unit/merge_fixture.h"
 
 namespace nsbuild::merge {
@@ -84,6 +85,27 @@ TEST_F(Merge, DifferentFilesConflictUnlessOrdered) {
   auto ok = MergeOk(r);
   EXPECT_EQ(Read(Dest("usr/share/x")), "twelve");
   EXPECT_EQ(ok.preferred.size(), 1u);
+}
+
+TEST_F(Merge, SymlinkOutOfTheImageThenAFileThroughIt) {
+  TempTree outside;
+  fs::create_directories(tmp_ / "py311/usr/share");
+  fs::create_directory_symlink(outside.path(), tmp_ / "py311/usr/share/x");
+  Write(tmp_ / "py312/usr/share/x/passwd", "root::0:0::/:/bin/sh\n");
+  auto r = Req({{"py311", tmp_ / "py311"}, {"py312", tmp_ / "py312"}});
+  auto rep = MergeImages(r);
+  ASSERT_TRUE(rep.ok()) << rep.error().Message();
+  EXPECT_FALSE(rep->conflicts.empty());  // a symlink in one, a directory in the other
+  r.impl_order = {"py311", "py312"};     // even when the symlink wins the path
+  rep = MergeImages(r);
+  ASSERT_TRUE(rep.ok()) << rep.error().Message();
+  ASSERT_EQ(rep->conflicts.size(), 1u);
+  EXPECT_NE(rep->conflicts[0].reason.find("which is a symlink in implementation py311"),
+            std::string::npos)
+      << rep->conflicts[0].reason;
+  EXPECT_FALSE(rep->merged);
+  EXPECT_TRUE(fs::is_empty(outside.path()));
+  EXPECT_FALSE(fs::exists(Dest("usr")));
 }
 
 TEST_F(Merge, CollisionsWithTheDestinationChangeNothing) {
@@ -190,6 +212,19 @@ TEST_F(Merge, VanishedImageLeavesTheDestinationUnchanged) {
   EXPECT_EQ(after, before);
 }
 
+TEST_F(Merge, RollbackNeverRemovesAFileThatAppearedMeanwhile) {
+  fs::create_directories(Dest("usr/share"));
+  for (const char* f : {"a", "b", "c"}) Write(tmp_ / (std::string("img/usr/share/") + f), f);
+  auto r = Req({{"", tmp_ / "img"}});
+  r.before_execute = [&] { Write(Dest("usr/share/b"), "someone else's"); };
+  auto rep = MergeImages(r);
+  ASSERT_FALSE(rep.ok());
+  EXPECT_NE(rep.error().Message().find("File exists"), std::string::npos) << rep.error().Message();
+  EXPECT_EQ(Read(Dest("usr/share/b")), "someone else's");
+  EXPECT_FALSE(fs::exists(Dest("usr/share/a")));  // rolled back
+  EXPECT_FALSE(fs::exists(Dest("usr/share/c")));  // never created
+}
+
 // A tmpfs mounted for one test (root only), unmounted by the destructor.
 class ScopedTmpfs {
  public:
@@ -234,9 +269,10 @@ TEST_F(Merge, NoSpaceRollsBack) {
   }
   auto rep = MergeImages(Req({{"", tmp_ / "a"}}));
   ASSERT_FALSE(rep.ok());
-  EXPECT_NE(rep.error().Message().find("No space left"), std::string::npos) << rep.error().Message();
+  EXPECT_NE(rep.error().Message().find("No space left"), std::string::npos)
+      << rep.error().Message();
   EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos);
-  EXPECT_FALSE(fs::exists(Dest("var/lib/nsbuild/journal.json")));
+  EXPECT_FALSE(fs::exists(Dest("var/lib/nsbuild/.journal.json")));
   auto after = Snapshot(dest_.path());
   after.erase("var/lib/nsbuild");
   after.erase("var/lib");

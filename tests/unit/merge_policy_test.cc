@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "merge/merge_policy.h"
+
+#include <gtest/gtest.h>
 
 namespace nsbuild::merge {
 namespace {
@@ -16,7 +16,8 @@ TEST(MergePolicy, DefaultsMatchTheIssue) {
 }
 
 TEST(MergePolicy, ParsesEveryKey) {
-  auto j = nlohmann::json::parse(R"({"owner": "123:root", "allowed_prefixes": ["/usr", "/usr/local"],
+  auto j =
+      nlohmann::json::parse(R"({"owner": "123:root", "allowed_prefixes": ["/usr", "/usr/local"],
     "protected_config": ["/etc", "/usr/share/config"], "allowed_xattrs": ["security.capability"],
     "fatal_notices": ["execstack"], "build_dirs": ["/b"], "max_depth": 10,
     "max_path_length": 200, "max_name_length": 100})");
@@ -31,7 +32,8 @@ TEST(MergePolicy, ParsesEveryKey) {
 }
 
 TEST(MergePolicy, ErrorsNameTheJsonPath) {
-  auto unknown = ParseMergePolicy(nlohmann::json::parse(R"({"owner": "0:0", "ownr": 1})"), "p: $.merge");
+  auto unknown =
+      ParseMergePolicy(nlohmann::json::parse(R"({"owner": "0:0", "ownr": 1})"), "p: $.merge");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().Message().find("$.merge.ownr"), std::string::npos)
       << unknown.error().Message();
