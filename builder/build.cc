@@ -40,6 +40,7 @@ base::Result<Setup> PlanBuild(const BuildOptions& o) {
                        LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
   NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
   s.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  if (o.variation && o.variation->jobs > 0) s.jobs = o.variation->jobs;
   if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
   s.plan = MakePlan(s.recipe, s.impls);
   if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
@@ -113,6 +114,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
                    s.recipe.source_date_epoch.value_or(src.newest_mtime), s.jobs,
                    res.jobs->MakeFlags(o.load_average),
                    {res.jobs->read_fd(), res.jobs->write_fd()}, res.devnull.get()};
+  ctx.variation = o.variation;
   SandboxRunner runner(s.policy, ctx, s.plan);
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
   double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
@@ -136,6 +138,7 @@ int Execute(const BuildOptions& o, Setup& s) {
   int rc = Verdict(s, summary, *work, res->stop->caught());
   if (rc == kExitOk) {
     report.images = Images(s, *work);
+    if (o.images_out) *o.images_out = report.images;
     HandOff h{s.recipe.name, s.recipe.version, s.recipe.wrap, work->path(), report.images};
     if (auto st = HandOffImages(h); !st) {
       spdlog::error("{}", st.error().Message());

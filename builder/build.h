@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "builder/images.h"
 #include "builder/scheduler.h"
+#include "builder/variation.h"
 
 namespace nsbuild::builder {
 
@@ -21,6 +23,10 @@ struct BuildOptions {
   std::string report_path, trace_path;
   bool dry_run = false;
   int verbosity = 0;
+  // Reproducibility checks: the conditions every sub-phase runs under
+  // (nullptr: the defaults), and where the images of a successful build go.
+  const Variation* variation = nullptr;
+  std::vector<Image>* images_out = nullptr;
 };
 
 int RunBuild(const BuildOptions& options);

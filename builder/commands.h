@@ -25,5 +25,6 @@ void AddInstalledCommands(CLI::App& app, CommandContext& ctx);
 void AddBuildCommand(CLI::App& app, CommandContext& ctx);
 void AddImplsCommand(CLI::App& app, CommandContext& ctx);
 void AddDiffCommand(CLI::App& app, CommandContext& ctx);
+void AddVerifyCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace nsbuild::builder

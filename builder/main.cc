@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   AddBuildCommand(app, ctx);
   AddImplsCommand(app, ctx);
   AddDiffCommand(app, ctx);
+  AddVerifyCommand(app, ctx);
 
   app.parse_complete_callback([&] {
     ctx.verbosity = verbose - quiet;

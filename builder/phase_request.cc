@@ -1,5 +1,7 @@
 #include "builder/phase_request.h"
 
+#include "builder/variation.h"
+
 namespace nsbuild::builder {
 namespace {
 
@@ -83,6 +85,7 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
   req.stderr_fd = output_fd;
   // The scheduler enforces timeouts itself (it waits in its poll loop).
   req.timeout_seconds = 0;
+  if (ctx.variation) ApplyVariation(*ctx.variation, req);
   return req;
 }
 

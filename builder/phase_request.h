@@ -40,6 +40,7 @@ struct BuildContext {
   std::string makeflags;
   std::vector<int> pass_fds;  // the jobserver pipe
   int stdin_fd = -1;          // /dev/null: a build never reads the terminal
+  const struct Variation* variation = nullptr;  // verify's varied conditions
 };
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;

@@ -132,6 +132,18 @@ Status PlanMounts(const Policy& policy, const RunRequest& req, SandboxSpec& spec
 }
 
 std::vector<std::string> PlanEnvironment(const Policy& policy, const RunRequest& req) {
+  if (req.keep_env_order) {
+    // The caller's order, then the policy's names it did not set.
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (const auto& [k, v] : req.setenv) {
+      if (seen.insert(k).second) out.push_back(k + "=" + v);
+    }
+    for (const auto& [k, v] : policy.env_set) {
+      if (seen.insert(k).second) out.push_back(k + "=" + v);
+    }
+    return out;
+  }
   std::map<std::string, std::string> env;
   std::set<std::string> keep(policy.env_keep.begin(), policy.env_keep.end());
   for (const char* const* e = req.caller_env; e && *e; ++e) {
@@ -188,7 +200,7 @@ Result<SandboxSpec> PlanSandbox(const Policy& policy, const RunRequest& req) {
   }
   spec.rlimits = ClampRlimits(policy.rlimits);
   spec.seccomp = policy.seccomp;
-  spec.umask = policy.umask;
+  spec.umask = req.umask.value_or(policy.umask);
   spec.pass_fds = req.pass_fds;
   spec.stdin_fd = req.stdin_fd;
   spec.stdout_fd = req.stdout_fd;

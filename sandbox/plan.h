@@ -25,6 +25,10 @@ struct RunRequest {
   std::optional<std::string> domainname;
   unsigned long personality = 0;  // see SandboxSpec
   int cpus = 0;
+  std::optional<mode_t> umask;  // overrides the policy's
+  // Keep setenv's order instead of sorting the environment by name (for
+  // reproducibility checks that vary the order).
+  bool keep_env_order = false;
   std::optional<uid_t> inside_uid;
   std::optional<gid_t> inside_gid;
   std::vector<int> pass_fds;
