@@ -12,7 +12,9 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   auto fail_fast = std::make_shared<bool>(false);
   auto keep_going = std::make_shared<bool>(false);
   cmd->add_option("recipe", opts->recipe_path, "The recipe (JSON)")->required();
-  cmd->add_option("--impl", opts->impls, "Build only for this implementation (repeatable)");
+  cmd->add_option("--impl", opts->impls, "Build only for this implementation (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("-j,--jobs", opts->jobs, "Job slots shared by every sub-phase and make (default: CPUs)")
       ->check(CLI::Range(1, JobServer::kMaxJobs));
   cmd->add_option("-l,--load-average", opts->load_average,
