@@ -13,8 +13,7 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   auto keep_going = std::make_shared<bool>(false);
   cmd->add_option("recipe", opts->recipe_path, "The recipe (JSON)")->required();
   cmd->add_option("--impl", opts->impls, "Build only for this implementation (repeatable)")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->allow_extra_args(false);
   cmd->add_option("-j,--jobs", opts->jobs, "Job slots shared by every sub-phase and make (default: CPUs)")
       ->check(CLI::Range(1, JobServer::kMaxJobs));
   cmd->add_option("-l,--load-average", opts->load_average,

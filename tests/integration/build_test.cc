@@ -288,6 +288,19 @@ TEST(Build, DryRunPrintsThePlanAndRunsNothing) {
   EXPECT_FALSE(fs::exists(dir / "w"));
 }
 
+TEST(Build, ImplOptionIsRepeatableAndLeavesTheRecipeAlone) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", ShellRecipe(R"({"compile": "true"})"));
+  auto r = Nsbuild({"build", "--impl", "b", dir / "r.json", "--dry-run"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("a:compile"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b:compile"), std::string::npos) << r.out;
+  r = Nsbuild({"build", dir / "r.json", "--impl", "c", "--dry-run"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--impl c: the recipe does not build for it"), std::string::npos) << r.err;
+}
+
 TEST(Build, ImplsListsUsablePythons) {
   auto r = Nsbuild({"impls", "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
