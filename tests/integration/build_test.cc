@@ -248,6 +248,22 @@ TEST(Build, SigtermStopsEverySandboxAndMergesNothing) {
   EXPECT_FALSE(fs::exists(work + "/images.txt"));
 }
 
+TEST(Build, FailFastStopsTheOtherImplementationAtOnce) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", ShellRecipe(R"({"compile": "if [ $IMPL = a ]; then sleep 0.3; exit 3; fi; sleep 4242.2323"})"));
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--fail-fast", "--report", dir / "r.out"});
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_LT(secs, 10);
+  EXPECT_FALSE(ProcessWithArgExists("4242.2323"));
+  auto report = nlohmann::json::parse(Read(dir / "r.out"));
+  EXPECT_EQ(report["sub_phases"][0]["state"], "failed");
+  EXPECT_EQ(report["sub_phases"][0]["exit_status"], 3);
+  EXPECT_EQ(report["sub_phases"][1]["state"], "stopped");
+}
+
 TEST(Build, ReportAndTraceDescribeTheRun) {
   BuildDir dir;
   Write(dir / "src/x", "");
