@@ -10,6 +10,7 @@
 #include "builder/policy_file.h"
 #include "sandbox/plan.h"
 #include "sandbox/supervise.h"
+#include "sandbox/write_watch.h"
 
 extern char** environ;
 
@@ -23,6 +24,7 @@ struct RunOptions {
   int64_t uid = -1, gid = -1;
   double timeout = 0;
   bool dry_run = false;
+  bool report_writes = false;
   std::vector<std::string> command;
 };
 
@@ -111,15 +113,30 @@ int Execute(const RunOptions& o) {
   if (!req) return Fail(kExitUsage, req.error().Message());
   auto spec = sandbox::PlanSandbox(*policy, *req);
   if (!spec) return Fail(kExitUsage, spec.error().Message());
+  spec->watch_writes = o.report_writes;
   if (o.dry_run) {
     std::printf("policy: %s\n%s", doc->path.c_str(), sandbox::DescribePlan(*spec).c_str());
     return kExitOk;
   }
-  auto info = sandbox::RunInForeground(*spec);
+  sandbox::WriteWatcher watcher(sandbox::WritableRoots(*spec));
+  auto info = sandbox::RunInForeground(*spec, o.report_writes ? &watcher : nullptr);
   if (!info) return Fail(kExitSetup, info.error().Message());
+  if (o.report_writes) {
+    std::fputs(sandbox::FormatViolations(watcher.violations(), "writes outside the writable paths:").c_str(),
+               stderr);
+  }
   if (!o.json_status.empty()) {
     std::ofstream out(o.json_status);
-    out << StatusJson(*spec, *info).dump(2) << "\n";
+    auto j = StatusJson(*spec, *info);
+    if (o.report_writes) {
+      j["write_notifications"] = watcher.notifications();
+      j["write_violations"] = nlohmann::json::array();
+      for (const auto& v : watcher.violations()) {
+        j["write_violations"].push_back(
+            {{"op", v.op}, {"path", v.path}, {"pid", v.pid}, {"command", v.command}});
+      }
+    }
+    out << j.dump(2) << "\n";
     if (!out) return Fail(kExitFailure, "cannot write " + o.json_status);
   }
   if (info->setup_failure) Fail(info->ExitStatus(), info->setup_failure->Message());
@@ -163,6 +180,8 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
   run->add_option("--json-status", opts->json_status,
                   "Write pid, namespaces, exit status, times and max RSS as JSON to FILE");
   run->add_flag("--dry-run", opts->dry_run, "Print the mount plan and seccomp rules; run nothing");
+  run->add_flag("--report-writes", opts->report_writes,
+                "Deny (EACCES) and report every write attempt outside the writable paths");
   run->add_option("command", opts->command, "The command and its arguments (after --)");
   run->prefix_command();
   run->callback([opts, run, &ctx] {

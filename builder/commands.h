@@ -19,6 +19,9 @@ struct CommandContext {
 
 void AddRunCommand(CLI::App& app, CommandContext& ctx);
 void AddDoctorCommand(CLI::App& app, CommandContext& ctx);
+// merge, check (cmd_merge.cc); uninstall, owner, verify-installed (cmd_installed.cc)
+void AddMergeCommands(CLI::App& app, CommandContext& ctx);
+void AddInstalledCommands(CLI::App& app, CommandContext& ctx);
 void AddBuildCommand(CLI::App& app, CommandContext& ctx);
 void AddImplsCommand(CLI::App& app, CommandContext& ctx);
 

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
 
   AddRunCommand(app, ctx);
   AddDoctorCommand(app, ctx);
+  AddMergeCommands(app, ctx);
+  AddInstalledCommands(app, ctx);
   AddBuildCommand(app, ctx);
   AddImplsCommand(app, ctx);
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include <initializer_list>
@@ -78,8 +80,8 @@ int CloseAllBut(const Prepared& p, std::initializer_list<int> extra) {
 
 int CloseInherited(const Prepared& p) {
   // The parent may run many sandboxes: their pipes must not reach this one.
-  return CloseAllBut(p, {p.sync_read, p.error_write, p.status_write, p.stdin_fd, p.stdout_fd,
-                         p.stderr_fd});
+  return CloseAllBut(p, {p.sync_read, p.error_write, p.status_write, p.notify_sock, p.stdin_fd,
+                         p.stdout_fd, p.stderr_fd});
 }
 
 int WaitForIdMaps(const Prepared& p) {
@@ -132,12 +134,45 @@ int ApplyRlimits(const Prepared& p) {
 }
 
 int CloseForExec(const Prepared& p) {
-  // error_write is O_CLOEXEC: it stays until a successful exec closes it.
-  if (int rc = CloseAllBut(p, {p.error_write}); rc < 0) return rc;
+  // error_write is O_CLOEXEC: it stays until a successful exec closes it;
+  // notify_sock is closed once the listener is sent.
+  if (int rc = CloseAllBut(p, {p.error_write, p.notify_sock}); rc < 0) return rc;
   for (int fd : p.keep_fds) {
     if (int rc = KeepAcrossExec(fd); rc < 0) return rc;
   }
   return 0;
+}
+
+// Sends fd over a unix socket (SCM_RIGHTS), without allocating.
+int SendFd(int sock, int fd) {
+  char byte = 'n';
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  return AsRc(Sys(SYS_sendmsg, sock, &msg, 0));
+}
+
+// The watch filter first: its listener goes to nsbuild, and this process
+// keeps no copy (a process holding it could answer its own notifications).
+int LoadWriteWatch(const Prepared& p) {
+  if (p.watch_filter.empty()) return 0;
+  struct sock_fprog prog = {static_cast<unsigned short>(p.watch_filter.size()),
+                            const_cast<sock_filter*>(p.watch_filter.data())};
+  long fd = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  if (fd < 0) return static_cast<int>(fd);
+  int rc = SendFd(p.notify_sock, static_cast<int>(fd));
+  Sys(SYS_close, fd);
+  Sys(SYS_close, p.notify_sock);
+  return rc;
 }
 
 int LoadSeccomp(const Prepared& p) {
@@ -216,6 +251,7 @@ int Exec(const Prepared& p) {
   STEP(Step::kCloseFds, CloseForExec(p));
   STEP(Step::kCapabilities, DropAllCapabilities(p.cap_last));
   STEP(Step::kNoNewPrivs, AsRc(Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)));
+  STEP(Step::kSeccomp, LoadWriteWatch(p));
   STEP(Step::kSeccomp, LoadSeccomp(p));
   int rc = Exec(p);
   size_t n = 0;
@@ -281,6 +317,7 @@ int CommandEntry(void* arg) { CommandMain(*static_cast<Prepared*>(arg)); }
   // Init keeps nothing it does not need: no error pipe (so the parent sees
   // EOF once exec succeeded) and no capabilities.
   Sys(SYS_close, p.error_write);
+  if (p.notify_sock >= 0) Sys(SYS_close, p.notify_sock);
   DropAllCapabilities(p.cap_last);
   Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   InitLoop(p, static_cast<pid_t>(command), waited);

@@ -69,6 +69,9 @@ base::Result<Prepared> Prepare(const SandboxSpec& spec) {
   for (const auto& op : spec.mounts) p.mounts.push_back(PrepareMount(op, intern));
   p.source_fds.assign(p.mounts.size(), -1);
   NSB_ASSIGN_OR_RETURN(p.seccomp, CompileSeccomp(spec.seccomp));
+  if (spec.watch_writes) {
+    NSB_ASSIGN_OR_RETURN(p.watch_filter, CompileWriteWatch());
+  }
   p.keep_fds = spec.pass_fds;
   std::sort(p.keep_fds.begin(), p.keep_fds.end());
   if (p.keep_fds.size() > 32) return base::PlainError("too many fds to pass into the sandbox");

@@ -44,6 +44,7 @@ struct Prepared {
   std::vector<PreparedMount> mounts;
   std::vector<int> source_fds;  // one per mount, filled by the child
   std::vector<sock_filter> seccomp;
+  std::vector<sock_filter> watch_filter;  // empty unless writes are watched
   std::vector<int> keep_fds;  // sorted: fds the command may inherit (pass_fds)
   std::vector<Rlimit> rlimits;
 
@@ -70,6 +71,7 @@ struct Prepared {
   int sync_read = -1;
   int error_write = -1;
   int status_write = -1;
+  int notify_sock = -1;  // the command sends its seccomp listener fd here
 };
 
 base::Result<Prepared> Prepare(const SandboxSpec& spec);

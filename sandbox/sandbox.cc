@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +71,27 @@ std::optional<SetupFailure> ReadFailure(int fd) {
   return SetupFailure{static_cast<Step>(rec.step), rec.errnum, rec.detail};
 }
 
+// The command's seccomp listener, sent with SCM_RIGHTS; -1 on EOF.
+int ReceiveFd(int sock) {
+  char byte;
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  struct cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
 }  // namespace
 
 Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
@@ -77,12 +99,18 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   NSB_ASSIGN_OR_RETURN(base::Pipe sync, base::MakePipe());
   NSB_ASSIGN_OR_RETURN(base::Pipe error, base::MakePipe());
   NSB_ASSIGN_OR_RETURN(base::Pipe status, base::MakePipe());
+  int socks[2] = {-1, -1};
+  if (spec.watch_writes && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) != 0) {
+    return ErrnoError("socketpair for the write watcher");
+  }
+  UniqueFd notify_ours(socks[0]), notify_theirs(socks[1]);
   Sandbox s;
   s.prepared_ = std::make_unique<Prepared>(std::move(prepared));
   Prepared& p = *s.prepared_;
   p.sync_read = sync.read.get();
   p.error_write = error.write.get();
   p.status_write = status.write.get();
+  p.notify_sock = notify_theirs.get();
   p.cap_last = CapLastCap();
 
   int pidfd = -1;
@@ -101,11 +129,16 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   error.write.reset();
   status.write.reset();
   sync.read.reset();
+  notify_theirs.reset();
   if (auto st = WriteIdMaps(pid, spec.ids); !st) {
     return base::Wrap(st.take_error(), "user namespace id map");  // ~Sandbox kills
   }
   char go = 1;
   if (write(sync.write.get(), &go, 1) != 1) return ErrnoError("release sandbox child");
+  if (notify_ours) {
+    // EOF instead of an fd means setup failed; Wait() will say where.
+    s.notify_fd_.reset(ReceiveFd(notify_ours.get()));
+  }
   return s;
 }
 
@@ -118,6 +151,7 @@ Sandbox& Sandbox::operator=(Sandbox&& o) noexcept {
   pidfd_ = std::move(o.pidfd_);
   prepared_ = std::move(o.prepared_);
   status_read_ = std::move(o.status_read_);
+  notify_fd_ = std::move(o.notify_fd_);
   error_read_ = std::move(o.error_read_);
   started_ = o.started_;
   timeout_seconds_ = o.timeout_seconds_;

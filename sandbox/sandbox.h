@@ -30,6 +30,9 @@ class Sandbox {
   pid_t pid() const { return pid_; }
   // Readable (POLLIN) once PID 1 has exited: for poll loops.
   int pidfd() const { return pidfd_.get(); }
+  // With spec.watch_writes: the seccomp listener (readable when a watched
+  // call waits for WriteWatcher::HandleOne); -1 otherwise.
+  int notify_fd() const { return notify_fd_.get(); }
 
   // Blocks until PID 1 has exited (every process in the sandbox is gone then),
   // honouring spec.timeout_seconds. Call once.
@@ -48,6 +51,7 @@ class Sandbox {
   std::unique_ptr<Prepared> prepared_;
   base::UniqueFd status_read_;  // PID 1 writes the command's wait status
   base::UniqueFd error_read_;   // the child writes a SetupFailure record
+  base::UniqueFd notify_fd_;
   std::chrono::steady_clock::time_point started_;
   double timeout_seconds_ = 0;
   bool reaped_ = true;

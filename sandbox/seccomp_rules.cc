@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "base/unique_fd.h"
+#include "sandbox/watched_calls.h"
 
 #ifndef TIOCLINUX
 #define TIOCLINUX 0x541C
@@ -203,10 +204,13 @@ struct FilterCtx {
   }
 };
 
-Status AddRule(scmp_filter_ctx ctx, const SyscallRule& r) {
+// action 0: the rule's own (errno or kill).
+Status AddRule(scmp_filter_ctx ctx, const SyscallRule& r, uint32_t action = 0) {
   int nr = ResolveSyscall(r);
   if (nr == __NR_SCMP_ERROR) return PlainError(std::string("unknown syscall ") + r.syscall);
-  uint32_t action = r.action == RuleAction::kKill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(r.errnum);
+  if (action == 0) {
+    action = r.action == RuleAction::kKill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(r.errnum);
+  }
   std::vector<scmp_arg_cmp> cmps;
   for (const auto& m : r.matches) {
     cmps.push_back(SCMP_CMP64(m.index, SCMP_CMP_MASKED_EQ, m.mask, m.value));
@@ -269,6 +273,28 @@ Result<std::vector<sock_filter>> CompileSeccomp(const SeccompSpec& spec) {
   for (const auto& g : RuleGroups()) {
     if (!Wanted(spec, g)) continue;
     for (const auto& r : g.rules) NSB_TRY(AddRule(f.ctx, r));
+  }
+  return ExportBpf(f.ctx);
+}
+
+Result<std::vector<sock_filter>> CompileWriteWatch() {
+  FilterCtx f(SCMP_ACT_ALLOW);
+  if (!f.ctx) return PlainError("seccomp_init failed");
+  if (int rc = seccomp_attr_set(f.ctx, SCMP_FLTATR_CTL_NNP, 0); rc < 0) {
+    return Error{-rc, "seccomp_attr_set NNP"};
+  }
+  // Any of these flag bits means the open may write (O_APPEND alone does not).
+  const uint64_t kWriteBits[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, __O_TMPFILE};
+  for (const WatchedCall& c : WatchedCalls()) {
+    SyscallRule rule{c.name, c.x86_64_nr, RuleAction::kErrno, 0, {}, ""};
+    if (c.flags_arg < 0) {
+      NSB_TRY(AddRule(f.ctx, rule, SCMP_ACT_NOTIFY));
+      continue;
+    }
+    for (uint64_t bit : kWriteBits) {
+      rule.matches = {Bit(static_cast<unsigned>(c.flags_arg), bit)};
+      NSB_TRY(AddRule(f.ctx, rule, SCMP_ACT_NOTIFY));
+    }
   }
   return ExportBpf(f.ctx);
 }

@@ -52,6 +52,11 @@ base::Status ValidateSeccompSpec(const SeccompSpec& spec);
 // The BPF program for a spec (empty when disabled).
 base::Result<std::vector<sock_filter>> CompileSeccomp(const SeccompSpec& spec);
 
+// The notification filter of the write watcher (watched_calls.h): default
+// allow, SCMP_ACT_NOTIFY for every watched call, open-like calls only when
+// their flags ask for writing, so read-only opens never leave the kernel.
+base::Result<std::vector<sock_filter>> CompileWriteWatch();
+
 // One line per rule, for --dry-run.
 std::string DescribeSeccomp(const SeccompSpec& spec);
 

@@ -90,6 +90,9 @@ struct SandboxSpec {
   int stderr_fd = -1;
   // 0 = none. On expiry the whole sandbox is killed.
   double timeout_seconds = 0;
+  // Report writes outside the writable places through seccomp user
+  // notification (write_watch.h); Sandbox::notify_fd() then delivers them.
+  bool watch_writes = false;
 };
 
 // The setup step that failed, reported by the child over a pipe.

@@ -43,7 +43,7 @@ class SignalCatcher {
 
 }  // namespace
 
-base::Result<ExitInfo> RunInForeground(const SandboxSpec& spec) {
+base::Result<ExitInfo> RunInForeground(const SandboxSpec& spec, WriteWatcher* watcher) {
   SignalCatcher signals;
   // The timeout is ours here: Wait() must not apply it a second time.
   SandboxSpec untimed = spec;
@@ -58,8 +58,9 @@ base::Result<ExitInfo> RunInForeground(const SandboxSpec& spec) {
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       wait_ms = left > 0 ? static_cast<int>(left * 1000) + 1 : 0;
     }
-    pollfd fds[2] = {{box.pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
-    int rc = poll(fds, signals.fd() >= 0 ? 2 : 1, wait_ms);
+    int notify = watcher ? box.notify_fd() : -1;
+    pollfd fds[3] = {{box.pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {notify, POLLIN, 0}};
+    int rc = poll(fds, 3, wait_ms);
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) return base::ErrnoError("poll sandbox");
     if (rc == 0) {
@@ -67,6 +68,7 @@ base::Result<ExitInfo> RunInForeground(const SandboxSpec& spec) {
       box.Signal(SIGKILL);
       break;
     }
+    if (fds[2].revents & POLLIN) watcher->HandleOne(notify);
     if (fds[0].revents) break;
     if (fds[1].revents) {
       if (int sig = signals.Read()) box.Signal(sig);

@@ -6,9 +6,11 @@
 
 #include "base/result.h"
 #include "sandbox/spec.h"
+#include "sandbox/write_watch.h"
 
 namespace nsbuild::sandbox {
 
-base::Result<ExitInfo> RunInForeground(const SandboxSpec& spec);
+// With spec.watch_writes, watcher (required then) answers the notifications.
+base::Result<ExitInfo> RunInForeground(const SandboxSpec& spec, WriteWatcher* watcher = nullptr);
 
 }  // namespace nsbuild::sandbox

@@ -21,8 +21,8 @@ extern char** environ;
 namespace nsbuild::testing {
 namespace {
 
-// Host pids whose command line contains `needle`.
-std::vector<pid_t> FindProcesses(const std::string& needle) {
+// Host pids whose command line contains `needle` (prefix: starts with it).
+std::vector<pid_t> FindProcesses(const std::string& needle, bool prefix = false) {
   std::vector<pid_t> out;
   DIR* d = opendir("/proc");
   while (dirent* e = d ? readdir(d) : nullptr) {
@@ -31,7 +31,8 @@ std::vector<pid_t> FindProcesses(const std::string& needle) {
     std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
     std::string cmd((std::istreambuf_iterator<char>(in)), {});
     for (auto& c : cmd) c = c ? c : ' ';
-    if (cmd.find(needle) != std::string::npos) out.push_back(pid);
+    size_t at = cmd.find(needle);
+    if (at != std::string::npos && (!prefix || at == 0)) out.push_back(pid);
   }
   if (d) closedir(d);
   return out;
@@ -84,7 +85,9 @@ TEST(SandboxProcess, HostSeesAnUnprivilegedUid) {
   std::vector<pid_t> found;
   for (int i = 0; i < 100 && found.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    found = FindProcesses("sleep 876543");
+    // The command itself, not nsbuild or its PID 1 (which carry nsbuild's
+    // command line and are host root until the id maps are in place).
+    found = FindProcesses("/bin/sleep 876543", true);
   }
   ASSERT_FALSE(found.empty());
   for (pid_t p : found) {

@@ -1,0 +1,68 @@
+// Reading an image (one implementation's install root) into a list of
+// entries without trusting anything in it: directories are opened with
+// O_NOFOLLOW under fds we hold, entries are lstat'ed, symlinks are recorded
+// and never followed. The scan changes nothing; Seal (seal.h) does that later.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace nsbuild::merge {
+
+enum class EntryType { kFile, kDir, kSymlink, kOther };
+const char* EntryTypeName(EntryType t);
+
+struct ImageEntry {
+  std::string path;  // relative to the image root, no leading '/'
+  EntryType type = EntryType::kOther;
+  mode_t mode = 0;   // the full st_mode as found, before sealing
+  uid_t uid = 0;
+  gid_t gid = 0;
+  nlink_t nlink = 0;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int64_t size = 0;
+  int64_t mtime = 0;
+  int depth = 0;                    // 1 for entries directly under the root
+  std::string target;               // symlinks only
+  std::vector<std::string> xattrs;  // every xattr name, ACLs included
+  bool empty_dir = false;
+  // Filled by the content pass (content.h) for regular files.
+  std::string sha256;
+  bool is_elf = false;
+  std::string head;  // first bytes of executable files, for shebangs
+};
+
+// A problem found while scanning that stops the walk below a point (too
+// deep, unreadable): reported with the checks' rejections.
+struct ScanProblem {
+  std::string path;
+  std::string reason;
+};
+
+struct Image {
+  std::string impl;  // implementation name, "" for a single-image merge
+  std::string path;  // as given by the caller
+  base::UniqueFd root;
+  dev_t root_dev = 0;
+  std::vector<ImageEntry> entries;  // pre-order: a directory before its children
+  std::vector<ScanProblem> problems;
+};
+
+struct ScanLimits {
+  int max_depth = 64;
+};
+
+// Opens and walks the image at `path`. Fails only when the root cannot be
+// opened; everything wrong inside becomes an entry or a ScanProblem for the
+// checks to judge.
+base::Result<Image> ScanImage(const std::string& path, const std::string& impl,
+                              const ScanLimits& limits);
+
+}  // namespace nsbuild::merge

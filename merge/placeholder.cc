@@ -1,1 +1,0 @@
-// The merge module; see merge/README in the merger issue.

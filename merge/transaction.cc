@@ -1,0 +1,434 @@
+#include "merge/transaction.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "base/fs.h"
+#include "merge/database.h"
+#include "merge/fd_walk.h"
+#include "merge/journal.h"
+
+namespace nsbuild::merge {
+namespace {
+
+using base::BorrowedFd;
+using base::ErrnoError;
+using base::Status;
+using base::UniqueFd;
+
+// Test hook: NSBUILD_MERGE_ABORT_AFTER=K kills the process with SIGKILL
+// right after the K-th change to the destination, to prove that recovery
+// handles a crash at every point.
+class FaultHook {
+ public:
+  FaultHook() {
+    const char* v = std::getenv("NSBUILD_MERGE_ABORT_AFTER");
+    limit_ = v ? std::atol(v) : 0;
+  }
+  void Tick() {
+    if (limit_ > 0 && ++count_ >= limit_) ::kill(::getpid(), SIGKILL);
+  }
+
+ private:
+  long limit_ = 0;
+  long count_ = 0;
+};
+
+// One open directory, reused while consecutive operations stay in it.
+class DirCache {
+ public:
+  explicit DirCache(BorrowedFd root) : root_(root) {}
+  base::Result<int> Get(const std::string& rel) {
+    if (!fd_ || rel != rel_) {
+      NSB_ASSIGN_OR_RETURN(fd_, OpenDirBeneath(root_, rel));
+      rel_ = rel;
+    }
+    return fd_.get();
+  }
+
+ private:
+  BorrowedFd root_;
+  UniqueFd fd_;
+  std::string rel_;
+};
+
+Status FsyncFd(int fd, const std::string& what) {
+  if (::fsync(fd) != 0) return ErrnoError("fsync " + what);
+  return {};
+}
+
+// Writes name in db_dir through a temporary name, fsynced, then the dir.
+Status WriteDurably(BorrowedFd db_dir, const std::string& name, const std::string& text) {
+  std::string tmp = name + ".tmp";
+  UniqueFd fd(::openat(db_dir.get(), tmp.c_str(),
+                       O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) return ErrnoError("create var/lib/nsbuild/" + tmp);
+  if (auto s = base::WriteAll(fd, text); !s) return base::Wrap(s.take_error(), tmp);
+  NSB_TRY(FsyncFd(fd.get(), tmp));
+  if (::renameat(db_dir.get(), tmp.c_str(), db_dir.get(), name.c_str()) != 0) {
+    return ErrnoError("rename var/lib/nsbuild/" + tmp);
+  }
+  return FsyncFd(db_dir.get(), "var/lib/nsbuild");
+}
+
+// Links the inode we opened and verified, not whatever a path names now.
+// AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it the /proc magic link
+// does the same.
+int LinkFd(int fd, int dir, const std::string& name) {
+  if (::linkat(fd, "", dir, name.c_str(), AT_EMPTY_PATH) == 0) return 0;
+  if (errno != ENOENT && errno != EPERM) return -1;
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  return ::linkat(AT_FDCWD, proc.c_str(), dir, name.c_str(), AT_SYMLINK_FOLLOW);
+}
+
+bool Gone(int rc) { return rc == 0 || errno == ENOENT; }
+
+Status CopyBytes(int src, int out, const std::string& what) {
+  for (;;) {
+    ssize_t n = ::copy_file_range(src, nullptr, out, nullptr, 1 << 30, 0);
+    if (n == 0) return {};
+    if (n > 0) continue;
+    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+      return ErrnoError("copy " + what);
+    }
+    break;  // no in-kernel copy between these filesystems: do it by hand
+  }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(src, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("read " + what);
+    if (n == 0) return {};
+    if (auto s = base::WriteAll(BorrowedFd(out), std::string_view(buf, size_t(n))); !s) {
+      return base::Wrap(s.take_error(), what);
+    }
+  }
+}
+
+// Creates `name` in dstdir from src (or from the item's bytes when src is
+// -1): a reflink when the filesystems allow, else a copy; owner, mode and
+// mtime set; fsynced. Used for generated files and for images on another
+// filesystem than the destination.
+Status WriteNew(int src, int dstdir, const std::string& name, const PlanItem& it,
+                const MergePolicy& p) {
+  UniqueFd out(::openat(dstdir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600));
+  if (!out) return ErrnoError("create " + name + " for /" + it.path);
+  if (src < 0) {
+    NSB_TRY(base::WriteAll(out, it.content));
+  } else if (::ioctl(out.get(), FICLONE, src) != 0) {
+    NSB_TRY(CopyBytes(src, out.get(), "/" + it.path));
+  }
+  if (::geteuid() == 0 && ::fchown(out.get(), p.owner_uid, p.owner_gid) != 0) {
+    return ErrnoError("chown /" + it.path);
+  }
+  if (::fchmod(out.get(), it.perm) != 0) return ErrnoError("chmod /" + it.path);
+  struct timespec ts[2] = {{it.mtime, 0}, {it.mtime, 0}};
+  if (::futimens(out.get(), ts) != 0) return ErrnoError("set mtime of /" + it.path);
+  return FsyncFd(out.get(), "/" + it.path);
+}
+
+// Undo (state "prepared") or finish (state "committed") a journal's
+// operations. Each step tolerates having been done already, because a crash
+// may also interrupt recovery itself.
+class Resolver {
+ public:
+  Resolver(const DestLock& lock, const Journal& j, FaultHook* hook)
+      : lock_(lock), j_(j), dirs_(lock.dest), hook_(hook) {}
+
+  Status RollBack() {
+    for (size_t i = j_.ops.size(); i-- > 0;) NSB_TRY(Undo(i));
+    std::string fresh = j_.package + ".json.new";
+    if (!Gone(::unlinkat(lock_.db_dir.get(), fresh.c_str(), 0))) return ErrnoError("unlink " + fresh);
+    return Close();
+  }
+
+  Status RollForward() {
+    std::string db = j_.package + ".json";
+    if (j_.delete_db) {
+      if (!Gone(::unlinkat(lock_.db_dir.get(), db.c_str(), 0))) return ErrnoError("unlink " + db);
+    } else if (::renameat(lock_.db_dir.get(), (db + ".new").c_str(), lock_.db_dir.get(),
+                          db.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoError("rename " + db + ".new");
+    }
+    hook_->Tick();
+    NSB_TRY(FsyncFd(lock_.db_dir.get(), "var/lib/nsbuild"));
+    for (size_t i = 0; i < j_.ops.size(); ++i) NSB_TRY(Drop(i));
+    for (size_t i = 0; i < j_.ops.size(); ++i) NSB_TRY(RemoveDir(i));
+    return Close();
+  }
+
+ private:
+  // The op's directory, or -1 when it does not exist (nothing happened there).
+  base::Result<int> Dir(size_t i) {
+    auto d = dirs_.Get(SplitParent(j_.ops[i].path).first);
+    if (!d.ok() && (d.error().errnum == ENOENT || d.error().errnum == ENOTDIR)) return -1;
+    return d;
+  }
+
+  Status Undo(size_t i) {
+    const Op& op = j_.ops[i];
+    NSB_ASSIGN_OR_RETURN(int dir, Dir(i));
+    if (dir < 0) return {};
+    std::string name = SplitParent(op.path).second, tmp = TmpName(i), old = OldName(i);
+    if (!Gone(::unlinkat(dir, tmp.c_str(), 0))) return ErrnoError("unlink " + tmp);
+    switch (op.kind) {
+      case OpKind::kAdd:
+        if (!Gone(::unlinkat(dir, name.c_str(), 0))) return ErrnoError("unlink /" + op.path);
+        break;
+      case OpKind::kReplace:
+      case OpKind::kRemove:
+        if (::renameat(dir, old.c_str(), dir, name.c_str()) != 0 && errno != ENOENT) {
+          return ErrnoError("restore /" + op.path);
+        }
+        // rename(2) between two links of one inode does nothing: a crash
+        // right after the backup link leaves both names on the old file.
+        if (!Gone(::unlinkat(dir, old.c_str(), 0))) return ErrnoError("unlink " + old);
+        break;
+      case OpKind::kMkdir:
+        if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+          return ErrnoError("remove directory /" + op.path);
+        }
+        break;
+      case OpKind::kRmdir:
+        return {};  // only ever done after commit
+    }
+    hook_->Tick();
+    return {};
+  }
+
+  Status Drop(size_t i) {
+    const Op& op = j_.ops[i];
+    if (op.kind != OpKind::kReplace && op.kind != OpKind::kRemove) return {};
+    NSB_ASSIGN_OR_RETURN(int dir, Dir(i));
+    if (dir < 0) return {};
+    std::string old = OldName(i);
+    if (!Gone(::unlinkat(dir, old.c_str(), 0))) return ErrnoError("unlink /" + op.path + " backup");
+    hook_->Tick();
+    return {};
+  }
+
+  // A directory the package no longer ships goes when nothing else is in it.
+  Status RemoveDir(size_t i) {
+    const Op& op = j_.ops[i];
+    if (op.kind != OpKind::kRmdir) return {};
+    NSB_ASSIGN_OR_RETURN(int dir, Dir(i));
+    if (dir < 0) return {};
+    std::string name = SplitParent(op.path).second;
+    if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT &&
+        errno != ENOTEMPTY && errno != EEXIST) {
+      return ErrnoError("remove directory /" + op.path);
+    }
+    hook_->Tick();
+    return {};
+  }
+
+  Status Close() {
+    if (::syncfs(lock_.dest.get()) != 0) return ErrnoError("syncfs destination");
+    if (!Gone(::unlinkat(lock_.db_dir.get(), kJournalName, 0))) return ErrnoError("unlink journal");
+    hook_->Tick();
+    return FsyncFd(lock_.db_dir.get(), "var/lib/nsbuild");
+  }
+
+  const DestLock& lock_;
+  const Journal& j_;
+  DirCache dirs_;
+  FaultHook* hook_;
+};
+
+class Executor {
+ public:
+  Executor(const DestLock& lock, const DestPlan& plan, const std::vector<Image>& images,
+           const MergePolicy& p)
+      : lock_(lock), plan_(plan), images_(images), policy_(p), dirs_(lock.dest) {
+    journal_.package = plan.package;
+    journal_.delete_db = plan.delete_db;
+    journal_.ops = plan.ops;
+    for (const auto& img : images) src_dirs_.emplace_back(img.root);
+  }
+
+  Status Run() {
+    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
+    hook_.Tick();
+    Status s = Apply();
+    if (!s.ok()) {
+      Status rb = Resolver(lock_, journal_, &hook_).RollBack();
+      if (!rb.ok()) {
+        return base::PlainError(s.error().Message() + "; rolling back failed too (" +
+                                rb.error().Message() + "): run nsbuild merge --recover");
+      }
+      return base::PlainError(s.error().Message() + " (nothing was changed)");
+    }
+    journal_.committed = true;
+    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
+    hook_.Tick();
+    return Resolver(lock_, journal_, &hook_).RollForward();
+  }
+
+ private:
+  Status Apply() {
+    for (size_t i = 0; i < plan_.ops.size(); ++i) NSB_TRY(One(i));
+    // One syncfs makes every link and directory durable: far cheaper than
+    // an fsync per touched directory, and it must precede "committed".
+    if (::syncfs(lock_.dest.get()) != 0) return ErrnoError("syncfs destination");
+    if (plan_.delete_db) return {};
+    std::string fresh = plan_.package + ".json.new";
+    UniqueFd fd(::openat(lock_.db_dir.get(), fresh.c_str(),
+                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd) return ErrnoError("create var/lib/nsbuild/" + fresh);
+    NSB_TRY(base::WriteAll(fd, SerializeDb(plan_.new_db)));
+    NSB_TRY(FsyncFd(fd.get(), fresh));
+    hook_.Tick();
+    return FsyncFd(lock_.db_dir.get(), "var/lib/nsbuild");
+  }
+
+  Status One(size_t i) {
+    const Op& op = plan_.ops[i];
+    auto [parent, name] = SplitParent(op.path);
+    NSB_ASSIGN_OR_RETURN(int dir, dirs_.Get(parent));
+    switch (op.kind) {
+      case OpKind::kMkdir: return Mkdir(dir, name, op);
+      case OpKind::kAdd: return Create(i, dir, name, plan_.items[op.item], true);
+      case OpKind::kReplace: return Replace(i, dir, name, plan_.items[op.item]);
+      case OpKind::kRemove:
+        if (::renameat(dir, name.c_str(), dir, OldName(i).c_str()) != 0) {
+          return ErrnoError("remove /" + op.path);
+        }
+        hook_.Tick();
+        return {};
+      case OpKind::kRmdir:
+        return {};  // after commit, once the .nsb-old.K inside are gone
+    }
+    return {};
+  }
+
+  Status Mkdir(int dir, const std::string& name, const Op& op) {
+    if (::mkdirat(dir, name.c_str(), 0700) != 0) return ErrnoError("mkdir /" + op.path);
+    hook_.Tick();
+    if (::geteuid() == 0 &&
+        ::fchownat(dir, name.c_str(), policy_.owner_uid, policy_.owner_gid, AT_SYMLINK_NOFOLLOW)) {
+      return ErrnoError("chown /" + op.path);
+    }
+    if (::fchmodat(dir, name.c_str(), op.perm, 0) != 0) return ErrnoError("chmod /" + op.path);
+    return {};
+  }
+
+  Status Replace(size_t i, int dir, const std::string& name, const PlanItem& it) {
+    std::string old = OldName(i), tmp = TmpName(i);
+    if (::linkat(dir, name.c_str(), dir, old.c_str(), 0) != 0) {
+      return ErrnoError("keep the old /" + it.path);
+    }
+    hook_.Tick();
+    NSB_TRY(Create(i, dir, tmp, it, false));
+    if (::renameat(dir, tmp.c_str(), dir, name.c_str()) != 0) {
+      return ErrnoError("rename the new /" + it.path + " into place");
+    }
+    hook_.Tick();
+    return {};
+  }
+
+  // Makes `name` (which must not exist) hold the item. A hardlink or a
+  // symlink appears atomically under its final name; bytes are written to
+  // .nsb-tmp.K first and renamed without replacing.
+  Status Create(size_t i, int dir, const std::string& name, const PlanItem& it, bool final_name) {
+    if (it.type == EntryType::kSymlink) {
+      if (::symlinkat(it.target.c_str(), dir, name.c_str()) != 0) {
+        return ErrnoError("symlink /" + it.path);
+      }
+      if (::geteuid() == 0) {
+        ::fchownat(dir, name.c_str(), policy_.owner_uid, policy_.owner_gid, AT_SYMLINK_NOFOLLOW);
+      }
+      hook_.Tick();
+      return {};
+    }
+    UniqueFd src;
+    if (it.image >= 0) {
+      NSB_ASSIGN_OR_RETURN(src, OpenSource(it));
+      if (LinkFd(src.get(), dir, name) == 0) {
+        hook_.Tick();
+        return {};
+      }
+      if (errno != EXDEV) return ErrnoError("link /" + it.path + " into the destination");
+    }
+    std::string tmp = final_name ? TmpName(i) : name;
+    NSB_TRY(WriteNew(src ? src.get() : -1, dir, tmp, it, policy_));
+    hook_.Tick();
+    if (final_name) {
+      if (::renameat2(dir, tmp.c_str(), dir, name.c_str(), RENAME_NOREPLACE) != 0) {
+        return ErrnoError("rename the new /" + it.path + " into place");
+      }
+      hook_.Tick();
+    }
+    return {};
+  }
+
+  // The source file, re-checked to be the inode that was scanned and sealed.
+  base::Result<UniqueFd> OpenSource(const PlanItem& it) {
+    auto [parent, name] = SplitParent(it.src);
+    NSB_ASSIGN_OR_RETURN(int sdir, src_dirs_[it.image].Get(parent));
+    UniqueFd fd(::openat(sdir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    struct stat st;
+    if (!fd || ::fstat(fd.get(), &st) != 0) {
+      return ErrnoError("open /" + it.src + " in image " + images_[it.image].path);
+    }
+    if (st.st_ino != it.src_ino || !S_ISREG(st.st_mode)) {
+      return base::PlainError("/" + it.src + " in image " + images_[it.image].path +
+                              " was replaced after it was checked");
+    }
+    return fd;
+  }
+
+  const DestLock& lock_;
+  const DestPlan& plan_;
+  const std::vector<Image>& images_;
+  const MergePolicy& policy_;
+  DirCache dirs_;
+  std::vector<DirCache> src_dirs_;
+  Journal journal_;
+  FaultHook hook_;
+};
+
+}  // namespace
+
+base::Result<DestLock> LockDestination(const std::string& dest_path) {
+  DestLock lock;
+  NSB_ASSIGN_OR_RETURN(lock.dest, OpenRootDir(dest_path));
+  auto db = OpenDbDir(lock.dest, true);
+  if (!db.ok()) return base::Wrap(db.take_error(), "destination " + dest_path);
+  lock.db_dir = std::move(*db);
+  if (::flock(lock.db_dir.get(), LOCK_EX) != 0) return ErrnoError("lock " + dest_path);
+  NSB_ASSIGN_OR_RETURN(lock.recovered, Recover(lock));
+  return lock;
+}
+
+base::Result<std::string> Recover(const DestLock& lock) {
+  auto text = base::ReadFileAt(lock.db_dir, kJournalName);
+  if (!text.ok()) {
+    if (text.error().errnum == ENOENT) return std::string();
+    return text.take_error();
+  }
+  NSB_ASSIGN_OR_RETURN(Journal j, ParseJournal(*text, "var/lib/nsbuild/journal.json"));
+  FaultHook hook;
+  Resolver r(lock, j, &hook);
+  std::string what = (j.delete_db ? "uninstall of " : "merge of ") + j.package;
+  if (j.committed) {
+    NSB_TRY(r.RollForward());
+    return "completed the interrupted " + what;
+  }
+  NSB_TRY(r.RollBack());
+  return "rolled back the interrupted " + what;
+}
+
+Status Execute(const DestLock& lock, const DestPlan& plan, const std::vector<Image>& images,
+               const MergePolicy& policy) {
+  return Executor(lock, plan, images, policy).Run();
+}
+
+}  // namespace nsbuild::merge

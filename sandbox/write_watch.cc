@@ -1,0 +1,278 @@
+#include "sandbox/write_watch.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include "base/fs.h"
+#include "base/unique_fd.h"
+#include "sandbox/watched_calls.h"
+
+namespace nsbuild::sandbox {
+namespace {
+
+using base::UniqueFd;
+
+const std::map<int, const WatchedCall*>& CallsByNr() {
+  static const std::map<int, const WatchedCall*> by_nr = [] {
+    std::map<int, const WatchedCall*> m;
+    for (const auto& c : WatchedCalls()) m[c.x86_64_nr] = &c;
+    return m;
+  }();
+  return by_nr;
+}
+
+// Reads a NUL-terminated string from the process's memory.
+std::optional<std::string> ReadString(pid_t pid, uint64_t addr) {
+  if (addr == 0) return std::nullopt;
+  UniqueFd mem(open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!mem) return std::nullopt;
+  std::string out;
+  char buf[256];
+  while (out.size() < PATH_MAX) {
+    ssize_t n = pread(mem.get(), buf, sizeof buf, static_cast<off_t>(addr + out.size()));
+    if (n <= 0) break;
+    size_t len = strnlen(buf, static_cast<size_t>(n));
+    out.append(buf, len);
+    if (len < static_cast<size_t>(n)) return out;
+  }
+  return out.empty() ? std::nullopt : std::optional<std::string>(out);
+}
+
+std::optional<std::string> ReadSocketPath(pid_t pid, uint64_t addr, uint64_t len) {
+  if (addr == 0 || len <= sizeof(sa_family_t) || len > sizeof(sockaddr_un)) return std::nullopt;
+  UniqueFd mem(open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC));
+  sockaddr_un sun = {};
+  if (!mem || pread(mem.get(), &sun, len, static_cast<off_t>(addr)) != static_cast<ssize_t>(len)) {
+    return std::nullopt;
+  }
+  if (sun.sun_family != AF_UNIX || sun.sun_path[0] == '\0') return std::nullopt;  // abstract
+  return std::string(sun.sun_path, strnlen(sun.sun_path, sizeof sun.sun_path));
+}
+
+std::string Readlink(const std::string& path) {
+  char buf[PATH_MAX];
+  ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
+  return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+}
+
+std::string Join(const std::string& base, const std::string& rel) {
+  if (!rel.empty() && rel[0] == '/') return rel;
+  return base + (base.ends_with("/") ? "" : "/") + rel;
+}
+
+// The path as the process sees it: relative to its cwd or dirfd, with the
+// parent directory's symlinks resolved inside its own root, so a write
+// through a link that points out of an allowed root is named by where it
+// really goes.
+std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  std::string base = "/";
+  if (path.empty() || path[0] != '/') {
+    base = static_cast<int>(dirfd) == AT_FDCWD ? Readlink(proc + "/cwd")
+                                                : Readlink(proc + "/fd/" + std::to_string(dirfd));
+  }
+  std::string lexical = NormalisePath(Join(base, path));
+  if (lexical == "/") return lexical;
+  size_t slash = lexical.rfind('/');
+  std::string parent = slash == 0 ? "/" : lexical.substr(0, slash);
+  UniqueFd root(open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return lexical;
+  open_how how = {};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  UniqueFd dir(static_cast<int>(syscall(SYS_openat2, root.get(), parent.c_str(), &how, sizeof how)));
+  if (!dir) return lexical;  // e.g. mkdir -p of a new tree: nothing to resolve yet
+  std::string real_parent = Readlink("/proc/self/fd/" + std::to_string(dir.get()));
+  if (real_parent.empty() || real_parent[0] != '/') return lexical;
+  return NormalisePath(Join(real_parent, lexical.substr(slash + 1)));
+}
+
+std::string OpenFlagsText(uint64_t flags) {
+  std::string s = (flags & O_ACCMODE) == O_RDWR ? "O_RDWR" : (flags & O_ACCMODE) == O_WRONLY ? "O_WRONLY" : "O_RDONLY";
+  if (flags & O_CREAT) s += "|O_CREAT";
+  if (flags & O_TRUNC) s += "|O_TRUNC";
+  if ((flags & __O_TMPFILE) == __O_TMPFILE) s += "|O_TMPFILE";
+  return s;
+}
+
+std::string CommandLine(pid_t pid) {
+  auto text = base::ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!text) return "?";
+  std::string s = *text;
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  std::replace(s.begin(), s.end(), '\0', ' ');
+  return s;
+}
+
+struct Target {
+  std::string op;
+  std::vector<std::string> paths;
+  bool creates = false;  // fails with EEXIST when the path is already there
+};
+
+bool ExistsInside(pid_t pid, const std::string& path) {
+  UniqueFd root(open(("/proc/" + std::to_string(pid) + "/root").c_str(),
+                     O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return false;
+  open_how how = {};
+  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  UniqueFd fd(static_cast<int>(syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how)));
+  return fd.valid();
+}
+
+bool Creates(const std::string& name) {
+  for (const char* c : {"mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat", "link",
+                        "linkat"}) {
+    if (name == c) return true;
+  }
+  return false;
+}
+
+std::optional<Target> Decode(const seccomp_notif& n) {
+  auto it = CallsByNr().find(n.data.nr);
+  if (it == CallsByNr().end()) return std::nullopt;
+  const WatchedCall& c = *it->second;
+  Target t{c.name, {}, Creates(c.name)};
+  if (c.flags_arg >= 0) t.op += "(" + OpenFlagsText(n.data.args[c.flags_arg]) + ")";
+  pid_t pid = static_cast<pid_t>(n.pid);
+  if (c.sockaddr) {
+    auto p = ReadSocketPath(pid, n.data.args[1], n.data.args[2]);
+    if (!p) return std::nullopt;  // not a filesystem socket: nothing to judge
+    t.paths.push_back(Resolve(pid, AT_FDCWD, *p));
+    return t;
+  }
+  for (const PathArg& a : {c.first, c.second}) {
+    if (a.path_arg < 0) continue;
+    int64_t dirfd = a.dirfd_arg < 0 ? AT_FDCWD : static_cast<int64_t>(static_cast<int>(n.data.args[a.dirfd_arg]));
+    auto p = ReadString(pid, n.data.args[a.path_arg]);
+    if (!p) {
+      // utimensat(fd, NULL, ...) and friends act on the fd itself.
+      if (dirfd == AT_FDCWD) continue;
+      p = std::string();
+    }
+    t.paths.push_back(Resolve(pid, dirfd, *p));
+  }
+  return t;
+}
+
+bool Respond(int fd, uint64_t id, bool allow) {
+  seccomp_notif_resp resp = {};
+  resp.id = id;
+  if (allow) {
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;  // reporting only; see the header
+  } else {
+    resp.error = -EACCES;
+  }
+  return ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0 || errno == ENOENT;
+}
+
+}  // namespace
+
+std::string NormalisePath(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string comp = path.substr(start, end - start);
+    if (comp == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!comp.empty() && comp != ".") {
+      parts.push_back(comp);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+WriteWatcher::WriteWatcher(std::vector<std::string> allowed) {
+  for (auto& a : allowed) allowed_.push_back(NormalisePath(a));
+}
+
+bool WriteWatcher::IsAllowed(const std::string& path) const {
+  for (const auto& a : allowed_) {
+    if (path == a || (path.starts_with(a) && (a == "/" || path[a.size()] == '/'))) return true;
+  }
+  return false;
+}
+
+bool WriteWatcher::HandleOne(int notify_fd) {
+  // The kernel's struct may be larger than our headers' one.
+  seccomp_notif_sizes sizes = {};
+  syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes);
+  std::vector<char> buf(std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)), 0);
+  auto* n = reinterpret_cast<seccomp_notif*>(buf.data());
+  if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, n) != 0) {
+    return errno == EINTR || errno == ENOENT;  // ENOENT: the caller died meanwhile
+  }
+  ++notifications_;
+  auto target = Decode(*n);
+  // The memory we read belongs to this call only if the id is still valid.
+  uint64_t id = n->id;
+  if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return true;
+  bool allow = true;
+  if (target) {
+    for (const auto& p : target->paths) allow = allow && IsAllowed(p);
+    // `mkdir -p /usr/lib` meets existing directories: the kernel answers
+    // EEXIST and nothing is written, so that is no violation.
+    if (!allow && target->creates && target->paths.size() == 1 &&
+        ExistsInside(static_cast<pid_t>(n->pid), target->paths[0])) {
+      allow = true;
+    }
+  }
+  if (!allow) {
+    std::string shown;
+    for (const auto& p : target->paths) shown += (shown.empty() ? "" : " -> ") + p;
+    violations_.push_back({target->op, shown, static_cast<pid_t>(n->pid), CommandLine(n->pid)});
+  }
+  return Respond(notify_fd, n->id, allow);
+}
+
+std::vector<std::string> WritableRoots(const SandboxSpec& spec) {
+  std::vector<std::string> roots = {"/dev/null", "/dev/zero", "/dev/full", "/dev/tty",
+                                    "/dev/pts",  "/dev/ptmx", "/dev/stdout", "/dev/stderr",
+                                    "/dev/fd",   "/proc/self", "/proc/thread-self"};
+  // Mounts made read-only after setup (like /dev) are not writable places.
+  std::vector<std::string> read_only;
+  for (const auto& m : spec.mounts) {
+    if (m.kind == MountKind::kRemountRo) read_only.push_back(m.target);
+  }
+  for (const auto& m : spec.mounts) {
+    bool writable = m.kind == MountKind::kBind || m.kind == MountKind::kTmpfs ||
+                    m.kind == MountKind::kOverlay;
+    if (!writable || m.allow_devices) continue;
+    if (std::find(read_only.begin(), read_only.end(), m.target) != read_only.end()) continue;
+    roots.push_back(m.target);
+  }
+  return roots;
+}
+
+std::string FormatViolations(const std::vector<WriteViolation>& v, const std::string& heading) {
+  if (v.empty()) return "";
+  std::string out = "--------------------------- ACCESS VIOLATION SUMMARY ---------------------------\n";
+  out += heading + "\n";
+  for (const auto& x : v) {
+    out += "  " + x.op + std::string(x.op.size() < 24 ? 24 - x.op.size() : 1, ' ') + x.path + "\n";
+    out += "      by pid " + std::to_string(x.pid) + ": " + x.command + "\n";
+  }
+  out += "--------------------------------------------------------------------------------\n";
+  return out;
+}
+
+}  // namespace nsbuild::sandbox

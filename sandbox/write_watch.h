@@ -1,0 +1,63 @@
+// Reporting writes outside the allowed roots (Gentoo's sandbox "ACCESS
+// VIOLATION", but complete): a second seccomp filter sends every syscall that
+// creates, opens for writing, truncates, removes, renames, links or changes
+// the metadata of a path to nsbuild as a user notification. The watcher
+// resolves the path as the process sees it; inside an allowed root the call
+// continues, anywhere else it fails with EACCES and is recorded.
+//
+// The mount layout stays the security boundary; the watcher only reports.
+// SECCOMP_USER_NOTIF_FLAG_CONTINUE is never a security decision: the process
+// can change the path in its memory after we read it (TOCTOU), and the kernel
+// then checks that path against the read-only mounts as usual. A call we let
+// continue can thus never write where the mounts forbid; a call we deny could
+// at worst have been harmless.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "sandbox/spec.h"
+
+namespace nsbuild::sandbox {
+
+struct WriteViolation {
+  std::string op;       // "open(O_WRONLY|O_CREAT)", "mkdir", "rename", ...
+  std::string path;     // resolved as the process sees it
+  pid_t pid = 0;        // host pid
+  std::string command;  // the process's command line
+};
+
+class WriteWatcher {
+ public:
+  // allowed: inside paths under which writes go on (prefixes, normalised).
+  explicit WriteWatcher(std::vector<std::string> allowed);
+
+  // Handles one pending notification on notify_fd. False when the fd is done
+  // (every watched process has exited).
+  bool HandleOne(int notify_fd);
+
+  const std::vector<WriteViolation>& violations() const { return violations_; }
+  uint64_t notifications() const { return notifications_; }
+  bool IsAllowed(const std::string& inside_path) const;
+
+ private:
+  std::vector<std::string> allowed_;
+  std::vector<WriteViolation> violations_;
+  uint64_t notifications_ = 0;
+};
+
+// The writable places of a plan (bind, tmpfs and overlay targets) plus the
+// harmless device files: the allowed roots of `nsbuild run --report-writes`.
+std::vector<std::string> WritableRoots(const SandboxSpec& spec);
+
+// Lexical normalisation of an absolute path ("/a/./b/../c" → "/a/c").
+std::string NormalisePath(const std::string& path);
+
+// The Gentoo-style summary block of a list of violations.
+std::string FormatViolations(const std::vector<WriteViolation>& v, const std::string& heading);
+
+}  // namespace nsbuild::sandbox

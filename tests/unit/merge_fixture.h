@@ -1,0 +1,74 @@
+// Helpers for the merger's tests: scratch trees, crafted files, snapshots
+// of a directory tree that never follow symlinks.
+#pragma once
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace nsbuild::merge::testing {
+
+namespace fs = std::filesystem;
+
+class TempTree {
+ public:
+  TempTree() {
+    std::string tmpl = (fs::temp_directory_path() / "nsb-merge-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempTree() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline void Write(const std::string& path, const std::string& data, mode_t mode = 0644) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+  ::chmod(path.c_str(), mode);
+}
+
+inline std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline bool IsRoot() { return ::geteuid() == 0; }
+
+// path → "type mode content-or-target" for every entry under root.
+inline std::map<std::string, std::string> Snapshot(const std::string& root) {
+  std::map<std::string, std::string> out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    std::string rel = fs::relative(it->path(), root).string();
+    struct stat st;
+    ::lstat(it->path().c_str(), &st);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    if (S_ISLNK(st.st_mode)) {
+      out[rel] = "symlink " + fs::read_symlink(it->path()).string();
+    } else if (S_ISDIR(st.st_mode)) {
+      out[rel] = std::string("dir ") + mode;
+    } else {
+      out[rel] = std::string("file ") + mode + " " + Read(it->path().string());
+    }
+  }
+  return out;
+}
+
+}  // namespace nsbuild::merge::testing
