@@ -136,7 +136,10 @@ int Execute(const BuildOptions& o, Setup& s) {
   int rc = Verdict(s, summary, *work, res->stop->caught());
   if (rc == kExitOk) {
     report.images = Images(s, *work);
-    HandOff h{s.recipe.name, s.recipe.version, s.recipe.wrap, work->path(), report.images};
+    HandOff h{s.recipe.name, s.recipe.version, report.images, {}, s.recipe.wrap,
+              s.recipe.source_date_epoch.value_or(src->newest_mtime),
+              o.policy.empty() ? s.recipe.policy : o.policy, work->path()};
+    for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
     if (auto st = HandOffImages(h); !st) {
       spdlog::error("{}", st.error().Message());
       rc = kExitFailure;
