@@ -27,6 +27,8 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--policy", opts->policy, "Policy name or file (default: the recipe's)");
   cmd->add_option("--report", opts->report_path, "Write a JSON report here");
   cmd->add_option("--trace", opts->trace_path, "Write Chrome trace events here (Perfetto)");
+  cmd->add_flag("--jobserver-fifo", opts->jobserver_fifo,
+                "Offer the jobserver as make >= 4.4's fifo: form (make 4.3 needs the default pipe)");
   cmd->add_flag("--dry-run", opts->dry_run, "Print the plan, run nothing");
   cmd->callback([opts, fail_fast, keep_going, &ctx] {
     opts->failure_mode = *fail_fast    ? FailureMode::kFailFast

@@ -166,6 +166,22 @@ TEST(Build, JobserverBoundsMakeAcrossImplementations) {
   }
 }
 
+TEST(Build, FifoJobserverIsReachableInsideTheSandbox) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  // What make >= 4.4 does with fifo:PATH, by hand: take a token, give it back.
+  Write(dir / "r.json", ShellRecipe(R"({"compile": ["case $MAKEFLAGS in *--jobserver-auth=fifo:/nsbuild/jobserver*) ;; *) exit 9;; esac",
+      "dd if=/nsbuild/jobserver bs=1 count=1 of=$D/token 2>/dev/null", "printf + > /nsbuild/jobserver"]})"));
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "-j3", "--jobserver-fifo",
+                    "--report", dir / "r.out"});
+  ASSERT_EQ(r.status, 0) << r.err << Read(dir / "w/logs/a-compile.log");
+  EXPECT_EQ(Read(dir / "w/targets/a/image/token"), "+");
+  EXPECT_EQ(Read(dir / "w/targets/b/image/token"), "+");
+  auto report = nlohmann::json::parse(Read(dir / "r.out"));
+  EXPECT_EQ(report["jobserver"]["tokens_recovered"], 0);
+  EXPECT_FALSE(fs::exists(dir / "w/jobserver.fifo"));
+}
+
 TEST(Build, JobsOneRunsMakeSequentially) {
   BuildDir dir;
   Write(dir / "src/Makefile", SleepMakefile(4, "0.1"));
