@@ -25,6 +25,9 @@ struct RunOptions {
   double timeout = 0;
   bool dry_run = false;
   bool report_writes = false;
+  bool no_aslr = false;
+  int cpus = 0;
+  std::string domainname;
   std::vector<std::string> command;
 };
 
@@ -69,6 +72,9 @@ base::Result<sandbox::RunRequest> BuildRequest(const RunOptions& o) {
   if (o.net == "none") req.net = sandbox::NetMode::kNone;
   if (o.net == "loopback") req.net = sandbox::NetMode::kLoopback;
   if (!o.hostname.empty()) req.hostname = o.hostname;
+  if (!o.domainname.empty()) req.domainname = o.domainname;
+  if (o.no_aslr) req.personality = 0x0040000;  // ADDR_NO_RANDOMIZE
+  req.cpus = o.cpus;
   if (o.uid >= 0) req.inside_uid = static_cast<uid_t>(o.uid);
   if (o.gid >= 0) req.inside_gid = static_cast<gid_t>(o.gid);
   if (o.timeout > 0) req.timeout_seconds = o.timeout;
@@ -174,6 +180,10 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
   run->add_option("--net", opts->net, "Network: none (no interfaces) or loopback (lo only)")
       ->check(CLI::IsMember({"none", "loopback"}));
   run->add_option("--hostname", opts->hostname, "Hostname inside");
+  run->add_option("--domainname", opts->domainname, "NIS domain name inside (default \"(none)\")");
+  run->add_option("--cpus", opts->cpus, "Run on the first N CPUs only (affinity)")
+      ->check(CLI::PositiveNumber);
+  run->add_flag("--no-aslr", opts->no_aslr, "Disable address space randomisation for the command");
   run->add_option("--uid", opts->uid, "uid the command runs as inside");
   run->add_option("--gid", opts->gid, "gid the command runs as inside");
   run->add_option("--timeout", opts->timeout, "Kill the sandbox after SECONDS");

@@ -24,5 +24,6 @@ void AddMergeCommands(CLI::App& app, CommandContext& ctx);
 void AddInstalledCommands(CLI::App& app, CommandContext& ctx);
 void AddBuildCommand(CLI::App& app, CommandContext& ctx);
 void AddImplsCommand(CLI::App& app, CommandContext& ctx);
+void AddDiffCommand(CLI::App& app, CommandContext& ctx);
 
 }  // namespace nsbuild::builder

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   AddInstalledCommands(app, ctx);
   AddBuildCommand(app, ctx);
   AddImplsCommand(app, ctx);
+  AddDiffCommand(app, ctx);
 
   app.parse_complete_callback([&] {
     ctx.verbosity = verbose - quiet;

@@ -111,7 +111,7 @@ int SetHostname(const Prepared& p) {
   if (long rc = Sys(SYS_sethostname, p.hostname, strlen(p.hostname)); rc < 0) {
     return static_cast<int>(rc);
   }
-  return AsRc(Sys(SYS_setdomainname, "(none)", 6));
+  return AsRc(Sys(SYS_setdomainname, p.domainname, strlen(p.domainname)));
 }
 
 int Stdio(const Prepared& p) {
@@ -130,6 +130,15 @@ int ApplyRlimits(const Prepared& p) {
       return static_cast<int>(rc);
     }
   }
+  return 0;
+}
+
+// What reproducibility checks vary: the execution domain and the CPU count.
+int ExecutionEnvironment(const Prepared& p) {
+  if (p.personality != 0) {
+    if (long rc = Sys(SYS_personality, p.personality); rc < 0) return static_cast<int>(rc);
+  }
+  if (p.set_affinity) return AsRc(Sys(SYS_sched_setaffinity, 0, sizeof p.affinity, &p.affinity));
   return 0;
 }
 
@@ -246,6 +255,7 @@ int Exec(const Prepared& p) {
   STEP(Step::kSetsid, AsRc(Sys(SYS_setsid)));
   STEP(Step::kStdio, Stdio(p));
   STEP(Step::kRlimit, ApplyRlimits(p));
+  STEP(Step::kRlimit, ExecutionEnvironment(p));
   Sys(SYS_umask, p.umask);
   STEP(Step::kChdir, AsRc(Sys(SYS_chdir, p.cwd)));
   STEP(Step::kCloseFds, CloseForExec(p));

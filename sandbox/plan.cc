@@ -175,6 +175,9 @@ Result<SandboxSpec> PlanSandbox(const Policy& policy, const RunRequest& req) {
   if (spec.hostname.empty() || spec.hostname.size() > 64) {
     return PlainError("hostname must be 1 to 64 characters");
   }
+  spec.domainname = req.domainname.value_or("(none)");
+  spec.personality = req.personality;
+  spec.cpus = req.cpus;
   spec.net = req.net.value_or(policy.net);
   spec.ids = ResolveIdMapping(req.inside_uid.value_or(policy.inside_uid),
                               req.inside_gid.value_or(policy.inside_gid), policy.host_range);

@@ -22,6 +22,9 @@ struct RunRequest {
   std::vector<std::pair<std::string, std::string>> setenv;  // override everything
   std::optional<NetMode> net;
   std::optional<std::string> hostname;
+  std::optional<std::string> domainname;
+  unsigned long personality = 0;  // see SandboxSpec
+  int cpus = 0;
   std::optional<uid_t> inside_uid;
   std::optional<gid_t> inside_gid;
   std::vector<int> pass_fds;

@@ -56,6 +56,25 @@ PreparedMount PrepareMount(const MountOp& op, Interner& intern) {
   return m;
 }
 
+// The first n CPUs of the ones we may run on.
+base::Result<cpu_set_t> FirstCpus(int n) {
+  cpu_set_t allowed, out;
+  CPU_ZERO(&out);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return base::ErrnoError("sched_getaffinity");
+  int taken = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE && taken < n; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) {
+      CPU_SET(cpu, &out);
+      ++taken;
+    }
+  }
+  if (taken < n) {
+    return base::PlainError("asked for " + std::to_string(n) + " CPUs, only " + std::to_string(taken) +
+                            " available");
+  }
+  return out;
+}
+
 }  // namespace
 
 base::Result<Prepared> Prepare(const SandboxSpec& spec) {
@@ -81,6 +100,12 @@ base::Result<Prepared> Prepare(const SandboxSpec& spec) {
   }
   p.rlimits = spec.rlimits;
   p.hostname = intern(spec.hostname);
+  p.domainname = intern(spec.domainname);
+  p.personality = spec.personality;
+  if (spec.cpus > 0) {
+    NSB_ASSIGN_OR_RETURN(p.affinity, FirstCpus(spec.cpus));
+    p.set_affinity = true;
+  }
   p.cwd = intern(spec.cwd.empty() ? "/" : spec.cwd);
   p.net = spec.net;
   p.uid = spec.ids.inside_uid;

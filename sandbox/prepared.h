@@ -4,6 +4,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sched.h>
 
 #include <memory>
 #include <string>
@@ -49,6 +50,10 @@ struct Prepared {
   std::vector<Rlimit> rlimits;
 
   const char* hostname = "";
+  const char* domainname = "";
+  unsigned long personality = 0;
+  bool set_affinity = false;
+  cpu_set_t affinity;
   const char* cwd = "/";
   NetMode net = NetMode::kLoopback;
   uid_t uid = 0;

@@ -142,6 +142,28 @@ RuleGroup TtyGroup() {
   return g;
 }
 
+RuleGroup PersonalityGroup() {
+  // Execution-domain bits that weaken memory protections (executable data,
+  // a mappable page zero for NULL-dereference exploits, legacy layouts).
+  // ADDR_NO_RANDOMIZE and UNAME26 stay: reproducibility checks use them.
+  // personality(0xffffffff) only queries, yet has every bit set; libseccomp
+  // allows one comparison per argument, so "bit set and not the query" is
+  // spelled "bit set and some other bit k clear", one rule per k: the query
+  // is the only value with no clear bit.
+  RuleGroup g{"personality", "no personality bits that weaken memory protection", {}};
+  for (uint64_t bit : {0x0400000ull /*READ_IMPLIES_EXEC*/, 0x0100000ull /*MMAP_PAGE_ZERO*/,
+                       0x0200000ull /*ADDR_COMPAT_LAYOUT*/, 0x0800000ull /*ADDR_LIMIT_32BIT*/,
+                       0x8000000ull /*ADDR_LIMIT_3GB*/}) {
+    for (int k = 0; k < 32; ++k) {
+      uint64_t other = 1ull << k;
+      if (other == bit) continue;
+      g.rules.push_back(SyscallRule{"personality", 135, RuleAction::kErrno, EPERM,
+                                    {ArgMatch{0, bit | other, bit}}, "weakening bit set"});
+    }
+  }
+  return g;
+}
+
 RuleGroup SimpleGroup(const char* name, const char* why,
                       std::initializer_list<std::pair<const char*, int>> calls) {
   RuleGroup g{name, why, {}};
@@ -156,6 +178,7 @@ std::vector<RuleGroup> BuildGroups() {
   groups.push_back(MountGroup());
   groups.push_back(NamespaceGroup());
   groups.push_back(TtyGroup());
+  groups.push_back(PersonalityGroup());
   groups.push_back(SimpleGroup("keys", "no kernel keyrings",
                                {{"keyctl", 250}, {"add_key", 248}, {"request_key", 249}}));
   groups.push_back(SimpleGroup("bpf", "no eBPF", {{"bpf", 321}}));
@@ -311,9 +334,10 @@ std::string DescribeSeccomp(const SeccompSpec& spec) {
       out += "    " + std::string(r.syscall);
       for (size_t i = 0; i < r.matches.size(); ++i) {
         char cond[96];
-        std::snprintf(cond, sizeof cond, "%s arg%u & %#llx == %#llx", i ? " &&" : " if",
-                      r.matches[i].index, static_cast<unsigned long long>(r.matches[i].mask),
-                      static_cast<unsigned long long>(r.matches[i].value));
+        const ArgMatch& m = r.matches[i];
+        std::snprintf(cond, sizeof cond, "%s arg%u & %#llx == %#llx", i ? " &&" : " if", m.index,
+                      static_cast<unsigned long long>(m.mask),
+                      static_cast<unsigned long long>(m.value));
         out += cond;
       }
       out += std::string(" -> ") + what;

@@ -21,7 +21,8 @@ namespace nsbuild::sandbox {
 
 enum class RuleAction { kErrno, kKill };
 
-// Masked equality on one argument: (arg & mask) == value.
+// Masked equality on one argument: (arg & mask) == value. (libseccomp
+// takes one comparison per argument, so that is all a rule needs.)
 struct ArgMatch {
   unsigned index = 0;
   uint64_t mask = 0;

@@ -77,6 +77,7 @@ struct SandboxSpec {
   std::vector<MountOp> mounts;
   std::string cwd = "/";
   std::string hostname = "nsbuild";
+  std::string domainname = "(none)";
   NetMode net = NetMode::kLoopback;
   IdMapping ids;
   std::vector<Rlimit> rlimits;
@@ -93,6 +94,11 @@ struct SandboxSpec {
   // Report writes outside the writable places through seccomp user
   // notification (write_watch.h); Sandbox::notify_fd() then delivers them.
   bool watch_writes = false;
+  // Execution domain for the command (personality(2) flags such as
+  // ADDR_NO_RANDOMIZE or UNAME26); 0 leaves the default.
+  unsigned long personality = 0;
+  // Run on the first N CPUs nsbuild may use (sched affinity); 0 = all.
+  int cpus = 0;
 };
 
 // The setup step that failed, reported by the child over a pipe.

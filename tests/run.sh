@@ -22,16 +22,20 @@ if [ "$(id -u)" -eq 0 ]; then
   id "$TEST_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$TEST_USER"
   stage=$(mktemp -d /tmp/nsbuild-nonroot.XXXXXX)
   trap 'rm -rf "$stage"' EXIT
-  cp "$BUILD/builder/nsbuild" "$BUILD/tests/nsbuild_integration_tests" "$stage/"
+  cp "$BUILD/builder/nsbuild" "$BUILD/tests/nsbuild_integration_tests" \
+    "$BUILD/tests/nsbuild_security_tests" "$stage/"
   cp -r "$NSBUILD_TOP/policies" "$stage/policies"
   chmod -R a+rX "$stage"
   echo "== integration tests as $TEST_USER"
-  runuser -u "$TEST_USER" -- env -i PATH=/usr/bin:/bin HOME="/tmp" TMPDIR=/tmp \
-    NSBUILD_BIN="$stage/nsbuild" NSBUILD_POLICY_PATH="$stage/policies" \
-    "$stage/nsbuild_integration_tests" --gtest_brief=1 2>&1 | tee "$stage/nonroot.log"
-  status=${PIPESTATUS[0]}
-  passed=$(grep -oE "\[  PASSED  \] [0-9]+" "$stage/nonroot.log" | grep -oE "[0-9]+$" || echo 0)
-  failed=$(grep -oE "\[  FAILED  \] [0-9]+ test" "$stage/nonroot.log" | grep -oE "[0-9]+" || echo 0)
+  status=0
+  for t in nsbuild_integration_tests nsbuild_security_tests; do
+    runuser -u "$TEST_USER" -- env -i PATH=/usr/bin:/bin HOME="/tmp" TMPDIR=/tmp \
+      NSBUILD_BIN="$stage/nsbuild" NSBUILD_POLICY_PATH="$stage/policies" \
+      "$stage/$t" --gtest_brief=1 2>&1 | tee -a "$stage/nonroot.log"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  done
+  passed=$(grep -oE "\[  PASSED  \] [0-9]+" "$stage/nonroot.log" | awk '{s += $NF} END {print s + 0}')
+  failed=$(grep -oE "\[  FAILED  \] [0-9]+ test" "$stage/nonroot.log" | awk '{s += $3} END {print s + 0}')
   echo "non-root: $passed passed, $failed failed"
   [ "$status" -eq 0 ] || exit "$status"
 fi

@@ -108,6 +108,15 @@ TEST(SandboxView, EnvironmentIsCleanPlusSetenv) {
   EXPECT_EQ(r.out.find("NSBUILD_BIN"), std::string::npos);  // not on the allow-list
 }
 
+TEST(SandboxView, CpuCountPersonalityAndDomainCanBeSet) {
+  auto r = RunSh("nproc; cat /proc/self/personality; domainname",
+                 {"--cpus", "1", "--no-aslr", "--domainname", "example.org"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n00040000\nexample.org\n");
+  auto plain = RunSh("cat /proc/self/personality; domainname");
+  EXPECT_EQ(plain.out, "00000000\n(none)\n");
+}
+
 TEST(SandboxView, HostnameAndNetworkAreOwn) {
   auto r = RunSh("hostname; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '",
                  {"--hostname", "builder7"});

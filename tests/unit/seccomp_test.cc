@@ -131,6 +131,16 @@ TEST_F(SeccompTest, ForeignArchitecturesAndX32Die) {
   EXPECT_EQ(Call(39), kAllow);              // native getpid
 }
 
+TEST_F(SeccompTest, PersonalityBitsThatWeakenMemoryAreRefused) {
+  EXPECT_EQ(Call(135, {0x0400000}), Errno(EPERM));   // READ_IMPLIES_EXEC
+  EXPECT_EQ(Call(135, {0x0100000}), Errno(EPERM));   // MMAP_PAGE_ZERO
+  EXPECT_EQ(Call(135, {0xf0400000}), Errno(EPERM));  // high bits do not hide it
+  EXPECT_EQ(Call(135, {0xfffffffe}), Errno(EPERM));  // all but one bit
+  EXPECT_EQ(Call(135, {0xffffffff}), kAllow);        // the query
+  EXPECT_EQ(Call(135, {0x0040000}), kAllow);         // ADDR_NO_RANDOMIZE
+  EXPECT_EQ(Call(135, {0}), kAllow);                 // PER_LINUX
+}
+
 TEST_F(SeccompTest, KernelInterfacesAreRefused) {
   for (int nr : {250, 248, 249, 321, 298, 323, 425, 426, 427, 246, 320, 175, 313, 176}) {
     EXPECT_EQ(Call(nr), Errno(EPERM)) << nr;
