@@ -27,6 +27,9 @@ Result<nlohmann::json> ParseJsonText(const std::string& text, const std::string&
     if (pos != std::string::npos) what = what.substr(pos);
     return PlainError(source + ":" + std::to_string(line) + ":" + std::to_string(col) +
                       ": invalid JSON: " + what);
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. a number too large for any type (found by fuzzing)
+    return PlainError(source + ": invalid JSON: " + e.what());
   }
 }
 

@@ -56,3 +56,16 @@ TEST(ParseJsonText, ErrorsNameLineAndColumn) {
 
 }  // namespace
 }  // namespace nsbuild::base
+
+namespace nsbuild::base {
+namespace {
+
+TEST(ParseJsonText, NumbersTooLargeAreAnErrorNotACrash) {
+  // Found by fuzz_policy: nlohmann throws out_of_range, not parse_error.
+  auto r = ParseJsonText("{\"a\": 1e999999}", "big.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().Message().rfind("big.json", 0), 0u);
+}
+
+}  // namespace
+}  // namespace nsbuild::base
