@@ -99,9 +99,15 @@ struct RunResources {
   base::UniqueFd devnull;
 };
 
-base::Result<RunResources> Acquire(int jobs) {
+base::Result<RunResources> Acquire(const BuildOptions& o, const Setup& s, const WorkDir& work) {
   RunResources r;
-  NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(jobs));
+  if (o.jobserver_fifo) {
+    NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
+    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::CreateFifo(s.jobs, work.path() + "/jobserver.fifo",
+                                                       kInsideJobserverFifo, ids.first, ids.second));
+  } else {
+    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(s.jobs));
+  }
   NSB_ASSIGN_OR_RETURN(r.stop, StopSignals::Install());
   r.devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!r.devnull) return base::ErrnoError("open /dev/null");
@@ -113,7 +119,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
   BuildContext ctx{&s.recipe, s.impls, &work, src.root,
                    s.recipe.source_date_epoch.value_or(src.newest_mtime), s.jobs,
                    res.jobs->MakeFlags(o.load_average),
-                   {res.jobs->read_fd(), res.jobs->write_fd()}, res.devnull.get()};
+                   res.jobs->pass_fds(), res.jobs->fifo_path(), res.devnull.get()};
   ctx.variation = o.variation;
   SandboxRunner runner(s.policy, ctx, s.plan);
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
@@ -131,7 +137,7 @@ int Execute(const BuildOptions& o, Setup& s) {
   if (!work.ok()) return spdlog::error("{}", work.error().Message()), kExitFailure;
   auto src = PrepareSource(s.recipe.source, *work, s.policy);
   if (!src.ok()) return spdlog::error("{}", src.error().Message()), kExitUsage;
-  auto res = Acquire(s.jobs);
+  auto res = Acquire(o, s, *work);
   if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
@@ -139,7 +145,10 @@ int Execute(const BuildOptions& o, Setup& s) {
   if (rc == kExitOk) {
     report.images = Images(s, *work);
     if (o.images_out) *o.images_out = report.images;
-    HandOff h{s.recipe.name, s.recipe.version, s.recipe.wrap, work->path(), report.images};
+    HandOff h{s.recipe.name, s.recipe.version, report.images, {}, s.recipe.wrap,
+              s.recipe.source_date_epoch.value_or(src->newest_mtime),
+              o.policy.empty() ? s.recipe.policy : o.policy, work->path()};
+    for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
     if (auto st = HandOffImages(h); !st) {
       spdlog::error("{}", st.error().Message());
       rc = kExitFailure;

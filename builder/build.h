@@ -21,6 +21,7 @@ struct BuildOptions {
   std::string work_dir;  // empty = ./nsbuild-work/NAME-VERSION
   std::string policy;    // empty = the recipe's
   std::string report_path, trace_path;
+  bool jobserver_fifo = false;  // make >= 4.4's fifo: form instead of the pipe
   bool dry_run = false;
   int verbosity = 0;
   // Reproducibility checks: the conditions every sub-phase runs under

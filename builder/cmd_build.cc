@@ -12,7 +12,8 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   auto fail_fast = std::make_shared<bool>(false);
   auto keep_going = std::make_shared<bool>(false);
   cmd->add_option("recipe", opts->recipe_path, "The recipe (JSON)")->required();
-  cmd->add_option("--impl", opts->impls, "Build only for this implementation (repeatable)");
+  cmd->add_option("--impl", opts->impls, "Build only for this implementation (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("-j,--jobs", opts->jobs, "Job slots shared by every sub-phase and make (default: CPUs)")
       ->check(CLI::Range(1, JobServer::kMaxJobs));
   cmd->add_option("-l,--load-average", opts->load_average,
@@ -26,6 +27,8 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--policy", opts->policy, "Policy name or file (default: the recipe's)");
   cmd->add_option("--report", opts->report_path, "Write a JSON report here");
   cmd->add_option("--trace", opts->trace_path, "Write Chrome trace events here (Perfetto)");
+  cmd->add_flag("--jobserver-fifo", opts->jobserver_fifo,
+                "Offer the jobserver as make >= 4.4's fifo: form (make 4.3 needs the default pipe)");
   cmd->add_flag("--dry-run", opts->dry_run, "Print the plan, run nothing");
   cmd->callback([opts, fail_fast, keep_going, &ctx] {
     opts->failure_mode = *fail_fast    ? FailureMode::kFailFast

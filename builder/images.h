@@ -22,15 +22,21 @@ struct Image {
 // Counts an image without following anything in it (it is untrusted).
 Image MeasureImage(const std::string& target, const std::string& path);
 
+// Everything merge::MergeRequest needs from the build, field for field:
+// images → images (impl = target), impl_order, wrap → wrapped_dirs,
+// source_date_epoch, and the policy document whose "merge" object applies.
 struct HandOff {
   std::string package, version;
-  std::vector<std::string> wrap;  // image dirs whose executables get wrapped
+  std::vector<Image> images;            // one per target, `all` last
+  std::vector<std::string> impl_order;  // the build's implementations, preferred first
+  std::vector<std::string> wrap;        // image dirs whose executables get wrapped
+  int64_t source_date_epoch = 0;
+  std::string policy;  // name or file, as given to the build
   std::string work_dir;
-  std::vector<Image> images;
 };
 
 // Called only when every target succeeded. The merger's entry point goes
-// here: merge::MergeImages(images, wrap, destination).
+// here: merge::MergeImages with a request built from `handoff`.
 base::Status HandOffImages(const HandOff& handoff);
 
 }  // namespace nsbuild::builder

@@ -9,6 +9,11 @@
 // reads further tokens from the pipe for its extra jobs. So at most N jobs run
 // at any time across all implementations.
 //
+// make 4.4 also knows a named-fifo form (`--jobserver-auth=fifo:PATH`); with
+// CreateFifo the pool is such a fifo, bound into each sandbox at one path,
+// and no descriptors are passed. make 4.3 does not understand it, so the
+// pipe is the default.
+//
 // Recovering tokens from a killed sub-phase: a make killed by SIGKILL (the
 // sandbox's pid namespace dying) never writes back the tokens it had read,
 // and nothing tells the server how many those were, because all makes share
@@ -21,8 +26,11 @@
 // that point the pool is smaller than N, so the limit is never exceeded.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -63,13 +71,21 @@ class JobServer {
   // Fills a fresh pipe with jobs-1 tokens. The returned object must outlive
   // every Token it hands out.
   static base::Result<std::unique_ptr<JobServer>> Create(int jobs);
+  // The fifo form: creates the fifo at `host_path` (mode 0600, owned by
+  // uid/gid, the ids the sandboxes' root maps to); MakeFlags names it as
+  // `inside_path`.
+  static base::Result<std::unique_ptr<JobServer>> CreateFifo(int jobs, const std::string& host_path,
+                                                             const std::string& inside_path,
+                                                             uid_t uid, gid_t gid);
   ~JobServer();
 
   int jobs() const { return jobs_; }
   // The descriptors a sandbox receives at the same numbers (blocking, as
-  // make 4.3 expects).
+  // make 4.3 expects); none in the fifo form.
   int read_fd() const { return read_.get(); }
   int write_fd() const { return write_.get(); }
+  std::vector<int> pass_fds() const;
+  const std::string& fifo_path() const { return fifo_host_; }  // "" for a pipe
   // MAKEFLAGS for the sub-phases: " -jN --jobserver-auth=R,W [-lL]".
   std::string MakeFlags(double load_average) const;
 
@@ -96,8 +112,11 @@ class JobServer {
   JobServer() = default;
   void Return(bool implicit, char byte);
 
+  static base::Status Fill(JobServer* js);
+
   int jobs_ = 1;
   base::UniqueFd read_, write_;
+  std::string fifo_host_, fifo_inside_;
   // A second open file description of the same pipe, so our reads never
   // block while make's stay blocking.
   base::UniqueFd nonblock_read_;

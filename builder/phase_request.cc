@@ -77,6 +77,13 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
     b.target = inside;
     req.mounts.push_back(b);
   }
+  if (!ctx.jobserver_fifo.empty()) {
+    sandbox::MountOp fifo;
+    fifo.kind = sandbox::MountKind::kBind;
+    fifo.source = ctx.jobserver_fifo;
+    fifo.target = kInsideJobserverFifo;
+    req.mounts.push_back(fifo);
+  }
   req.cwd = kInsideSource;
   req.setenv = PhaseEnvironment(ctx, plan, node.target);
   req.pass_fds = ctx.pass_fds;

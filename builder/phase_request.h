@@ -27,6 +27,7 @@ inline constexpr const char* kInsideBuild = "/nsbuild/build";
 inline constexpr const char* kInsideImage = "/nsbuild/image";
 inline constexpr const char* kInsideTmp = "/nsbuild/tmp";
 inline constexpr const char* kInsideHome = "/nsbuild/home";
+inline constexpr const char* kInsideJobserverFifo = "/nsbuild/jobserver";
 inline constexpr const char* kPhasePath = "/usr/local/bin:/usr/bin:/bin";
 
 // Everything the sub-phases of one build share.
@@ -39,6 +40,7 @@ struct BuildContext {
   int jobs = 1;
   std::string makeflags;
   std::vector<int> pass_fds;  // the jobserver pipe
+  std::string jobserver_fifo;  // or its fifo (host path), bound in
   int stdin_fd = -1;          // /dev/null: a build never reads the terminal
   const struct Variation* variation = nullptr;  // verify's varied conditions
 };

@@ -29,17 +29,21 @@ std::pair<uid_t, gid_t> MappedHostIds(const sandbox::SandboxSpec& spec) {
   return {ids.host_uid_base + ids.inside_uid, ids.host_gid_base + ids.inside_gid};
 }
 
+base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& policy) {
+  sandbox::RunRequest probe;
+  probe.argv = {"/bin/true"};
+  NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec spec, sandbox::PlanSandbox(policy, probe));
+  return MappedHostIds(spec);
+}
+
 base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhase& node,
                                                                   int output_fd) {
   const std::string& target = plan_.targets[node.target];
   if (!prepared_targets_.count(node.target)) {
     // The directories must exist before planning (bind sources are checked)
-    // and belong to the mapped ids; plan once with a stand-in to learn them.
-    sandbox::RunRequest probe;
-    probe.argv = {"/bin/true"};
-    NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec probe_spec, sandbox::PlanSandbox(policy_, probe));
-    auto [uid, gid] = MappedHostIds(probe_spec);
-    NSB_TRY(ctx_.work->CreateTarget(target, uid, gid));
+    // and belong to the mapped ids.
+    NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(policy_));
+    NSB_TRY(ctx_.work->CreateTarget(target, ids.first, ids.second));
     prepared_targets_.insert(node.target);
   }
   sandbox::RunRequest req = MakePhaseRequest(ctx_, plan_, node, output_fd);

@@ -119,6 +119,7 @@ void Scheduler::SkipBlocked() {
 
 bool Scheduler::LoadTooHigh() const {
   if (options_.load_average <= 0) return false;
+  if (options_.load_probe) return options_.load_probe() > options_.load_average;
   double load[1];
   return ::getloadavg(load, 1) == 1 && load[0] > options_.load_average;
 }

@@ -5,6 +5,7 @@
 // interrupts (a readable stop fd) are all decided here.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "builder/jobserver.h"
@@ -29,6 +30,8 @@ struct SchedulerOptions {
   double timeout_seconds = 0;   // per sub-phase, 0 = none
   int stop_fd = -1;             // readable = stop everything (SIGINT/SIGTERM)
   std::string log_dir;          // empty = no log files
+  // The 1-minute load average; tests replace it. Empty = getloadavg(3).
+  std::function<double()> load_probe;
 };
 
 class Scheduler {

@@ -92,10 +92,8 @@ base::Status CopyTree(const std::string& from, const WorkDir& work, const sandbo
                fs::copy_options::overwrite_existing,
            ec);
   if (ec) return base::Error{ec.value(), "copy source " + from};
-  sandbox::RunRequest probe;
-  probe.argv = {"/bin/true"};
-  NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec spec, sandbox::PlanSandbox(policy, probe));
-  auto [uid, gid] = MappedHostIds(spec);
+  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(policy));
+  auto [uid, gid] = ids;
   if (::lchown(work.source_dir().c_str(), uid, gid) != 0) return base::ErrnoError("chown source");
   for (fs::recursive_directory_iterator it(work.source_dir(), ec), end; !ec && it != end;
        it.increment(ec)) {

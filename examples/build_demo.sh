@@ -43,4 +43,4 @@ for s in r["sub_phases"]:
 for i in r["images"]:
     print(f"  image {i['target']:12s} {i['files']} files, {i['bytes']} bytes")
 PY
-echo "(the trace opens in ui.perfetto.dev; it was $work/trace.json)"
+echo "(--trace wrote Chrome trace events too: one track per implementation in ui.perfetto.dev)"

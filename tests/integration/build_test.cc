@@ -166,6 +166,22 @@ TEST(Build, JobserverBoundsMakeAcrossImplementations) {
   }
 }
 
+TEST(Build, FifoJobserverIsReachableInsideTheSandbox) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  // What make >= 4.4 does with fifo:PATH, by hand: take a token, give it back.
+  Write(dir / "r.json", ShellRecipe(R"({"compile": ["case $MAKEFLAGS in *--jobserver-auth=fifo:/nsbuild/jobserver*) ;; *) exit 9;; esac",
+      "dd if=/nsbuild/jobserver bs=1 count=1 of=$D/token 2>/dev/null", "printf + > /nsbuild/jobserver"]})"));
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "-j3", "--jobserver-fifo",
+                    "--report", dir / "r.out"});
+  ASSERT_EQ(r.status, 0) << r.err << Read(dir / "w/logs/a-compile.log");
+  EXPECT_EQ(Read(dir / "w/targets/a/image/token"), "+");
+  EXPECT_EQ(Read(dir / "w/targets/b/image/token"), "+");
+  auto report = nlohmann::json::parse(Read(dir / "r.out"));
+  EXPECT_EQ(report["jobserver"]["tokens_recovered"], 0);
+  EXPECT_FALSE(fs::exists(dir / "w/jobserver.fifo"));
+}
+
 TEST(Build, JobsOneRunsMakeSequentially) {
   BuildDir dir;
   Write(dir / "src/Makefile", SleepMakefile(4, "0.1"));
@@ -248,6 +264,22 @@ TEST(Build, SigtermStopsEverySandboxAndMergesNothing) {
   EXPECT_FALSE(fs::exists(work + "/images.txt"));
 }
 
+TEST(Build, FailFastStopsTheOtherImplementationAtOnce) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", ShellRecipe(R"({"compile": "if [ $IMPL = a ]; then sleep 0.3; exit 3; fi; sleep 4242.2323"})"));
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--fail-fast", "--report", dir / "r.out"});
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_LT(secs, 10);
+  EXPECT_FALSE(ProcessWithArgExists("4242.2323"));
+  auto report = nlohmann::json::parse(Read(dir / "r.out"));
+  EXPECT_EQ(report["sub_phases"][0]["state"], "failed");
+  EXPECT_EQ(report["sub_phases"][0]["exit_status"], 3);
+  EXPECT_EQ(report["sub_phases"][1]["state"], "stopped");
+}
+
 TEST(Build, ReportAndTraceDescribeTheRun) {
   BuildDir dir;
   Write(dir / "src/x", "");
@@ -286,6 +318,19 @@ TEST(Build, DryRunPrintsThePlanAndRunsNothing) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("[1] a:compile after [0]"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(dir / "w"));
+}
+
+TEST(Build, ImplOptionIsRepeatableAndLeavesTheRecipeAlone) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", ShellRecipe(R"({"compile": "true"})"));
+  auto r = Nsbuild({"build", "--impl", "b", dir / "r.json", "--dry-run"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("a:compile"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b:compile"), std::string::npos) << r.out;
+  r = Nsbuild({"build", dir / "r.json", "--impl", "c", "--dry-run"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--impl c: the recipe does not build for it"), std::string::npos) << r.err;
 }
 
 TEST(Build, ImplsListsUsablePythons) {

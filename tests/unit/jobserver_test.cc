@@ -72,6 +72,28 @@ TEST(JobServer, ReconcileRestoresTokensAClientLost) {
   EXPECT_EQ((*js)->Available(), 4);
 }
 
+TEST(JobServer, FifoFormIsNamedByPathAndPassesNoFds) {
+  std::string path = ::testing::TempDir() + "/jobserver_test.fifo";
+  {
+    auto js = JobServer::CreateFifo(3, path, "/nsbuild/jobserver", ::getuid(), ::getgid());
+    ASSERT_TRUE(js.ok()) << js.error().Message();
+    EXPECT_EQ((*js)->MakeFlags(0), " -j3 --jobserver-auth=fifo:/nsbuild/jobserver");
+    EXPECT_TRUE((*js)->pass_fds().empty());
+    EXPECT_EQ((*js)->Available(), 2);
+    // A client opens the path, as make 4.4 does, takes a token and dies.
+    int client = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    ASSERT_GE(client, 0);
+    char b;
+    EXPECT_EQ(::read(client, &b, 1), 1);
+    ::close(client);
+    auto n = (*js)->Reconcile();
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 1);
+    EXPECT_EQ((*js)->Available(), 2);
+  }
+  EXPECT_NE(::access(path.c_str(), F_OK), 0);  // removed with the server
+}
+
 TEST(JobServer, RejectsBadJobCounts) {
   EXPECT_FALSE(JobServer::Create(0).ok());
   EXPECT_FALSE(JobServer::Create(JobServer::kMaxJobs + 1).ok());

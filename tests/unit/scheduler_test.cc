@@ -205,6 +205,22 @@ TEST(Scheduler, TokensGivenBackNormallyNeedNoRecovery) {
   EXPECT_LE(f.runner.peak + f.runner.peak_tokens, 4);
 }
 
+TEST(Scheduler, LoadAverageHoldsBackNewSubPhasesButOneAlwaysRuns) {
+  Fixture f(3, false, 3);
+  builder::SchedulerOptions opts;
+  opts.load_average = 1.5;
+  double load = 9.0;
+  opts.load_probe = [&] { return load; };
+  auto s = f.Run(opts);
+  EXPECT_TRUE(s.AllSucceeded());
+  EXPECT_EQ(f.runner.peak, 1);  // overloaded: one at a time, never stalled
+  Fixture g(3, false, 3);
+  for (const auto& n : g.plan.nodes) g.runner.commands[g.plan.NameOf(n)].duration_ms = 15;
+  load = 0.5;
+  s = g.Run(opts);
+  EXPECT_EQ(g.runner.peak, 3);
+}
+
 TEST(Scheduler, TimeoutKillsAndFails) {
   Fixture f(1, false, 1);
   f.runner.commands["impl0:configure"] = {5000, 0, ""};
