@@ -149,6 +149,7 @@ int Execute(const BuildOptions& o, Setup& s) {
               s.recipe.source_date_epoch.value_or(src->newest_mtime),
               o.policy.empty() ? s.recipe.policy : o.policy, work->path()};
     for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
+    h.dest = o.dest;
     if (auto st = HandOffImages(h); !st) {
       spdlog::error("{}", st.error().Message());
       rc = kExitFailure;

@@ -21,6 +21,7 @@ struct BuildOptions {
   std::string work_dir;  // empty = ./nsbuild-work/NAME-VERSION
   std::string policy;    // empty = the recipe's
   std::string report_path, trace_path;
+  std::string dest;  // merge the images here when every target succeeded
   bool jobserver_fifo = false;  // make >= 4.4's fifo: form instead of the pipe
   bool dry_run = false;
   int verbosity = 0;

@@ -24,6 +24,8 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
                 "Run a failed implementation's later phases too (still exits 1, merges nothing)")
       ->excludes(ff);
   cmd->add_option("--work-dir", opts->work_dir, "Work dir (default: ./nsbuild-work/NAME-VERSION)");
+  cmd->add_option("--dest", opts->dest,
+                  "Merge the images into this root when every implementation succeeded");
   cmd->add_option("--policy", opts->policy, "Policy name or file (default: the recipe's)");
   cmd->add_option("--report", opts->report_path, "Write a JSON report here");
   cmd->add_option("--trace", opts->trace_path, "Write Chrome trace events here (Perfetto)");

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "builder/commands.h"
+#include "builder/merge_handoff.h"
 #include "merge/maintenance.h"
 
 namespace nsbuild::builder {
@@ -13,9 +14,6 @@ struct InstalledOptions {
   std::string arg;  // package or path
 };
 
-void Say(const char* cmd, const std::string& line) {
-  std::fprintf(stderr, "nsbuild %s: %s\n", cmd, line.c_str());
-}
 
 int RunUninstall(const InstalledOptions& o) {
   auto rep = merge::Uninstall(o.dest, o.arg);

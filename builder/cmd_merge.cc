@@ -7,15 +7,10 @@
 #include <cstdlib>
 
 #include "builder/commands.h"
+#include "builder/merge_handoff.h"
 #include "builder/policy_file.h"
 #include "merge/merge.h"
 
-#ifndef NSBUILD_EXEC_INSTALLED
-#define NSBUILD_EXEC_INSTALLED ""
-#endif
-#ifndef NSBUILD_EXEC_BUILT
-#define NSBUILD_EXEC_BUILT ""
-#endif
 
 namespace nsbuild::builder {
 namespace {
@@ -30,10 +25,6 @@ struct MergeOptions {
   bool recover = false;
   bool no_hash = false;
 };
-
-void Say(const char* cmd, const std::string& line) {
-  std::fprintf(stderr, "nsbuild %s: %s\n", cmd, line.c_str());
-}
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -68,20 +59,6 @@ base::Result<std::vector<merge::ImageSpec>> ParseImages(const std::vector<std::s
   return out;
 }
 
-base::Result<merge::MergePolicy> LoadMergePolicy(const std::string& name) {
-  NSB_ASSIGN_OR_RETURN(PolicyDocument doc, LoadPolicyDocument(name));
-  if (!doc.json.contains("merge")) return merge::MergePolicy{};
-  return merge::ParseMergePolicy(doc.json.at("merge"), doc.path + ": $.merge");
-}
-
-// The dispatcher to install: $NSBUILD_EXEC_DISPATCHER, the installed one,
-// else the one in this build tree.
-std::string DispatcherPath() {
-  if (const char* e = std::getenv("NSBUILD_EXEC_DISPATCHER")) return e;
-  if (::access(NSBUILD_EXEC_INSTALLED, X_OK) == 0) return NSBUILD_EXEC_INSTALLED;
-  return NSBUILD_EXEC_BUILT;
-}
-
 std::optional<int64_t> SourceDateEpoch() {
   const char* v = std::getenv("SOURCE_DATE_EPOCH");
   if (!v || !*v) return std::nullopt;
@@ -89,30 +66,6 @@ std::optional<int64_t> SourceDateEpoch() {
   long long n = std::strtoll(v, &end, 10);
   if (*end != '\0' || n < 0) return std::nullopt;
   return n;
-}
-
-// Prints the findings; returns whether the report allows proceeding.
-bool PrintReport(const char* cmd, const merge::MergeReport& rep,
-                 const std::vector<merge::ImageSpec>& images) {
-  auto path_of = [&](const std::string& impl) {
-    for (const auto& i : images) {
-      if (i.impl == impl) return i.path;
-    }
-    return images.empty() ? std::string() : images.front().path;
-  };
-  if (!rep.recovered.empty()) Say(cmd, "recovered first: " + rep.recovered);
-  for (const auto& f : rep.rejections)
-    Say(cmd, "rejected: " + merge::FormatFinding(f, path_of(f.impl)));
-  for (const auto& f : rep.conflicts) Say(cmd, "conflict: " + f.path + ": " + f.reason);
-  for (const auto& f : rep.collisions) Say(cmd, "collision: " + f.path + ": " + f.reason);
-  for (const auto& f : rep.notices) Say(cmd, "notice: " + merge::FormatFinding(f, path_of(f.impl)));
-  for (const auto& f : rep.preferred) Say(cmd, "preferred: " + f.path + ": " + f.reason);
-  for (const auto& p : rep.config_new) {
-    Say(cmd, "config: " + p + " was changed locally; the new version is beside it as ._new_" +
-                 p.substr(p.rfind('/') + 1));
-  }
-  for (const auto& p : rep.kept) Say(cmd, "kept: " + p + " (changed since install)");
-  return rep.ok();
 }
 
 int RunMerge(const MergeOptions& o) {
@@ -143,7 +96,7 @@ int RunMerge(const MergeOptions& o) {
   req.hash = !o.no_hash;
   auto rep = merge::MergeImages(req);
   if (!rep) return Say("merge", "error: " + rep.error().Message()), kExitFailure;
-  if (!PrintReport("merge", *rep, *images)) {
+  if (!PrintMergeReport("merge", *rep, *images)) {
     Say("merge", "nothing was merged into " + o.dest);
     return kExitFailure;
   }
@@ -159,7 +112,7 @@ int RunCheck(const std::string& policy_name, const std::vector<std::string>& arg
   if (!policy) return Say("check", "error: " + policy.error().Message()), kExitUsage;
   auto rep = merge::CheckImages(*images, *policy);
   if (!rep) return Say("check", "error: " + rep.error().Message()), kExitFailure;
-  if (!PrintReport("check", *rep, *images)) return kExitFailure;
+  if (!PrintMergeReport("check", *rep, *images)) return kExitFailure;
   Say("check", "ok: no rejection");
   return kExitOk;
 }

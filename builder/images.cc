@@ -1,5 +1,11 @@
 #include "builder/images.h"
 
+#include "builder/merge_handoff.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -28,6 +34,34 @@ Image MeasureImage(const std::string& target, const std::string& path) {
   return img;
 }
 
+namespace {
+
+base::Status MergeInto(const HandOff& h) {
+  // A new destination root is created (its parent must exist); an existing
+  // one is merged into.
+  if (::mkdir(h.dest.c_str(), 0755) != 0 && errno != EEXIST) {
+    return base::ErrnoError("create destination " + h.dest);
+  }
+  merge::MergeRequest req;
+  req.dest = h.dest;
+  req.package = h.package;
+  for (const auto& img : h.images) req.images.push_back({img.target, img.path});
+  req.impl_order = h.impl_order;
+  req.wrapped_dirs = h.wrap;
+  req.dispatcher_path = DispatcherPath();
+  NSB_ASSIGN_OR_RETURN(req.policy, LoadMergePolicy(h.policy.empty() ? "default" : h.policy));
+  req.source_date_epoch = h.source_date_epoch;
+  NSB_ASSIGN_OR_RETURN(merge::MergeReport rep, merge::MergeImages(req));
+  if (!PrintMergeReport("build", rep, req.images)) {
+    return base::PlainError("nothing was merged into " + h.dest);
+  }
+  spdlog::info("merged {}-{} into {} ({} operations{})", h.package, h.version, h.dest, rep.operations,
+               rep.wrapped.empty() ? "" : ", " + std::to_string(rep.wrapped.size()) + " wrapped programs");
+  return {};
+}
+
+}  // namespace
+
 base::Status HandOffImages(const HandOff& h) {
   std::string list;
   for (const auto& img : h.images) {
@@ -36,10 +70,12 @@ base::Status HandOffImages(const HandOff& h) {
   }
   std::string path = h.work_dir + "/images.txt";
   NSB_TRY(base::WriteFileAtomic(path, list));
-  // TODO(merge): call merge::MergeImages here once the merger lands.
-  spdlog::info("no merger yet: {} image(s) of {}-{} left in {} (listed in {})", h.images.size(),
-               h.package, h.version, h.work_dir + "/targets/*/image", path);
-  return {};
+  if (h.dest.empty()) {
+    spdlog::info("{} image(s) of {}-{} left in {} (listed in {}); --dest DIR merges them",
+                 h.images.size(), h.package, h.version, h.work_dir + "/targets/*/image", path);
+    return {};
+  }
+  return MergeInto(h);
 }
 
 }  // namespace nsbuild::builder

@@ -33,10 +33,11 @@ struct HandOff {
   int64_t source_date_epoch = 0;
   std::string policy;  // name or file, as given to the build
   std::string work_dir;
+  std::string dest;  // merge into this root; empty: leave the images in the work dir
 };
 
-// Called only when every target succeeded. The merger's entry point goes
-// here: merge::MergeImages with a request built from `handoff`.
+// Called only when every target succeeded: lists the images in
+// WORK/images.txt and, with a destination, merges them (merge::MergeImages).
 base::Status HandOffImages(const HandOff& handoff);
 
 }  // namespace nsbuild::builder

@@ -1,0 +1,60 @@
+#include "builder/merge_handoff.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "builder/policy_file.h"
+
+#ifndef NSBUILD_EXEC_INSTALLED
+#define NSBUILD_EXEC_INSTALLED ""
+#endif
+#ifndef NSBUILD_EXEC_BUILT
+#define NSBUILD_EXEC_BUILT ""
+#endif
+
+namespace nsbuild::builder {
+
+void Say(const char* cmd, const std::string& line) {
+  std::fprintf(stderr, "nsbuild %s: %s\n", cmd, line.c_str());
+}
+
+base::Result<merge::MergePolicy> LoadMergePolicy(const std::string& name) {
+  NSB_ASSIGN_OR_RETURN(PolicyDocument doc, LoadPolicyDocument(name));
+  if (!doc.json.contains("merge")) return merge::MergePolicy{};
+  return merge::ParseMergePolicy(doc.json.at("merge"), doc.path + ": $.merge");
+}
+
+// The dispatcher to install: $NSBUILD_EXEC_DISPATCHER, the installed one,
+// else the one in this build tree.
+std::string DispatcherPath() {
+  if (const char* e = std::getenv("NSBUILD_EXEC_DISPATCHER")) return e;
+  if (::access(NSBUILD_EXEC_INSTALLED, X_OK) == 0) return NSBUILD_EXEC_INSTALLED;
+  return NSBUILD_EXEC_BUILT;
+}
+
+bool PrintMergeReport(const char* cmd, const merge::MergeReport& rep,
+                 const std::vector<merge::ImageSpec>& images) {
+  auto path_of = [&](const std::string& impl) {
+    for (const auto& i : images) {
+      if (i.impl == impl) return i.path;
+    }
+    return images.empty() ? std::string() : images.front().path;
+  };
+  if (!rep.recovered.empty()) Say(cmd, "recovered first: " + rep.recovered);
+  for (const auto& f : rep.rejections)
+    Say(cmd, "rejected: " + merge::FormatFinding(f, path_of(f.impl)));
+  for (const auto& f : rep.conflicts) Say(cmd, "conflict: " + f.path + ": " + f.reason);
+  for (const auto& f : rep.collisions) Say(cmd, "collision: " + f.path + ": " + f.reason);
+  for (const auto& f : rep.notices) Say(cmd, "notice: " + merge::FormatFinding(f, path_of(f.impl)));
+  for (const auto& f : rep.preferred) Say(cmd, "preferred: " + f.path + ": " + f.reason);
+  for (const auto& p : rep.config_new) {
+    Say(cmd, "config: " + p + " was changed locally; the new version is beside it as ._new_" +
+                 p.substr(p.rfind('/') + 1));
+  }
+  for (const auto& p : rep.kept) Say(cmd, "kept: " + p + " (changed since install)");
+  return rep.ok();
+}
+
+}  // namespace nsbuild::builder
