@@ -16,13 +16,13 @@ echo "== nsbuild impls"
 echo
 echo "== nsbuild build examples/cext/recipe.json (every implementation, one job pool)"
 "$nsbuild" build "$top/examples/cext/recipe.json" --work-dir "$work/w" \
-  --report "$work/report.json" --trace "$work/trace.json"
+  --report "$work/report.json" --trace "$work/trace.json" --dest "$work/root"
 
 echo
 echo "== each image imports under its own interpreter"
 for image in "$work"/w/targets/*/image; do
   impl=$(basename "$(dirname "$image")")
-  site=$(echo "$image"/usr/local/lib/*/dist-packages)
+  site=$(echo "$image"/usr/lib/python3/dist-packages)
   printf '%-12s ' "$impl"
   PYTHONPATH=$site "/usr/bin/$impl" -c 'import fastsum; print(fastsum.built_for(), fastsum.sum_squares(range(10)))'
 done
@@ -44,3 +44,17 @@ for i in r["images"]:
     print(f"  image {i['target']:12s} {i['files']} files, {i['bytes']} bytes")
 PY
 echo "(--trace wrote Chrome trace events too: one track per implementation in ui.perfetto.dev)"
+
+echo
+echo "== merged into $work/root: what the database says, and the extension under each Python"
+"$nsbuild" owner /usr/lib/python3/dist-packages/fastsum/__init__.py --dest "$work/root"
+for impl in $("$nsbuild" impls | awk 'NR > 1 && $4 == "yes" && $5 == "yes" {print $1}'); do
+  printf '%-12s ' "$impl"
+  PYTHONPATH="$work/root/usr/lib/python3/dist-packages" "/usr/bin/$impl" -c \
+    'import fastsum; print(fastsum.built_for(), fastsum.sum_squares(range(10)))'
+done
+"$nsbuild" verify-installed fastsum --dest "$work/root"
+
+echo
+echo "== nsbuild verify: is the C extension reproducible?"
+"$nsbuild" verify "$top/examples/cext/recipe.json" --work-dir "$work/verify" || true
