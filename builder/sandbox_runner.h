@@ -29,6 +29,7 @@ class SandboxRunner : public CommandRunner {
 // directories it writes.
 std::pair<uid_t, gid_t> MappedHostIds(const sandbox::SandboxSpec& spec);
 // The same for any sandbox of `policy`, learnt by planning a stand-in.
-base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& policy);
+base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& policy,
+                                                     const struct Variation* variation = nullptr);
 
 }  // namespace nsbuild::builder
