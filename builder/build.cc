@@ -39,6 +39,10 @@ base::Result<Setup> PlanBuild(const BuildOptions& o) {
   NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
                        LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
   NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
+  // verify's user_group variation: every sandbox of this build, and the
+  // ownership of its directories, follow the varied ids.
+  if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
+  if (o.variation && o.variation->gid) s.policy.inside_gid = *o.variation->gid;
   s.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   if (o.variation && o.variation->jobs > 0) s.jobs = o.variation->jobs;
   if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));

@@ -1,7 +1,5 @@
 #include "builder/sandbox_runner.h"
 
-#include "builder/variation.h"
-
 #include <signal.h>
 
 #include "sandbox/sandbox.h"
@@ -31,14 +29,9 @@ std::pair<uid_t, gid_t> MappedHostIds(const sandbox::SandboxSpec& spec) {
   return {ids.host_uid_base + ids.inside_uid, ids.host_gid_base + ids.inside_gid};
 }
 
-base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& policy,
-                                                     const Variation* variation) {
+base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& policy) {
   sandbox::RunRequest probe;
   probe.argv = {"/bin/true"};
-  if (variation) {  // verify may run the sub-phases as other ids
-    probe.inside_uid = variation->uid;
-    probe.inside_gid = variation->gid;
-  }
   NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec spec, sandbox::PlanSandbox(policy, probe));
   return MappedHostIds(spec);
 }
@@ -49,7 +42,7 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
   if (!prepared_targets_.count(node.target)) {
     // The directories must exist before planning (bind sources are checked)
     // and belong to the mapped ids.
-    NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(policy_, ctx_.variation));
+    NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(policy_));
     NSB_TRY(ctx_.work->CreateTarget(target, ids.first, ids.second));
     prepared_targets_.insert(node.target);
   }

@@ -29,7 +29,6 @@ class SandboxRunner : public CommandRunner {
 // directories it writes.
 std::pair<uid_t, gid_t> MappedHostIds(const sandbox::SandboxSpec& spec);
 // The same for any sandbox of `policy`, learnt by planning a stand-in.
-base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& policy,
-                                                     const struct Variation* variation = nullptr);
+base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& policy);
 
 }  // namespace nsbuild::builder
