@@ -23,14 +23,17 @@ if [ "$(id -u)" -eq 0 ]; then
   stage=$(mktemp -d /tmp/nsbuild-nonroot.XXXXXX)
   trap 'rm -rf "$stage"' EXIT
   cp "$BUILD/builder/nsbuild" "$BUILD/tests/nsbuild_integration_tests" \
-    "$BUILD/tests/nsbuild_security_tests" "$stage/"
+    "$BUILD/tests/nsbuild_security_tests" "$BUILD/merge/nsbuild-exec" "$stage/"
   cp -r "$NSBUILD_TOP/policies" "$stage/policies"
+  # The checkout may sit where the test user cannot read (under /root).
+  mkdir -p "$stage/src" && cp -r "$NSBUILD_TOP/examples" "$stage/src/examples"
   chmod -R a+rX "$stage"
   echo "== integration tests as $TEST_USER"
   status=0
   for t in nsbuild_integration_tests nsbuild_security_tests; do
     runuser -u "$TEST_USER" -- env -i PATH=/usr/bin:/bin HOME="/tmp" TMPDIR=/tmp \
       NSBUILD_BIN="$stage/nsbuild" NSBUILD_POLICY_PATH="$stage/policies" \
+      NSBUILD_SOURCE_DIR="$stage/src" NSBUILD_EXEC_DISPATCHER="$stage/nsbuild-exec" \
       "$stage/$t" --gtest_brief=1 2>&1 | tee -a "$stage/nonroot.log"
     [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   done

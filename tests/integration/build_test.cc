@@ -351,8 +351,14 @@ bool HasDevPython(const nlohmann::json& list, const std::string& name) {
 }
 
 void ExpectImportable(const std::string& image, const std::string& impl, const std::string& want) {
+  // Wherever the recipe's layout put it: the directory holding fastsum/.
   std::string site;
-  for (const auto& e : fs::directory_iterator(image + "/usr/local/lib")) site = e.path().string() + "/dist-packages";
+  for (const auto& e : fs::recursive_directory_iterator(image)) {
+    if (e.path().filename() == "fastsum" && fs::exists(e.path() / "__init__.py")) {
+      site = e.path().parent_path().string();
+    }
+  }
+  ASSERT_FALSE(site.empty()) << "no fastsum package in " << image;
   auto r = RunCommand({"/usr/bin/" + impl, "-c", "import fastsum; print(fastsum.built_for(), fastsum.sum_squares(range(10)))"},
                       {"PYTHONPATH=" + site});
   EXPECT_EQ(r.status, 0) << r.err;
@@ -365,7 +371,7 @@ void BuildCExtension(const std::string& recipe) {
     GTEST_SKIP() << "needs python3.11 and pypy3 with headers (python3-dev, pypy3-dev)";
   }
   BuildDir dir;
-  auto r = Nsbuild({"build", std::string(NSBUILD_SOURCE_DIR) + "/examples/cext/" + recipe, "--work-dir",
+  auto r = Nsbuild({"build", SourceDir() + "/examples/cext/" + recipe, "--work-dir",
                     dir / "w", "--impl", "python3.11", "--impl", "pypy3"});
   ASSERT_EQ(r.status, 0) << r.err;
   ExpectImportable(dir / "w/targets/python3.11/image", "python3.11", "cpython 3.11");

@@ -19,6 +19,15 @@ std::string NsbuildBin() {
   return env && *env ? env : NSBUILD_BIN;
 }
 
+std::string SourceDir() {
+  const char* env = std::getenv("NSBUILD_SOURCE_DIR");
+#ifdef NSBUILD_SOURCE_DIR
+  return env && *env ? env : NSBUILD_SOURCE_DIR;
+#else
+  return env && *env ? env : ".";
+#endif
+}
+
 bool IsRoot() { return geteuid() == 0; }
 
 CommandResult RunCommand(const std::vector<std::string>& argv,

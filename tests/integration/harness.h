@@ -15,6 +15,9 @@ struct CommandResult {
 
 // The nsbuild binary under test: $NSBUILD_BIN, else the one built here.
 std::string NsbuildBin();
+// The source tree (examples/): $NSBUILD_SOURCE_DIR, else this checkout. The
+// unprivileged test pass points it at a copy it can read.
+std::string SourceDir();
 // Runs argv with the given extra environment; stdin is /dev/null.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& extra_env = {});
