@@ -167,12 +167,13 @@ void ApplyVariation(const Variation& v, sandbox::RunRequest& req) {
   for (auto& [k, val] : req.setenv) {
     val = Replace(Replace(val, home_from, home_to), from + "/", v.inside_root + "/");
   }
-  for (const auto& [k, val] : v.env) {
-    auto it = std::find_if(req.setenv.begin(), req.setenv.end(), [&](const auto& e) { return e.first == k; });
+  for (const auto& kv : v.env) {
+    auto it = std::find_if(req.setenv.begin(), req.setenv.end(),
+                           [&kv](const auto& e) { return e.first == kv.first; });
     if (it != req.setenv.end()) {
-      it->second = val;
+      it->second = kv.second;
     } else {
-      req.setenv.emplace_back(k, val);
+      req.setenv.push_back(kv);
     }
   }
   for (auto& [k, val] : req.setenv) {
