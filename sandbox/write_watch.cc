@@ -203,6 +203,9 @@ std::string NormalisePath(const std::string& path) {
 
 WriteWatcher::WriteWatcher(std::vector<std::string> allowed) {
   for (auto& a : allowed) allowed_.push_back(NormalisePath(a));
+  seccomp_notif_sizes sizes = {};
+  syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes);
+  notif_size_ = std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif));
 }
 
 bool WriteWatcher::IsAllowed(const std::string& path) const {
@@ -213,10 +216,7 @@ bool WriteWatcher::IsAllowed(const std::string& path) const {
 }
 
 bool WriteWatcher::HandleOne(int notify_fd) {
-  // The kernel's struct may be larger than our headers' one.
-  seccomp_notif_sizes sizes = {};
-  syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes);
-  std::vector<char> buf(std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)), 0);
+  std::vector<char> buf(notif_size_, 0);
   auto* n = reinterpret_cast<seccomp_notif*>(buf.data());
   if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, n) != 0) {
     return errno == EINTR || errno == ENOENT;  // ENOENT: the caller died meanwhile

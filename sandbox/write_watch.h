@@ -46,6 +46,7 @@ class WriteWatcher {
 
  private:
   std::vector<std::string> allowed_;
+  size_t notif_size_;  // the kernel's struct seccomp_notif may outgrow our headers'
   std::vector<WriteViolation> violations_;
   uint64_t notifications_ = 0;
 };
