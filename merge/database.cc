@@ -17,12 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string OctalMode(mode_t m) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
-  return buf;
-}
-
 base::Result<EntryType> ParseType(const std::string& s, const std::string& where) {
   if (s == "file") return EntryType::kFile;
   if (s == "dir") return EntryType::kDir;

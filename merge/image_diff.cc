@@ -28,12 +28,6 @@ struct Canon {
   std::string mtime;
 };
 
-std::string Octal(mode_t m) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", m & 07777);
-  return buf;
-}
-
 base::Result<std::map<std::string, Canon>> Read(const std::string& root, const DiffOptions& opts) {
   NSB_ASSIGN_OR_RETURN(Image img, ScanImage(root, "", ScanLimits{}));
   if (!img.problems.empty()) {
@@ -41,7 +35,7 @@ base::Result<std::map<std::string, Canon>> Read(const std::string& root, const D
   }
   std::map<std::string, Canon> out;
   for (const ImageEntry& e : img.entries) {
-    Canon c{EntryTypeName(e.type), Octal(e.mode), "", "", ""};
+    Canon c{EntryTypeName(e.type), OctalMode(e.mode), "", "", ""};
     if (e.type == EntryType::kSymlink) c.payload = e.target;
     if (e.type == EntryType::kFile) {
       NSB_ASSIGN_OR_RETURN(c.payload, HashBeneath(img.root, e.path));

@@ -135,6 +135,12 @@ class Walker {
 
 }  // namespace
 
+std::string OctalMode(mode_t m) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+  return buf;
+}
+
 const char* EntryTypeName(EntryType t) {
   switch (t) {
     case EntryType::kFile:

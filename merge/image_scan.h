@@ -17,6 +17,8 @@ namespace nsbuild::merge {
 
 enum class EntryType { kFile, kDir, kSymlink, kOther };
 const char* EntryTypeName(EntryType t);
+// Permission bits (07777) as four octal digits, e.g. "0644".
+std::string OctalMode(mode_t m);
 
 struct ImageEntry {
   std::string path;  // relative to the image root, no leading '/'
