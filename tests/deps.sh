@@ -33,6 +33,13 @@ nsbuild_install_deps() {
 nsbuild_build() {
   local dir=$1
   shift
-  cmake -S "$NSBUILD_TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  # ccache only speeds up rebuilds on a machine that has it; paths are taken
+  # relative to the checkout so another clone of the tree hits the same cache.
+  local launcher=()
+  if command -v ccache >/dev/null; then
+    export CCACHE_BASEDIR=$NSBUILD_TOP
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  fi
+  cmake -S "$NSBUILD_TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" "$@" >/dev/null
   cmake --build "$dir" -j "$(nproc)"
 }
