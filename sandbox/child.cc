@@ -16,6 +16,7 @@
 
 #include "sandbox/caps.h"
 #include "sandbox/fds.h"
+#include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "sandbox/net.h"
 #include "sandbox/raw_syscall.h"
@@ -80,8 +81,8 @@ int CloseAllBut(const Prepared& p, std::initializer_list<int> extra) {
 
 int CloseInherited(const Prepared& p) {
   // The parent may run many sandboxes: their pipes must not reach this one.
-  return CloseAllBut(p, {p.sync_read, p.error_write, p.status_write, p.notify_sock, p.stdin_fd,
-                         p.stdout_fd, p.stderr_fd});
+  return CloseAllBut(p, {p.sync_read, p.error_write, p.status_write, p.notify_sock, p.listen_sock,
+                         p.landlock_fd, p.stdin_fd, p.stdout_fd, p.stderr_fd});
 }
 
 int WaitForIdMaps(const Prepared& p) {
@@ -104,7 +105,14 @@ int BecomeInsideIds(const Prepared& p) {
 }
 
 int SetupNetwork(const Prepared& p) {
-  return p.net == NetMode::kLoopback ? BringUpLoopback() : 0;
+  bool lo = p.net == NetMode::kLoopback || p.net == NetMode::kDistcc;
+  return lo ? BringUpLoopback() : 0;
+}
+
+int OpenListeners(const Prepared& p) {
+  if (p.listen_sock < 0) return 0;
+  return OpenAndSendListeners(p.listen_addrs.data(), static_cast<int>(p.listen_addrs.size()),
+                              p.listen_sock);
 }
 
 int SetHostname(const Prepared& p) {
@@ -145,7 +153,8 @@ int ExecutionEnvironment(const Prepared& p) {
 int CloseForExec(const Prepared& p) {
   // error_write is O_CLOEXEC: it stays until a successful exec closes it;
   // notify_sock is closed once the listener is sent.
-  if (int rc = CloseAllBut(p, {p.error_write, p.notify_sock}); rc < 0) return rc;
+  // landlock_fd stays until the command has restricted itself with it.
+  if (int rc = CloseAllBut(p, {p.error_write, p.notify_sock, p.landlock_fd}); rc < 0) return rc;
   for (int fd : p.keep_fds) {
     if (int rc = KeepAcrossExec(fd); rc < 0) return rc;
   }
@@ -181,6 +190,13 @@ int LoadWriteWatch(const Prepared& p) {
   int rc = SendFd(p.notify_sock, static_cast<int>(fd));
   Sys(SYS_close, fd);
   Sys(SYS_close, p.notify_sock);
+  return rc;
+}
+
+int ApplyLandlock(const Prepared& p) {
+  if (p.landlock_fd < 0) return 0;
+  int rc = LandlockRestrictSelf(p.landlock_fd);
+  Sys(SYS_close, p.landlock_fd);
   return rc;
 }
 
@@ -261,6 +277,7 @@ int Exec(const Prepared& p) {
   STEP(Step::kCloseFds, CloseForExec(p));
   STEP(Step::kCapabilities, DropAllCapabilities(p.cap_last));
   STEP(Step::kNoNewPrivs, AsRc(Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)));
+  STEP(Step::kLandlock, ApplyLandlock(p));
   STEP(Step::kSeccomp, LoadWriteWatch(p));
   STEP(Step::kSeccomp, LoadSeccomp(p));
   int rc = Exec(p);
@@ -309,6 +326,7 @@ int CommandEntry(void* arg) { CommandMain(*static_cast<Prepared*>(arg)); }
   STEP(Step::kMount, ApplyMounts(p, &rec));
   STEP(Step::kDetachOldRoot, DetachOldRoot(p, &rec));
   STEP(Step::kLoopback, SetupNetwork(p));
+  STEP(Step::kListen, OpenListeners(p));
   STEP(Step::kHostname, SetHostname(p));
 
   // Block what init waits for before the command starts, so nothing is lost.
@@ -328,6 +346,7 @@ int CommandEntry(void* arg) { CommandMain(*static_cast<Prepared*>(arg)); }
   // EOF once exec succeeded) and no capabilities.
   Sys(SYS_close, p.error_write);
   if (p.notify_sock >= 0) Sys(SYS_close, p.notify_sock);
+  if (p.landlock_fd >= 0) Sys(SYS_close, p.landlock_fd);
   DropAllCapabilities(p.cap_last);
   Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   InitLoop(p, static_cast<pid_t>(command), waited);

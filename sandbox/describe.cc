@@ -1,6 +1,7 @@
 // --dry-run output: the plan as a person reads it.
 #include <cstdio>
 
+#include "sandbox/landlock.h"
 #include "sandbox/plan.h"
 #include "sandbox/seccomp_rules.h"
 
@@ -50,6 +51,7 @@ const char* NetName(NetMode n) {
     case NetMode::kNone: return "none (empty network namespace)";
     case NetMode::kLoopback: return "loopback only (private namespace, lo up)";
     case NetMode::kHost: return "HOST network (no network namespace)";
+    case NetMode::kDistcc: return "distcc (private namespace, lo up, forwarded daemons only)";
   }
   return "?";
 }
@@ -66,6 +68,11 @@ std::string DescribePlan(const SandboxSpec& spec) {
                 spec.ids.count == 1 ? " (single-id map)" : "");
   out += ids;
   out += std::string("network: ") + NetName(spec.net) + "\n";
+  for (const auto& f : spec.forwards) {
+    out += "  forward " + f.inside_addr + ":" + std::to_string(f.inside_port) + " -> " +
+           f.daemon_addr + ":" + std::to_string(f.daemon_port) + " (" + f.label + ")\n";
+  }
+  if (spec.net == NetMode::kDistcc) out += "  " + DescribeDistccLandlock(LandlockAbi()) + "\n";
   out += "hostname: " + spec.hostname + "\n";
   out += "filesystem (new root on tmpfs, in order, root read-only at the end):\n";
   for (size_t i = 0; i < spec.mounts.size(); ++i) {

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <errno.h>
 
 #include "sandbox/raw_syscall.h"
 
@@ -22,6 +24,59 @@ int BringUpLoopback() {
   }
   Sys(SYS_close, s);
   return static_cast<int>(rc);
+}
+
+}  // namespace nsbuild::sandbox
+
+namespace nsbuild::sandbox {
+namespace {
+
+constexpr int kMaxListeners = 32;
+constexpr int kBacklog = 128;
+
+int SendFds(int sock, const int* fds, int n) {
+  char byte = 'l';
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxListeners)] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+  memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+  long rc = Sys(SYS_sendmsg, sock, &msg, 0);
+  return rc < 0 ? static_cast<int>(rc) : 0;
+}
+
+int Listen(const sockaddr_in& addr, int* fd) {
+  long s = Sys(SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return static_cast<int>(s);
+  *fd = static_cast<int>(s);
+  long rc = Sys(SYS_bind, s, &addr, sizeof addr);
+  if (rc == 0) rc = Sys(SYS_listen, s, kBacklog);
+  return static_cast<int>(rc);
+}
+
+}  // namespace
+
+int OpenAndSendListeners(const sockaddr_in* addrs, int n, int sock) {
+  if (n > kMaxListeners) return -E2BIG;
+  int fds[kMaxListeners];
+  int opened = 0;
+  int rc = 0;
+  for (int i = 0; i < n && rc == 0; ++i) {
+    int fd = -1;
+    rc = Listen(addrs[i], &fd);
+    if (fd >= 0) fds[opened++] = fd;
+  }
+  if (rc == 0 && n > 0) rc = SendFds(sock, fds, n);
+  for (int i = 0; i < opened; ++i) Sys(SYS_close, fds[i]);
+  Sys(SYS_close, sock);
+  return rc;
 }
 
 }  // namespace nsbuild::sandbox

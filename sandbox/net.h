@@ -2,9 +2,18 @@
 // nothing at all). Child side, raw syscalls.
 #pragma once
 
+#include <netinet/in.h>
+
 namespace nsbuild::sandbox {
 
 // Brings lo up in the current network namespace; 0 or -errno.
 int BringUpLoopback();
+
+// Network "distcc": opens a listening TCP socket on each of addrs[0..n) in
+// the current (the sandbox's) network namespace, sends them all in one
+// SCM_RIGHTS message over `sock` to nsbuild, and closes its own copies and
+// `sock`. Holding the addresses also keeps anything inside from binding
+// them. 0 or -errno.
+int OpenAndSendListeners(const sockaddr_in* addrs, int n, int sock);
 
 }  // namespace nsbuild::sandbox

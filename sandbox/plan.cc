@@ -1,5 +1,8 @@
 #include "sandbox/plan.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,6 +176,49 @@ std::vector<Rlimit> ClampRlimits(const std::vector<Rlimit>& wanted) {
   return out;
 }
 
+// A daemon's IPv4 address: numeric as written, or the first a name resolves
+// to (once, now, so every connection goes to the same place).
+Result<std::string> ResolveDaemon(const std::string& host) {
+  addrinfo hints = {};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0) {
+    return PlainError("distcc host " + host + ": cannot resolve to an IPv4 address: " + gai_strerror(rc));
+  }
+  char buf[INET_ADDRSTRLEN] = "";
+  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, buf, sizeof buf);
+  freeaddrinfo(res);
+  return std::string(buf);
+}
+
+// Network "distcc": one inside loopback address per daemon; listen(2)
+// denied by seccomp, so a filter the policy switched off is refused rather
+// than run with a hole in the promise.
+Status PlanDistcc(const Policy& policy, const RunRequest& req, SandboxSpec& spec) {
+  if (req.distcc_hosts && req.net && *req.net != NetMode::kDistcc) {
+    return PlainError("distcc hosts given together with another network mode");
+  }
+  const auto& hosts = req.distcc_hosts ? *req.distcc_hosts : policy.distcc_hosts;
+  if (hosts.empty()) {
+    return PlainError("network distcc: no daemons (give --distcc HOSTS or the policy's distcc_hosts)");
+  }
+  if (!spec.seccomp.enabled) {
+    return PlainError("network distcc: needs the seccomp filter (it refuses listen(2)); the policy disables it");
+  }
+  spec.seccomp.deny_listen = true;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    Forward f;
+    f.inside_addr = DistccInsideAddress(i);
+    f.inside_port = hosts[i].port;
+    NSB_ASSIGN_OR_RETURN(f.daemon_addr, ResolveDaemon(hosts[i].host));
+    f.daemon_port = hosts[i].port;
+    f.label = hosts[i].host + ":" + std::to_string(hosts[i].port);
+    spec.forwards.push_back(std::move(f));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<SandboxSpec> PlanSandbox(const Policy& policy, const RunRequest& req) {
@@ -200,6 +246,8 @@ Result<SandboxSpec> PlanSandbox(const Policy& policy, const RunRequest& req) {
   }
   spec.rlimits = ClampRlimits(policy.rlimits);
   spec.seccomp = policy.seccomp;
+  if (req.distcc_hosts) spec.net = NetMode::kDistcc;
+  if (spec.net == NetMode::kDistcc) NSB_TRY(PlanDistcc(policy, req, spec));
   spec.umask = req.umask.value_or(policy.umask);
   spec.pass_fds = req.pass_fds;
   spec.stdin_fd = req.stdin_fd;

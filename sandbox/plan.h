@@ -21,6 +21,8 @@ struct RunRequest {
   std::string cwd;              // empty = "/"
   std::vector<std::pair<std::string, std::string>> setenv;  // override everything
   std::optional<NetMode> net;
+  // Network "distcc" with these daemons (--distcc); overrides the policy's.
+  std::optional<std::vector<DistccHost>> distcc_hosts;
   std::optional<std::string> hostname;
   std::optional<std::string> domainname;
   unsigned long personality = 0;  // see SandboxSpec

@@ -123,7 +123,8 @@ Result<NetMode> ParseNet(const std::string& s, const std::string& where) {
   if (s == "none") return NetMode::kNone;
   if (s == "loopback") return NetMode::kLoopback;
   if (s == "host") return NetMode::kHost;
-  return JsonError(where, "expected \"none\", \"loopback\" or \"host\", got \"" + s + "\"");
+  if (s == "distcc") return NetMode::kDistcc;
+  return JsonError(where, "expected \"none\", \"loopback\", \"distcc\" or \"host\", got \"" + s + "\"");
 }
 
 Status ParsePaths(JsonObject& o, const char* key, std::vector<std::string>* out) {
@@ -171,6 +172,14 @@ Result<Policy> ParsePolicy(const json& j, const std::string& where) {
   NSB_TRY(o.Get("network", &net));
   if (!net.empty()) {
     NSB_ASSIGN_OR_RETURN(p.net, ParseNet(net, o.PathOf("network")));
+  }
+  std::string distcc_hosts;
+  NSB_TRY(o.Get("distcc_hosts", &distcc_hosts));
+  if (!distcc_hosts.empty()) {
+    if (p.net != NetMode::kDistcc) {
+      return JsonError(o.PathOf("distcc_hosts"), "only with \"network\": \"distcc\"");
+    }
+    NSB_ASSIGN_OR_RETURN(p.distcc_hosts, ParseDistccHosts(distcc_hosts, o.PathOf("distcc_hosts")));
   }
   NSB_TRY(o.Get("hostname", &p.hostname));
   if (const json* ids = o.Child("ids")) NSB_TRY(ParseIds(*ids, where + ".ids", p));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "sandbox/distcc_hosts.h"
 #include "sandbox/spec.h"
 
 namespace nsbuild::sandbox {
@@ -28,6 +29,9 @@ struct Policy {
   uint64_t tmpfs_size = 0;       // bytes per tmpfs, 0 = kernel default (half of RAM)
 
   NetMode net = NetMode::kLoopback;
+  // "network": "distcc": the daemons ("distcc_hosts", distcc's syntax);
+  // may be empty here when every caller gives them (--distcc).
+  std::vector<DistccHost> distcc_hosts;
   std::string hostname = "nsbuild";
   // Ids inside; the host range comes from /etc/subuid or the defaults below.
   uid_t inside_uid = 0;

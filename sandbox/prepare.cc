@@ -1,8 +1,10 @@
 // Parent side: turns a SandboxSpec into the allocation-free Prepared data.
+#include <arpa/inet.h>
 #include <fcntl.h>
 
 #include <algorithm>
 
+#include "sandbox/landlock.h"
 #include "sandbox/prepared.h"
 #include "sandbox/seccomp_rules.h"
 
@@ -75,6 +77,26 @@ base::Result<cpu_set_t> FirstCpus(int n) {
   return out;
 }
 
+// Network "distcc": the inside listen addresses, and the Landlock layer
+// where the kernel has one (landlock.h says what each ABI adds).
+base::Status PrepareForwards(const SandboxSpec& spec, Prepared& p) {
+  if (spec.net != NetMode::kDistcc) return {};
+  std::vector<uint16_t> ports;
+  for (const Forward& f : spec.forwards) {
+    sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(f.inside_port);
+    if (inet_pton(AF_INET, f.inside_addr.c_str(), &a.sin_addr) != 1) {
+      return base::PlainError("forward: not an IPv4 address: " + f.inside_addr);
+    }
+    p.listen_addrs.push_back(a);
+    ports.push_back(f.inside_port);
+  }
+  NSB_ASSIGN_OR_RETURN(p.landlock_ruleset, DistccLandlockRuleset(ports, LandlockAbi()));
+  p.landlock_fd = p.landlock_ruleset.get();
+  return {};
+}
+
 }  // namespace
 
 base::Result<Prepared> Prepare(const SandboxSpec& spec) {
@@ -108,6 +130,7 @@ base::Result<Prepared> Prepare(const SandboxSpec& spec) {
   }
   p.cwd = intern(spec.cwd.empty() ? "/" : spec.cwd);
   p.net = spec.net;
+  NSB_TRY(PrepareForwards(spec, p));
   p.uid = spec.ids.inside_uid;
   p.gid = spec.ids.inside_gid;
   p.drop_groups = spec.ids.count > 1;

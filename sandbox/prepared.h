@@ -4,6 +4,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <netinet/in.h>
 #include <sched.h>
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "sandbox/spec.h"
 
 namespace nsbuild::sandbox {
@@ -56,6 +58,12 @@ struct Prepared {
   cpu_set_t affinity;
   const char* cwd = "/";
   NetMode net = NetMode::kLoopback;
+  // Network "distcc": where PID 1 listens (spec.forwards order).
+  std::vector<sockaddr_in> listen_addrs;
+  // The Landlock ruleset the command enforces on itself (-1: none). The
+  // parent owns it; the child's copy of the fd table has its own.
+  base::UniqueFd landlock_ruleset;
+  int landlock_fd = -1;
   uid_t uid = 0;
   gid_t gid = 0;
   bool drop_groups = false;  // root caller: setgroups(0) is allowed and done
@@ -77,6 +85,7 @@ struct Prepared {
   int error_write = -1;
   int status_write = -1;
   int notify_sock = -1;  // the command sends its seccomp listener fd here
+  int listen_sock = -1;  // PID 1 sends the forwarding listeners here
 };
 
 base::Result<Prepared> Prepare(const SandboxSpec& spec);

@@ -17,6 +17,7 @@
 #include "base/fs.h"
 #include "sandbox/caps.h"
 #include "sandbox/child.h"
+#include "sandbox/distcc_hosts.h"
 #include "sandbox/prepared.h"
 #include "sandbox/user_ns.h"
 
@@ -92,6 +93,45 @@ int ReceiveFd(int sock) {
   return fd;
 }
 
+// The listening sockets PID 1 made in the sandbox's network namespace, all
+// in one SCM_RIGHTS message; empty on EOF (PID 1 failed and says why).
+Result<std::vector<UniqueFd>> ReceiveListeners(int sock, size_t want) {
+  char byte;
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxDistccHosts)];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  std::vector<UniqueFd> fds;
+  struct cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  if (!c || c->cmsg_type != SCM_RIGHTS) return fds;
+  size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+  for (size_t i = 0; i < got; ++i) {
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+    fds.emplace_back(fd);
+  }
+  if (got != want || (msg.msg_flags & MSG_CTRUNC)) {
+    return base::PlainError("forwarding listeners: got " + std::to_string(got) + " of " +
+                            std::to_string(want));
+  }
+  return fds;
+}
+
+// Network "distcc": takes the listeners from PID 1 and starts the relay.
+base::Status StartForwarder(int sock, const SandboxSpec& spec, std::unique_ptr<Forwarder>* out) {
+  NSB_ASSIGN_OR_RETURN(std::vector<UniqueFd> listeners, ReceiveListeners(sock, spec.forwards.size()));
+  if (listeners.empty()) return {};  // setup failed inside; Wait() reports the step
+  NSB_ASSIGN_OR_RETURN(*out, Forwarder::Start(std::move(listeners), spec.forwards));
+  return {};
+}
+
 }  // namespace
 
 Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
@@ -104,6 +144,12 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
     return ErrnoError("socketpair for the write watcher");
   }
   UniqueFd notify_ours(socks[0]), notify_theirs(socks[1]);
+  int lsocks[2] = {-1, -1};
+  if (spec.net == NetMode::kDistcc &&
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, lsocks) != 0) {
+    return ErrnoError("socketpair for the forwarding listeners");
+  }
+  UniqueFd listen_ours(lsocks[0]), listen_theirs(lsocks[1]);
   Sandbox s;
   s.prepared_ = std::make_unique<Prepared>(std::move(prepared));
   Prepared& p = *s.prepared_;
@@ -111,6 +157,7 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   p.error_write = error.write.get();
   p.status_write = status.write.get();
   p.notify_sock = notify_theirs.get();
+  p.listen_sock = listen_theirs.get();
   p.cap_last = CapLastCap();
 
   int pidfd = -1;
@@ -130,11 +177,13 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   status.write.reset();
   sync.read.reset();
   notify_theirs.reset();
+  listen_theirs.reset();
   if (auto st = WriteIdMaps(pid, spec.ids); !st) {
     return base::Wrap(st.take_error(), "user namespace id map");  // ~Sandbox kills
   }
   char go = 1;
   if (write(sync.write.get(), &go, 1) != 1) return ErrnoError("release sandbox child");
+  if (listen_ours) NSB_TRY(StartForwarder(listen_ours.get(), spec, &s.forwarder_));
   if (notify_ours) {
     // EOF instead of an fd means setup failed; Wait() will say where.
     s.notify_fd_.reset(ReceiveFd(notify_ours.get()));
@@ -153,6 +202,7 @@ Sandbox& Sandbox::operator=(Sandbox&& o) noexcept {
   status_read_ = std::move(o.status_read_);
   notify_fd_ = std::move(o.notify_fd_);
   error_read_ = std::move(o.error_read_);
+  forwarder_ = std::move(o.forwarder_);
   started_ = o.started_;
   timeout_seconds_ = o.timeout_seconds_;
   reaped_ = std::exchange(o.reaped_, true);
@@ -198,6 +248,11 @@ Result<ExitInfo> Sandbox::Wait() {
   reaped_ = true;
   ExitInfo info = Collect(si, ru);
   info.timed_out = timed_out;
+  if (forwarder_) {
+    forwarder_->Stop();
+    info.forwarded = forwarder_->forwarded();
+    info.forward_failures = forwarder_->failures();
+  }
   return info;
 }
 

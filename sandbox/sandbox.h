@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "sandbox/forward.h"
 #include "sandbox/spec.h"
 
 namespace nsbuild::sandbox {
@@ -52,6 +53,9 @@ class Sandbox {
   base::UniqueFd status_read_;  // PID 1 writes the command's wait status
   base::UniqueFd error_read_;   // the child writes a SetupFailure record
   base::UniqueFd notify_fd_;
+  // Network "distcc": relays the sandbox's listeners to the daemons; stopped
+  // once PID 1 is reaped (every connection inside is closed by then).
+  std::unique_ptr<Forwarder> forwarder_;
   std::chrono::steady_clock::time_point started_;
   double timeout_seconds_ = 0;
   bool reaped_ = true;

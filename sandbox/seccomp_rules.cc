@@ -201,6 +201,11 @@ std::vector<RuleGroup> BuildGroups() {
   return groups;
 }
 
+// Network "distcc" only: nothing inside accepts connections.
+SyscallRule ListenRule() {
+  return SyscallRule{"listen", 50, RuleAction::kErrno, EPERM, {}, "network distcc: no listening sockets"};
+}
+
 bool Wanted(const SeccompSpec& spec, const RuleGroup& g) {
   if (spec.deny_groups.empty()) return true;
   return std::find(spec.deny_groups.begin(), spec.deny_groups.end(), g.name) !=
@@ -297,6 +302,7 @@ Result<std::vector<sock_filter>> CompileSeccomp(const SeccompSpec& spec) {
     if (!Wanted(spec, g)) continue;
     for (const auto& r : g.rules) NSB_TRY(AddRule(f.ctx, r));
   }
+  if (spec.deny_listen) NSB_TRY(AddRule(f.ctx, ListenRule()));
   return ExportBpf(f.ctx);
 }
 
@@ -326,6 +332,7 @@ std::string DescribeSeccomp(const SeccompSpec& spec) {
   if (!spec.enabled) return "seccomp: disabled\n";
   std::string out = "seccomp: default allow; foreign architectures (x32, i386) ";
   out += spec.kill_foreign_arch ? "killed\n" : "allowed\n";
+  if (spec.deny_listen) out += "  rule listen -> EPERM  (network distcc: no listening sockets)\n";
   for (const auto& g : RuleGroups()) {
     if (!Wanted(spec, g)) continue;
     out += "  group " + std::string(g.name) + ": " + g.why + "\n";

@@ -17,6 +17,7 @@ const char* StepName(Step step) {
     case Step::kMount: return "mount";
     case Step::kDetachOldRoot: return "detach old root";
     case Step::kLoopback: return "bring up loopback";
+    case Step::kListen: return "open forwarding listeners";
     case Step::kHostname: return "sethostname";
     case Step::kFork: return "fork command";
     case Step::kSetsid: return "setsid";
@@ -25,6 +26,7 @@ const char* StepName(Step step) {
     case Step::kChdir: return "chdir";
     case Step::kCapabilities: return "drop capabilities";
     case Step::kNoNewPrivs: return "no_new_privs";
+    case Step::kLandlock: return "landlock restrict_self";
     case Step::kSeccomp: return "install seccomp filter";
     case Step::kExec: return "execve";
   }

@@ -46,6 +46,18 @@ enum class NetMode {
   kNone,      // empty network namespace, not even lo up
   kLoopback,  // private namespace with lo up (the default)
   kHost,      // host network: only for policies that say so explicitly
+  kDistcc,    // loopback, plus forwarded listeners for the listed daemons only
+};
+
+// Network "distcc": a listening TCP socket at inside_addr:inside_port in the
+// sandbox's own network namespace; nsbuild accepts on it, outside, and
+// connects each connection to daemon_addr:daemon_port and nowhere else.
+struct Forward {
+  std::string inside_addr;  // 127.0.0.2, 127.0.0.3, ...
+  uint16_t inside_port = 0;
+  std::string daemon_addr;  // numeric IPv4, resolved when planning
+  uint16_t daemon_port = 0;
+  std::string label;        // the host as the user wrote it, for messages
 };
 
 // How ids inside map to the host. Run by root, a whole range maps onto
@@ -69,6 +81,9 @@ struct SeccompSpec {
   bool enabled = true;
   std::vector<std::string> deny_groups;  // empty + enabled = every group
   bool kill_foreign_arch = true;         // x32, i386 and others die
+  // listen(2) fails with EPERM (network "distcc": nothing in the sandbox
+  // may accept connections). Not a group, so "all" does not imply it.
+  bool deny_listen = false;
 };
 
 struct SandboxSpec {
@@ -79,6 +94,7 @@ struct SandboxSpec {
   std::string hostname = "nsbuild";
   std::string domainname = "(none)";
   NetMode net = NetMode::kLoopback;
+  std::vector<Forward> forwards;  // net == kDistcc only
   IdMapping ids;
   std::vector<Rlimit> rlimits;
   SeccompSpec seccomp;
@@ -113,6 +129,7 @@ enum class Step : int32_t {
   kMount,
   kDetachOldRoot,
   kLoopback,
+  kListen,
   kHostname,
   kFork,
   kSetsid,
@@ -121,6 +138,7 @@ enum class Step : int32_t {
   kChdir,
   kCapabilities,
   kNoNewPrivs,
+  kLandlock,
   kSeccomp,
   kExec,
 };
@@ -144,6 +162,10 @@ struct ExitInfo {
   double sys_seconds = 0;
   long max_rss_kib = 0;
   std::optional<SetupFailure> setup_failure;
+  // Network "distcc": connections forwarded to each daemon (spec.forwards
+  // order), and connections accepted whose daemon could not be reached.
+  std::vector<uint64_t> forwarded;
+  uint64_t forward_failures = 0;
 
   // The shell convention: code, 128+signal, 125 setup failure,
   // 126 found but not executable, 127 command not found.
