@@ -6,9 +6,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <sys/stat.h>
 
+#include <cstdio>
+#include <optional>
+
+#include "base/fs.h"
 #include "builder/commands.h"
+#include "builder/distcc.h"
 #include "builder/images.h"
 #include "builder/impls.h"
 #include "builder/jobserver.h"
@@ -30,7 +35,31 @@ struct Setup {
   sandbox::Policy policy;
   Plan plan;
   int jobs = 1;
+  std::optional<DistccConfig> distcc;
 };
+
+// --distcc, else a policy whose network is "distcc": the daemons, and the
+// local CPUs distcc's own slot limits keep local work to.
+base::Status PlanDistcc(const BuildOptions& o, Setup& s, int local_cpus) {
+  std::vector<sandbox::DistccHost> hosts;
+  if (!o.distcc.empty()) {
+    NSB_ASSIGN_OR_RETURN(hosts, sandbox::ParseDistccHosts(o.distcc, "--distcc"));
+  } else if (s.policy.net == sandbox::NetMode::kDistcc) {
+    if (s.policy.distcc_hosts.empty()) {
+      return base::PlainError("the policy's network is \"distcc\" but it lists no distcc_hosts: give --distcc HOSTS");
+    }
+    hosts = s.policy.distcc_hosts;
+  } else {
+    return {};
+  }
+  NSB_TRY(CheckDistccInstalled());
+  DistccConfig c;
+  c.hosts = std::move(hosts);
+  c.local_cpus = local_cpus;
+  c.fallback = !o.distcc_no_fallback;
+  s.distcc = std::move(c);
+  return {};
+}
 
 base::Result<Setup> PlanBuild(const BuildOptions& o) {
   Setup s;
@@ -43,7 +72,12 @@ base::Result<Setup> PlanBuild(const BuildOptions& o) {
   // ownership of its directories, follow the varied ids.
   if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
   if (o.variation && o.variation->gid) s.policy.inside_gid = *o.variation->gid;
-  s.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  int cpus = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  if (o.variation && o.variation->cpus > 0) cpus = o.variation->cpus;
+  NSB_TRY(PlanDistcc(o, s, cpus));
+  // With distcc the pool also covers the daemons' slots (distcc.h).
+  int remote = s.distcc ? sandbox::DistccRemoteSlots(s.distcc->hosts) : 0;
+  s.jobs = o.jobs > 0 ? o.jobs : cpus + remote;
   if (o.variation && o.variation->jobs > 0) s.jobs = o.variation->jobs;
   if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
   s.plan = MakePlan(s.recipe, s.impls);
@@ -125,11 +159,39 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
                    res.jobs->MakeFlags(o.load_average),
                    res.jobs->pass_fds(), res.jobs->fifo_path(), res.devnull.get()};
   ctx.variation = o.variation;
+  if (s.distcc) ctx.distcc = &*s.distcc;
   SandboxRunner runner(s.policy, ctx, s.plan);
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
   double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
   SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
   return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
+}
+
+// WORK/distcc: distcc's lock and state dir shared by every sandbox, owned
+// by the ids the sandboxes' root maps to.
+base::Status PrepareDistccDir(Setup& s, const WorkDir& work) {
+  if (!s.distcc) return {};
+  s.distcc->host_dir = work.path() + "/distcc";
+  if (::mkdir(s.distcc->host_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return base::ErrnoError("mkdir " + s.distcc->host_dir);
+  }
+  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
+  if (::geteuid() == 0 && ::chown(s.distcc->host_dir.c_str(), ids.first, ids.second) != 0) {
+    return base::ErrnoError("chown " + s.distcc->host_dir);
+  }
+  return {};
+}
+
+// The counts after the run: distcc's log for jobs, the relay for connections.
+DistccSummary SummarizeDistcc(const DistccConfig& c, const RunSummary& summary) {
+  DistccSummary d;
+  d.hosts = InsideHostsVariable(c);
+  if (auto log = base::ReadFile(c.host_dir + "/" + kDistccLogName)) d.compiles = CountDistccLog(*log);
+  for (const auto& n : summary.nodes) {
+    for (uint64_t k : n.exit.forwarded) d.connections += k;
+    d.connection_failures += n.exit.forward_failures;
+  }
+  return d;
 }
 
 // The part that runs: source, jobserver, sandboxes, scheduler, hand-off.
@@ -143,8 +205,15 @@ int Execute(const BuildOptions& o, Setup& s) {
   if (!src.ok()) return spdlog::error("{}", src.error().Message()), kExitUsage;
   auto res = Acquire(o, s, *work);
   if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
+  if (auto st = PrepareDistccDir(s, *work); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
+  DistccSummary distcc;
+  if (s.distcc) {
+    distcc = SummarizeDistcc(*s.distcc, summary);
+    report.distcc = &distcc;
+    if (o.verbosity >= 0) std::fprintf(stderr, "%s\n", DistccStatusLine(distcc).c_str());
+  }
   int rc = Verdict(s, summary, *work, res->stop->caught());
   if (rc == kExitOk) {
     report.images = Images(s, *work);

@@ -22,6 +22,10 @@ struct BuildOptions {
   std::string policy;    // empty = the recipe's
   std::string report_path, trace_path;
   std::string dest;  // merge the images here when every target succeeded
+  // distcc daemons (distcc's host syntax); empty = the policy's, if its
+  // network is "distcc". no_fallback: DISTCC_FALLBACK=0 (verify).
+  std::string distcc;
+  bool distcc_no_fallback = false;
   bool jobserver_fifo = false;  // make >= 4.4's fifo: form instead of the pipe
   bool dry_run = false;
   int verbosity = 0;

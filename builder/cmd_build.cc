@@ -29,9 +29,22 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--policy", opts->policy, "Policy name or file (default: the recipe's)");
   cmd->add_option("--report", opts->report_path, "Write a JSON report here");
   cmd->add_option("--trace", opts->trace_path, "Write Chrome trace events here (Perfetto)");
+  cmd->add_option("--distcc", opts->distcc,
+                  "Compile through these distcc daemons (distcc's ADDR[:PORT][/LIMIT] list); "
+                  "the sandboxes reach them and nothing else")
+      ->type_name("HOSTS");
   cmd->add_flag("--jobserver-fifo", opts->jobserver_fifo,
                 "Offer the jobserver as make >= 4.4's fifo: form (make 4.3 needs the default pipe)");
   cmd->add_flag("--dry-run", opts->dry_run, "Print the plan, run nothing");
+  cmd->footer(
+      "--distcc HOSTS: every sub-phase keeps its private loopback-only network; the i-th\n"
+      "daemon appears inside as 127.0.0.(i+2):PORT and nsbuild forwards only those\n"
+      "connections. Compilers run through /usr/lib/distcc (first in PATH), DISTCC_HOSTS names\n"
+      "the inside addresses (limits kept) plus --localslots/--localslots_cpp = local CPUs,\n"
+      "one DISTCC_DIR (WORK/distcc) is shared by every sandbox so slot locks hold across\n"
+      "implementations, and -j defaults to local CPUs + the daemons' slots. The report and\n"
+      "the last line say how many compile jobs ran remote and local (from distcc's log).\n"
+      "Example: nsbuild build examples/cext/recipe.json --distcc '10.0.0.5/8 10.0.0.6:3633/4'");
   cmd->callback([opts, fail_fast, keep_going, &ctx] {
     opts->failure_mode = *fail_fast    ? FailureMode::kFailFast
                          : *keep_going ? FailureMode::kKeepGoing

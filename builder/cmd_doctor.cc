@@ -6,6 +6,8 @@
 
 #include "builder/commands.h"
 #include "builder/policy_file.h"
+#include "builder/distcc.h"
+#include "sandbox/landlock.h"
 #include "sandbox/plan.h"
 #include "sandbox/probe.h"
 #include "sandbox/sandbox.h"
@@ -50,6 +52,13 @@ int Doctor(const std::string& policy) {
                             std::to_string(ids.host_uid_base)
                       : "root caller: inside 0.." + std::to_string(ids.count - 1) + " = host " +
                             std::to_string(ids.host_uid_base) + "..");
+  // Network "distcc": the relay and the listen rule need nothing beyond the
+  // required probes; Landlock adds what this kernel's ABI allows.
+  Line(true, "network distcc", "relay to listed daemons only; listen(2) denied; " +
+                                   sandbox::DescribeDistccLandlock(sandbox::LandlockAbi()));
+  auto distcc = CheckDistccInstalled();
+  Line(distcc.ok(), "distcc client", distcc.ok() ? "/usr/bin/distcc, masquerade dir /usr/lib/distcc"
+                                                 : "not installed (Debian package distcc)");
   std::string why;
   bool runs = TryDefaultPolicy(policy, &why);
   Line(runs, "policy '" + policy + "' runs", why);
@@ -69,6 +78,8 @@ void AddDoctorCommand(CLI::App& app, CommandContext& ctx) {
   doc->footer(
       "Probes user namespaces, overlayfs in a user namespace, seccomp (filter and user\n"
       "notification), Landlock, cgroup v2 delegation and time namespaces by trying each,\n"
+      "reports what the \"distcc\" network gets on this kernel (Landlock TCP rules need ABI >= 4,\n"
+      "abstract-socket and signal scoping ABI >= 6) and whether distcc is installed,\n"
       "then runs /bin/true under the policy. Exit status 0 when the policy can run, 1 if not.");
   doc->add_option("--policy", *policy, "Policy to try")->capture_default_str();
   doc->callback([policy, &ctx] { ctx.exit_status = Doctor(*policy); });

@@ -29,6 +29,10 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("-j,--jobs", o->jobs, "Job slots (default: CPUs)");
   cmd->add_option("--work-dir", o->work_dir, "Where the builds go (default: ./nsbuild-work/NAME-VERSION/verify)");
   cmd->add_option("--policy", o->policy, "Policy name or file (default: the recipe's)");
+  cmd->add_option("--distcc", o->distcc,
+                  "Compile through these distcc daemons, as in nsbuild build; DISTCC_FALLBACK=0 "
+                  "(a daemon failure fails the build)")
+      ->type_name("HOSTS");
   cmd->add_option("--report", o->report_path, "Write the verdict as JSON here");
   cmd->callback([o, &ctx] {
     o->verbosity = ctx.verbosity - 1;

@@ -1,5 +1,6 @@
 #include "builder/phase_request.h"
 
+#include "builder/distcc.h"
 #include "builder/variation.h"
 
 namespace nsbuild::builder {
@@ -51,6 +52,15 @@ EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t targe
       {"SOURCE_DATE_EPOCH", std::to_string(ctx.source_date_epoch)},
       {"PATH", kPhasePath},
   };
+  if (ctx.distcc) {
+    // PATH is replaced where it stands (a reordered environment keeps the
+    // first of two), the DISTCC_* names are new.
+    auto extra = DistccEnvironment(*ctx.distcc, kPhasePath);
+    for (auto& kv : standard) {
+      if (kv.first == "PATH") kv.second = extra.front().second;
+    }
+    standard.insert(standard.end(), extra.begin() + 1, extra.end());
+  }
   env.insert(env.end(), standard.begin(), standard.end());
   return env;
 }
@@ -83,6 +93,14 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
     fifo.source = ctx.jobserver_fifo;
     fifo.target = kInsideJobserverFifo;
     req.mounts.push_back(fifo);
+  }
+  if (ctx.distcc) {
+    req.distcc_hosts = ctx.distcc->hosts;
+    sandbox::MountOp dir;
+    dir.kind = sandbox::MountKind::kBind;
+    dir.source = ctx.distcc->host_dir;
+    dir.target = kInsideDistccDir;
+    req.mounts.push_back(dir);
   }
   req.cwd = kInsideSource;
   req.setenv = PhaseEnvironment(ctx, plan, node.target);

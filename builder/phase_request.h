@@ -43,6 +43,7 @@ struct BuildContext {
   std::string jobserver_fifo;  // or its fifo (host path), bound in
   int stdin_fd = -1;          // /dev/null: a build never reads the terminal
   const struct Variation* variation = nullptr;  // verify's varied conditions
+  const struct DistccConfig* distcc = nullptr;  // builds through distcc
 };
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;

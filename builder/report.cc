@@ -58,6 +58,14 @@ std::string ReportJson(const ReportInput& in) {
                      {"tokens_recovered", s.tokens_recovered}}},
       {"builder_max_rss_kib", in.builder_max_rss_kib},
   };
+  if (in.distcc) {
+    const DistccSummary& d = *in.distcc;
+    j["distcc"] = {{"hosts", d.hosts},
+                   {"remote_compiles", d.compiles.remote},
+                   {"local_compiles", d.compiles.local},
+                   {"daemon_connections", d.connections},
+                   {"daemon_connection_failures", d.connection_failures}};
+  }
   return j.dump(2) + "\n";
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "builder/distcc.h"
 #include "builder/images.h"
 #include "builder/plan.h"
 #include "builder/results.h"
@@ -22,6 +23,7 @@ struct ReportInput {
   std::vector<Image> images;  // empty unless the build succeeded
   std::string work_dir;
   long builder_max_rss_kib = 0;
+  const DistccSummary* distcc = nullptr;  // builds through distcc only
 };
 
 std::string ReportJson(const ReportInput& in);

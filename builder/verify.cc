@@ -29,6 +29,10 @@ int Build(const VerifyOptions& o, const std::string& root, const std::string& na
   b.impls = o.impls;
   b.jobs = o.jobs;
   b.policy = o.policy;
+  // A daemon that fails must fail the build: a silent local fallback would
+  // compare a different build than the one asked for.
+  b.distcc = o.distcc;
+  b.distcc_no_fallback = true;
   b.work_dir = root + "/" + name;
   b.verbosity = o.verbosity;
   b.variation = &v;
