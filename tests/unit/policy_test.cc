@@ -58,7 +58,7 @@ TEST(Policy, ReadsEveryKind) {
 TEST(Policy, MistakesNameTheirPath) {
   EXPECT_EQ(ErrorOf(R"({"netwrok": "none"})"), "p.json: $.sandbox.netwrok: unknown key");
   EXPECT_EQ(ErrorOf(R"({"network": "internet"})"),
-            "p.json: $.sandbox.network: expected \"none\", \"loopback\" or \"host\", got \"internet\"");
+            "p.json: $.sandbox.network: expected \"none\", \"loopback\", \"distcc\" or \"host\", got \"internet\"");
   EXPECT_EQ(ErrorOf(R"({"filesystem": {"tmpfs": ["tmp"]}})"),
             "p.json: $.sandbox.filesystem.tmpfs[0]: 'tmp' is not an absolute path");
   EXPECT_EQ(ErrorOf(R"({"filesystem": {"ro_bind": [{"src": "/usr", "ro": true}]}})"),
