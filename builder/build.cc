@@ -73,8 +73,9 @@ base::Result<Setup> PlanBuild(const BuildOptions& o) {
   if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
   if (o.variation && o.variation->gid) s.policy.inside_gid = *o.variation->gid;
   int cpus = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  if (o.variation && o.variation->cpus > 0) cpus = o.variation->cpus;
-  NSB_TRY(PlanDistcc(o, s, cpus));
+  // distcc's local slots follow the CPUs the sandboxes may use.
+  bool fewer_cpus = o.variation && o.variation->cpus > 0;
+  NSB_TRY(PlanDistcc(o, s, fewer_cpus ? o.variation->cpus : cpus));
   // With distcc the pool also covers the daemons' slots (distcc.h).
   int remote = s.distcc ? sandbox::DistccRemoteSlots(s.distcc->hosts) : 0;
   s.jobs = o.jobs > 0 ? o.jobs : cpus + remote;
