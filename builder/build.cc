@@ -24,6 +24,7 @@
 #include "builder/signals.h"
 #include "builder/source.h"
 #include "builder/status.h"
+#include "builder/workdir.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -168,16 +169,19 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
   return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
 }
 
-// WORK/distcc: distcc's lock and state dir shared by every sandbox, owned
-// by the ids the sandboxes' root maps to.
+// WORK/distcc: distcc's lock, state and log dir shared by every sandbox,
+// owned by the ids the sandboxes' root maps to.
 base::Status PrepareDistccDir(Setup& s, const WorkDir& work) {
   if (!s.distcc) return {};
   s.distcc->host_dir = work.path() + "/distcc";
+  // Fresh each run: an old log would be counted again, and an old backoff
+  // file would keep distcc away from a daemon that is back.
+  NSB_TRY(RemoveTree(s.distcc->host_dir));
   if (::mkdir(s.distcc->host_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return base::ErrnoError("mkdir " + s.distcc->host_dir);
   }
   NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
-  if (::geteuid() == 0 && ::chown(s.distcc->host_dir.c_str(), ids.first, ids.second) != 0) {
+  if (::geteuid() == 0 && ::lchown(s.distcc->host_dir.c_str(), ids.first, ids.second) != 0) {
     return base::ErrnoError("chown " + s.distcc->host_dir);
   }
   return {};

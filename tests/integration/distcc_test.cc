@@ -294,6 +294,13 @@ TEST_F(DistccTest, BuildSendsCompileJobsToTheDaemonAndCountsThem) {
   for (const char* impl : {"a", "b"}) {
     EXPECT_TRUE(fs::exists(dir_ / ("w/targets/" + std::string(impl) + "/image/f2.o")));
   }
+  // Again in the same work dir: this run's jobs only, not the last run's too.
+  r = Nsbuild({"build", dir_ / "p/r.json", "--work-dir", dir_ / "w", "--distcc",
+               daemon_->addr() + "/2", "--report", dir_ / "report.json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(daemon_->CompiledOk(), 12u);
+  rep = nlohmann::json::parse(Read(dir_ / "report.json"));
+  EXPECT_EQ(rep["distcc"]["remote_compiles"], 6) << rep["distcc"].dump();
 }
 
 TEST_F(DistccTest, DeadDaemonFallsBackInBuildAndFailsInVerify) {
