@@ -116,7 +116,7 @@ base::Result<RunResources> Acquire(const BuildOptions& o, const Setup& s, const 
   RunResources r;
   if (o.jobserver_fifo) {
     NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
-    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::CreateFifo(s.jobs, work.path() + "/jobserver.fifo",
+    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::CreateFifo(s.jobs, work.path() + "/jobserver",
                                                        kInsideJobserverFifo, ids.first, ids.second));
   } else {
     NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(s.jobs));
@@ -131,8 +131,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
                     const PreparedSource& src, RunResources& res) {
   BuildContext ctx{&s.recipe, s.impls, &work, src.root,
                    s.recipe.source_date_epoch.value_or(src.newest_mtime), s.jobs,
-                   res.jobs->MakeFlags(o.load_average),
-                   res.jobs->pass_fds(), res.jobs->fifo_path(), res.devnull.get()};
+                   o.load_average, res.devnull.get()};
   ctx.variation = o.variation;
   SandboxRunner runner(s.policy, ctx, s.plan, s.writes.watch);
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);

@@ -44,7 +44,7 @@ struct RunSummary {
   double wall_seconds = 0;
   int jobs = 0;
   int peak_tokens_in_use = 0;
-  int tokens_recovered = 0;  // written back by Reconcile after kills
+  int tokens_recovered = 0;  // came back with leases of killed makes
 
   size_t WriteViolationCount() const;
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "base/result.h"
+#include "builder/jobserver.h"
 #include "builder/plan.h"
 #include "builder/results.h"
 #include "sandbox/spec.h"
@@ -37,9 +38,10 @@ class CommandRunner {
  public:
   virtual ~CommandRunner() = default;
   // Starts `node`; its stdout and stderr go to output_fd (the runner does
-  // not keep output_fd open after Start returns).
-  virtual base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node,
-                                                              int output_fd) = 0;
+  // not keep output_fd open after Start returns). `lease` is its own
+  // jobserver pipe (or fifo), open until the command has been reaped.
+  virtual base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node, int output_fd,
+                                                              const Lease& lease) = 0;
 };
 
 }  // namespace nsbuild::builder

@@ -17,7 +17,7 @@ class SandboxCommand : public RunningCommand {
   int wait_fd() const override { return sandbox_.pidfd(); }
   base::Result<sandbox::ExitInfo> Collect() override { return sandbox_.Wait(); }
   // SIGKILL to PID 1 ends the whole pid namespace at once: nothing of the
-  // sub-phase survives, which is what makes the jobserver's Reconcile safe.
+  // sub-phase survives, so closing its jobserver lease afterwards is safe.
   void Kill() override { sandbox_.Signal(SIGKILL); }
 
   int notify_fd() const override { return watcher_ ? sandbox_.notify_fd() : -1; }
@@ -50,7 +50,8 @@ base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& polic
 }
 
 base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhase& node,
-                                                                  int output_fd) {
+                                                                  int output_fd,
+                                                                  const Lease& lease) {
   const std::string& target = plan_.targets[node.target];
   if (!prepared_targets_.count(node.target)) {
     // The directories must exist before planning (bind sources are checked)
@@ -59,7 +60,8 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
     NSB_TRY(ctx_.work->CreateTarget(target, ids.first, ids.second));
     prepared_targets_.insert(node.target);
   }
-  sandbox::RunRequest req = MakePhaseRequest(ctx_, plan_, node, output_fd);
+  PhaseJobserver js{lease.MakeFlags(ctx_.load_average), lease.pass_fds(), lease.fifo_path()};
+  sandbox::RunRequest req = MakePhaseRequest(ctx_, plan_, node, output_fd, js);
   auto spec = sandbox::PlanSandbox(policy_, req);
   if (!spec.ok()) return base::Wrap(spec.take_error(), "plan sandbox for " + plan_.NameOf(node));
   spec->watch_writes = watch_writes_;

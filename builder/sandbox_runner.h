@@ -18,8 +18,8 @@ class SandboxRunner : public CommandRunner {
                 bool watch_writes = false)
       : policy_(policy), ctx_(ctx), plan_(plan), watch_writes_(watch_writes) {}
 
-  base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node,
-                                                      int output_fd) override;
+  base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node, int output_fd,
+                                                      const Lease& lease) override;
 
  private:
   const sandbox::Policy& policy_;

@@ -62,7 +62,6 @@ class Scheduler {
   void Fail(const SubPhase& node);
   void StopAll(bool interrupted);
   void CheckTimeouts();
-  void Reconcile();
   double Now() const;
 
   const Plan& plan_;
@@ -75,7 +74,6 @@ class Scheduler {
   std::vector<bool> target_failed_;
   size_t settled_ = 0;  // start failures so far
   bool stopping_ = false;
-  bool waiting_for_token_ = false;
   double t0_ = 0;
 };
 

@@ -146,7 +146,7 @@ TEST(Build, FifoJobserverIsReachableInsideTheSandbox) {
   EXPECT_EQ(Read(dir / "w/targets/b/image/token"), "+");
   auto report = nlohmann::json::parse(Read(dir / "r.out"));
   EXPECT_EQ(report["jobserver"]["tokens_recovered"], 0);
-  EXPECT_FALSE(fs::exists(dir / "w/jobserver.fifo"));
+  EXPECT_FALSE(fs::exists(dir / "w/jobserver"));  // every lease's fifo removed
 }
 
 TEST(Build, JobsOneRunsMakeSequentially) {
@@ -174,6 +174,24 @@ TEST(Build, KilledSubPhaseGivesItsTokensBack) {
   EXPECT_EQ(report["jobserver"]["tokens_recovered"].get<int>(), 2);
   EXPECT_EQ(report["sub_phases"][1]["state"], "ok");
   EXPECT_EQ(PeakOverlap({dir / "w/targets/a/image"}), 3);
+}
+
+TEST(Build, KilledMakesTokensComeBackWhileAnotherImplementationRuns) {
+  BuildDir dir;
+  // With -j3, a's make gets the one token b's slot leaves, then is
+  // SIGKILLed and a fails; b's make starts later and must find the whole
+  // pool again (a shared pipe would have lost that token until the end).
+  Write(dir / "src/Makefile", SleepMakefile(6, "0.4") + "hog: h1 h2 h3\nh1 h2 h3:\n\tsleep 60\n");
+  std::string phases = R"({"compile": ["if [ $IMPL = a ]; then make hog & sleep 1; kill -9 $!; exit 1; fi",
+                                       "sleep 3", "make OUT=$D"]})";
+  Write(dir / "r.json", ShellRecipe(phases));
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "-j3", "--report",
+                    dir / "report.json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto report = nlohmann::json::parse(Read(dir / "report.json"));
+  EXPECT_EQ(report["jobserver"]["tokens_recovered"].get<int>(), 1);
+  EXPECT_EQ(CountTimes(dir / "w/targets/b/image"), 6);
+  EXPECT_EQ(PeakOverlap({dir / "w/targets/b/image"}), 3);
 }
 
 TEST(Build, ImplementationsCannotSeeEachOther) {
