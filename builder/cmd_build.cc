@@ -36,6 +36,13 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--jobserver-fifo", opts->jobserver_fifo,
                 "Offer the jobserver as make >= 4.4's fifo: form (make 4.3 needs the default pipe)");
   cmd->add_flag("--dry-run", opts->dry_run, "Print the plan, run nothing");
+  cmd->add_option("--on-write-violation", opts->on_write_violation,
+                  "A write outside a sub-phase's roots (denied either way) fails the build or\n"
+                  "only warns (default: the policy's \"writes\".\"on_violation\", else fail)")
+      ->check(CLI::IsMember({"fail", "warn"}));
+  cmd->add_flag("--no-watch-writes", opts->no_watch_writes,
+                "Do not watch for writes outside the roots (the mounts still forbid them;\n"
+                "nothing is reported)");
   cmd->footer(
       "--distcc HOSTS: every sub-phase keeps its private loopback-only network; the i-th\n"
       "daemon appears inside as 127.0.0.(i+2):PORT and nsbuild forwards only those\n"

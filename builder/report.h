@@ -12,7 +12,9 @@
 #include "builder/distcc.h"
 #include "builder/images.h"
 #include "builder/plan.h"
+#include "builder/recipe.h"
 #include "builder/results.h"
+#include "builder/write_report.h"
 
 namespace nsbuild::builder {
 
@@ -24,6 +26,10 @@ struct ReportInput {
   std::string work_dir;
   long builder_max_rss_kib = 0;
   const DistccSummary* distcc = nullptr;  // builds through distcc only
+  // Write watching: "fail" or "warn" as the policy says, empty = not watched.
+  std::string on_violation;
+  std::vector<AddWrite> addwrite;
+  std::vector<std::vector<HomeLeftover>> home_leftovers;  // per target
 };
 
 std::string ReportJson(const ReportInput& in);
