@@ -48,12 +48,15 @@ constexpr const char* kStrayPhases =
     R"({"compile": "echo x > /usr/lib/nsbuild-stray || true; mkdir -p /etc/nsbuild-stray/sub || true",
         "install": "echo ok > $D/f"})";
 
+std::string OneShellImplRecipe(const std::string& phases) {
+  return R"({"name": "t", "version": "1", "source": "src", "implementations": ["a"],
+      "define_implementations": {"a": {"program": "/bin/sh"}}, "phases": )" + phases + "}";
+}
+
 TEST(BuildWrites, StrayWritesAreDeniedReportedPerPhaseAndFailTheBuild) {
   BuildDir dir;
   Write(dir / "src/x", "");
-  Write(dir / "r.json", R"({"name": "t", "version": "1", "source": "src", "implementations": ["a"],
-      "define_implementations": {"a": {"program": "/bin/sh"}}, "phases": )" +
-                            std::string(kStrayPhases) + "}");
+  Write(dir / "r.json", OneShellImplRecipe(kStrayPhases));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "r.out"});
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_TRUE(Has(r.err, "ACCESS VIOLATION SUMMARY")) << r.err;
@@ -77,9 +80,7 @@ TEST(BuildWrites, StrayWritesAreDeniedReportedPerPhaseAndFailTheBuild) {
 TEST(BuildWrites, WarnPolicyReportsButBuildsAndHandsOff) {
   BuildDir dir;
   Write(dir / "src/x", "");
-  Write(dir / "r.json", R"({"name": "t", "version": "1", "source": "src", "implementations": ["a"],
-      "define_implementations": {"a": {"program": "/bin/sh"}}, "phases": )" +
-                            std::string(kStrayPhases) + "}");
+  Write(dir / "r.json", OneShellImplRecipe(kStrayPhases));
   // The policy's own "writes" object decides, here a copy of default that warns.
   auto policy = nlohmann::json::parse(Read(ShippedPolicy("default")));
   policy["writes"] = {{"watch", true}, {"on_violation", "warn"}};
