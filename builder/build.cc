@@ -48,6 +48,9 @@ base::Result<Setup> PlanBuild(const BuildOptions& o) {
                          ParseOnViolation(o.on_write_violation, "--on-write-violation"));
   }
   if (o.no_watch_writes) s.writes.watch = false;
+  if (o.capture_writes && o.no_watch_writes) {
+    return base::PlainError("--capture-writes needs the write watcher; drop --no-watch-writes");
+  }
   // verify's user_group variation: every sandbox of this build, and the
   // ownership of its directories, follow the varied ids.
   if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
@@ -134,6 +137,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
                    o.load_average, res.devnull.get()};
   ctx.variation = o.variation;
   SandboxRunner runner(s.policy, ctx, s.plan, s.writes.watch);
+  if (o.capture_writes) runner.set_capture_root(work.path() + "/capture");
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
   double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
   SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};

@@ -28,6 +28,9 @@ struct BuildOptions {
   // no_watch_writes turns the watcher off (benchmarks, debugging).
   std::string on_write_violation;
   bool no_watch_writes = false;
+  // Stray file creations succeed into WORK/capture/TARGET-PHASE
+  // instead of failing (still violations); implies watching.
+  bool capture_writes = false;
   int verbosity = 0;
   // Reproducibility checks: the conditions every sub-phase runs under
   // (nullptr: the defaults), and where the images of a successful build go.
