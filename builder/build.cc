@@ -23,33 +23,7 @@
 namespace nsbuild::builder {
 namespace {
 
-// Everything decided before anything runs; a failure here is bad input.
-struct Setup {
-  Recipe recipe;
-  std::vector<Implementation> impls;
-  sandbox::Policy policy;
-  Plan plan;
-  int jobs = 1;
-};
-
-base::Result<Setup> PlanBuild(const BuildOptions& o) {
-  Setup s;
-  NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
-  NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
-  NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
-                       LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
-  NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
-  // verify's user_group variation: every sandbox of this build, and the
-  // ownership of its directories, follow the varied ids.
-  if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
-  if (o.variation && o.variation->gid) s.policy.inside_gid = *o.variation->gid;
-  s.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  if (o.variation && o.variation->jobs > 0) s.jobs = o.variation->jobs;
-  if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
-  s.plan = MakePlan(s.recipe, s.impls);
-  if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
-  return s;
-}
+using Setup = BuildSetup;
 
 long SelfMaxRssKib() {
   struct rusage ru = {};
@@ -165,6 +139,25 @@ int Execute(const BuildOptions& o, Setup& s) {
 }
 
 }  // namespace
+
+base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
+  BuildSetup s;
+  NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
+  NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
+  NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
+                       LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
+  NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
+  // verify's user_group variation: every sandbox of this build, and the
+  // ownership of its directories, follow the varied ids.
+  if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
+  if (o.variation && o.variation->gid) s.policy.inside_gid = *o.variation->gid;
+  s.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  if (o.variation && o.variation->jobs > 0) s.jobs = o.variation->jobs;
+  if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
+  s.plan = MakePlan(s.recipe, s.impls);
+  if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
+  return s;
+}
 
 int RunBuild(const BuildOptions& o) {
   auto setup = PlanBuild(o);

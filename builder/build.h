@@ -7,8 +7,11 @@
 #include <vector>
 
 #include "builder/images.h"
+#include "builder/plan.h"
+#include "builder/recipe.h"
 #include "builder/scheduler.h"
 #include "builder/variation.h"
+#include "sandbox/policy.h"
 
 namespace nsbuild::builder {
 
@@ -32,5 +35,16 @@ struct BuildOptions {
 };
 
 int RunBuild(const BuildOptions& options);
+
+// Everything decided before anything runs; a failure here is bad input.
+// `nsbuild verify` plans each of its builds with it too.
+struct BuildSetup {
+  Recipe recipe;
+  std::vector<Implementation> impls;
+  sandbox::Policy policy;
+  Plan plan;
+  int jobs = 1;
+};
+base::Result<BuildSetup> PlanBuild(const BuildOptions& options);
 
 }  // namespace nsbuild::builder
