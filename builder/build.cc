@@ -140,6 +140,14 @@ int Execute(const BuildOptions& o, Setup& s) {
 
 }  // namespace
 
+void AdjustSetup(const Variation& v, BuildSetup& s) {
+  // verify's user_group variation: every sandbox of this build, and the
+  // ownership of its directories, follow the varied ids.
+  if (v.uid) s.policy.inside_uid = *v.uid;
+  if (v.gid) s.policy.inside_gid = *v.gid;
+  if (v.jobs > 0) s.jobs = v.jobs;
+}
+
 base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   BuildSetup s;
   NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
@@ -147,12 +155,8 @@ base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
                        LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
   NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
-  // verify's user_group variation: every sandbox of this build, and the
-  // ownership of its directories, follow the varied ids.
-  if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
-  if (o.variation && o.variation->gid) s.policy.inside_gid = *o.variation->gid;
   s.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  if (o.variation && o.variation->jobs > 0) s.jobs = o.variation->jobs;
+  if (o.variation) AdjustSetup(*o.variation, s);
   if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
   s.plan = MakePlan(s.recipe, s.impls);
   if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");

@@ -46,5 +46,7 @@ struct BuildSetup {
   int jobs = 1;
 };
 base::Result<BuildSetup> PlanBuild(const BuildOptions& options);
+// What a variation changes in a planned build: the inside ids, -j.
+void AdjustSetup(const Variation& variation, BuildSetup& setup);
 
 }  // namespace nsbuild::builder

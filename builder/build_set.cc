@@ -36,16 +36,13 @@ struct Member {
 };
 using Members = std::vector<std::unique_ptr<Member>>;
 
-base::Result<std::unique_ptr<Member>> PrepareMember(const BuildSetOptions& o, const BuildSetMember& spec) {
+// `plan` is the build without variation, planned once for all members
+// (finding the host's implementations takes most of a second).
+base::Result<std::unique_ptr<Member>> PrepareMember(const BuildSetup& plan, const BuildSetMember& spec) {
   auto m = std::make_unique<Member>();
   m->spec = spec;
-  BuildOptions b;
-  b.recipe_path = o.recipe_path;
-  b.impls = o.impls;
-  b.jobs = o.jobs;
-  b.policy = o.policy;
-  b.variation = &m->spec.variation;
-  NSB_ASSIGN_OR_RETURN(m->setup, PlanBuild(b));
+  m->setup = plan;
+  AdjustSetup(m->spec.variation, m->setup);
   // A view a killed run left mounted must go before the work dir is emptied
   // (removing through it would reach the source, and a dead one is ENOTCONN).
   std::string view_dir = (fs::absolute(spec.work_dir) / "source-view").lexically_normal().string();
@@ -161,9 +158,15 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o, const std::ve
   // Installed first: a Ctrl-C while sources are copied stops the set as
   // soon as the scheduler looks, before any sandbox starts.
   NSB_ASSIGN_OR_RETURN(auto stop, StopSignals::Install());
+  BuildOptions b;
+  b.recipe_path = o.recipe_path;
+  b.impls = o.impls;
+  b.jobs = o.jobs;
+  b.policy = o.policy;
+  NSB_ASSIGN_OR_RETURN(BuildSetup plan, PlanBuild(b));
   Members members;
   for (const auto& spec : specs) {
-    NSB_ASSIGN_OR_RETURN(auto m, PrepareMember(o, spec));
+    NSB_ASSIGN_OR_RETURN(auto m, PrepareMember(plan, spec));
     members.push_back(std::move(m));
   }
   const Member& first = *members.front();

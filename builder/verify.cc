@@ -79,7 +79,7 @@ int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& membe
              Verdict& v, BuildSetResult* out) {
   std::string names;
   for (const auto& m : members) names += (names.empty() ? "" : ", ") + m.name;
-  std::fprintf(stderr, "nsbuild verify: %s: building %s at once\n", stage, names.c_str());
+  if (so.verbosity >= 0) std::fprintf(stderr, "nsbuild verify: %s: building %s at once\n", stage, names.c_str());
   auto r = RunBuildSet(so, members);
   if (!r.ok()) return Fail(r.error().Message(), kExitUsage);
   double offset = r->started - t0;
