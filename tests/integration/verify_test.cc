@@ -153,6 +153,13 @@ std::string SkipReason(const Verdict& v, const std::string& factor) {
   return v.report["skipped"][factor].get<std::string>();
 }
 
+std::string MountInfo() {
+  std::ifstream in("/proc/self/mountinfo");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 // A build that concatenates its sources in readdir order (`ls -f`, no sort).
 TEST(Verify, ReaddirOrderIsNamedFileordering) {
   Files parts;
@@ -166,10 +173,7 @@ TEST(Verify, ReaddirOrderIsNamedFileordering) {
   EXPECT_EQ(v.run.status, 1) << v.run.err;
   EXPECT_EQ(CausesOf(v, "joined"), std::vector<std::string>{"fileordering"}) << v.run.out;
   // The views are gone once verify returns.
-  std::ifstream mounts("/proc/self/mountinfo");
-  std::stringstream text;
-  text << mounts.rdbuf();
-  EXPECT_EQ(text.str().find(v.dir->path()), std::string::npos) << text.str();
+  EXPECT_EQ(MountInfo().find(v.dir->path()), std::string::npos) << MountInfo();
 }
 
 // `date` ignoring SOURCE_DATE_EPOCH: the day changes with the wall clock.
@@ -261,16 +265,16 @@ TEST(Verify, InterruptStopsEveryBuildAndUnmountsTheViews) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_TRUE(ProcessWithArgExists(token));
+  // Where the experiment's source is seen through disorderfs, it is mounted now.
+  bool viewed = MountInfo().find(work + "/experiment-1/source-view") != std::string::npos;
+  EXPECT_EQ(viewed, ::access("/usr/bin/disorderfs", X_OK) == 0 && IsRoot());
   ::kill(pid, SIGINT);
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT);
   EXPECT_FALSE(ProcessWithArgExists(token));
-  std::ifstream mounts("/proc/self/mountinfo");
-  std::stringstream text;
-  text << mounts.rdbuf();
-  EXPECT_EQ(text.str().find(work), std::string::npos) << text.str();
+  EXPECT_EQ(MountInfo().find(work), std::string::npos) << MountInfo();
 }
 
 }  // namespace
