@@ -16,7 +16,7 @@ nsbuild=$build/builder/nsbuild
 recipe=$top/examples/cext/recipe.json
 scratch=$(mktemp -d /tmp/nsbuild-verify-bench.XXXXXX)
 chmod 0755 "$scratch"
-trap 'chmod -R u+rwx "$scratch"; rm -rf "$scratch"' EXIT
+trap '[ -n "${KEEP:-}" ] || { chmod -R u+rwx "$scratch"; rm -rf "$scratch"; }' EXIT
 
 now() { date +%s.%N; }
 # Factors both tools vary (reprotest's names where they differ: domain_host
@@ -37,8 +37,19 @@ for ((r = 1; r <= rounds; r++)); do
   t1=$(now)
   printf '  round %d: %.2fs wall, exit %d\n' "$r" "$(awk "BEGIN {print $t1 - $t0}")" "$rc"
 done
-sed 's/^/    /' "$scratch/nsb.out" | head -20
-[ "$rc" -le 1 ] || tail -5 "$scratch/nsb.err" | sed 's/^/    /'
+# What it found: per cause, how many paths it changes.
+python3 - "$scratch/nsb.json" <<'PY' || tail -5 "$scratch/nsb.err" | sed 's/^/    /'
+import collections, json, sys
+r = json.load(open(sys.argv[1]))
+if r["reproducible"]:
+    print("    reproducible:", ", ".join(f"{t} {d[:16]}" for t, d in r["digests"].items()))
+by_cause = collections.Counter(c for d in r["differences"] for c in (d["causes"] or ["(combination)"]))
+for cause, n in by_cause.most_common():
+    print(f"    {cause}: changes {n} path(s)")
+print(f"    {len(r['differences'])} differing path(s); skipped: {', '.join(r['skipped']) or 'none'}; "
+      f"diffoscope reports: {sum('diffoscope' in d for d in r['differences'])}; "
+      f"peak jobs {r['peak_jobs_in_use']}/{r['jobs']}")
+PY
 
 echo "-- reprotest --auto-build --variations $rp_variations ... -- null"
 if ! command -v reprotest >/dev/null; then
@@ -52,7 +63,9 @@ fi
 # The same wheel build as the recipe's compile phase, on a copy of the source
 # (reprotest builds in copies of the tree it is given).
 cp -a "$top/examples/cext/src" "$scratch/src"
-pyprog=$(command -v "$impl" || echo python3)
+# The interpreter nsbuild builds with (not whatever PATH finds first).
+pyprog=$("$nsbuild" impls --json | python3 -c 'import json, sys
+print(next(i["program"] for i in json.load(sys.stdin) if i["name"] == sys.argv[1]))' "$impl")
 for ((r = 1; r <= rounds; r++)); do
   rm -rf "$scratch/rp-store"
   t0=$(now)
