@@ -128,7 +128,8 @@ MemberResult Collect(const Member& m, const Plan& all, const RunSummary& s) {
     if (n.state == NodeState::kSucceeded) continue;
     r.ok = false;
     // The sub-phase that failed explains more than those it stopped.
-    if (n.state == NodeState::kFailed && r.error.empty()) r.error = NodeError(all, id, n);
+    if (n.state == NodeState::kFailed && !r.failed) r.error = NodeError(all, id, n);
+    r.failed = r.failed || n.state == NodeState::kFailed;
     if (other.empty()) other = NodeError(all, id, n);
   }
   if (r.error.empty()) r.error = s.interrupted ? "interrupted" : other;

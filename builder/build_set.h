@@ -38,7 +38,8 @@ struct BuildSetOptions {
 struct MemberResult {
   std::string name;
   bool ok = false;
-  std::string error;                          // why not, for a person
+  bool failed = false;  // a sub-phase of its own failed (not just stopped)
+  std::string error;    // why not ok, for a person
   std::map<std::string, std::string> images;  // target → host image path
   double start = 0, end = 0;                  // seconds since the set started
 };

@@ -39,17 +39,22 @@ struct Verdict {
   int jobs = 0, peak_jobs_in_use = 0;
   Reports diffoscope;
   std::string diffoscope_note;  // why it was not used, or what went wrong
+  std::string error;            // why there is no verdict
 };
+
+// Says why verify stops without a verdict; the report keeps it too.
+int Fail(Verdict& v, const std::string& message, int rc) {
+  std::fprintf(stderr, "nsbuild verify: %s\n", message.c_str());
+  v.error = message;
+  return rc;
+}
 
 double SteadySeconds() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-int Fail(const std::string& message, int rc) {
-  std::fprintf(stderr, "nsbuild verify: %s\n", message.c_str());
-  return rc;
-}
+
 
 base::Result<DiffMap> Compare(const MemberResult& a, const MemberResult& b,
                               std::map<std::string, std::string>* digests) {
@@ -81,7 +86,7 @@ int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& membe
   for (const auto& m : members) names += (names.empty() ? "" : ", ") + m.name;
   if (so.verbosity >= 0) std::fprintf(stderr, "nsbuild verify: %s: building %s at once\n", stage, names.c_str());
   auto r = RunBuildSet(so, members);
-  if (!r.ok()) return Fail(r.error().Message(), kExitUsage);
+  if (!r.ok()) return Fail(v, r.error().Message(), kExitUsage);
   double offset = r->started - t0;
   for (const auto& m : r->members) {
     v.builds.push_back({m.name, stage, factors.at(m.name), m.start + offset, m.end + offset});
@@ -89,10 +94,13 @@ int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& membe
   v.jobs = r->jobs;
   v.peak_jobs_in_use = std::max(v.peak_jobs_in_use, r->peak_jobs_in_use);
   if (r->interrupted_by) {
-    return Fail("interrupted: every sandbox stopped, no verdict", 128 + r->interrupted_by);
+    return Fail(v, "interrupted: every sandbox stopped, no verdict", 128 + r->interrupted_by);
   }
-  for (const auto& m : r->members) {
-    if (!m.ok) return Fail("build " + m.name + " failed: " + m.error, kExitUsage);
+  // Name the build that failed, not those its failure stopped.
+  for (bool failed : {true, false}) {
+    for (const auto& m : r->members) {
+      if (!m.ok && m.failed == failed) return Fail(v, "build " + m.name + " failed: " + m.error, kExitUsage);
+    }
   }
   *out = std::move(*r);
   return kExitOk;
@@ -115,7 +123,7 @@ int Attribute(BuildSetOptions so, const std::string& root, double t0,
   if (int rc = RunStage(so, members, varied, "attribution", t0, v, &probes); rc != kExitOk) return rc;
   for (const auto& run : probes.members) {
     auto d = Compare(first.members.front(), run, nullptr);
-    if (!d) return Fail(d.error().Message(), kExitUsage);
+    if (!d) return Fail(v, d.error().Message(), kExitUsage);
     for (const auto& [target, diffs] : v.diffs) {
       auto it = d->find(target);
       if (it == d->end()) continue;
@@ -211,9 +219,13 @@ nlohmann::json DifferencesJson(const Verdict& v) {
   return out;
 }
 
-void WriteReport(const std::string& path, const Verdict& v) {
-  nlohmann::json j = {{"reproducible", v.diffs.empty()}, {"digests", v.digests}, {"varied", v.varied},
+// Written whatever the outcome: without a verdict (exit 2 or interrupted),
+// "reproducible" is null and "error" says why.
+void WriteReport(const std::string& path, const Verdict& v, int exit_status) {
+  nlohmann::json j = {{"exit_status", exit_status}, {"digests", v.digests}, {"varied", v.varied},
                       {"jobs", v.jobs}, {"peak_jobs_in_use", v.peak_jobs_in_use}};
+  j["reproducible"] = exit_status > kExitFailure ? nlohmann::json() : nlohmann::json(v.diffs.empty());
+  if (!v.error.empty()) j["error"] = v.error;
   j["skipped"] = nlohmann::json::object();
   for (const auto& [f, why] : v.skipped) j["skipped"][f] = why;
   j["builds"] = nlohmann::json::array();
@@ -227,17 +239,13 @@ void WriteReport(const std::string& path, const Verdict& v) {
   std::ofstream(path) << j.dump(2) << "\n";
 }
 
-}  // namespace
-
-int RunVerify(const VerifyOptions& o) {
-  double t0 = SteadySeconds();
+int Verify(const VerifyOptions& o, double t0, Verdict& v) {
   auto factors = ParseVariations(o.variations);
-  if (!factors) return Fail(factors.error().Message(), kExitUsage);
+  if (!factors) return Fail(v, factors.error().Message(), kExitUsage);
   auto recipe = LoadRecipe(o.recipe_path);
-  if (!recipe) return Fail(recipe.error().Message(), kExitUsage);
+  if (!recipe) return Fail(v, recipe.error().Message(), kExitUsage);
   std::string root = o.work_dir.empty() ? "nsbuild-work/" + recipe->name + "-" + recipe->version + "/verify"
                                         : o.work_dir;
-  Verdict v;
   for (const auto& f : *factors) {
     std::string why = Unavailable(f);
     if (why.empty()) {
@@ -260,7 +268,7 @@ int RunVerify(const VerifyOptions& o) {
   const MemberResult* differing = &first.members.back();
   for (size_t i = 1; i < first.members.size() && v.diffs.empty(); ++i) {
     auto d = Compare(control, first.members[i], &v.digests);
-    if (!d) return Fail(d.error().Message(), kExitUsage);
+    if (!d) return Fail(v, d.error().Message(), kExitUsage);
     v.diffs = *d;
     if (!v.diffs.empty()) differing = &first.members[i];
   }
@@ -270,8 +278,16 @@ int RunVerify(const VerifyOptions& o) {
     ShowWithDiffoscope(o, *recipe, root, control, *differing, v);
   }
   Print(v, control, *differing);
-  if (!o.report_path.empty()) WriteReport(o.report_path, v);
   return v.diffs.empty() ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+int RunVerify(const VerifyOptions& o) {
+  Verdict v;
+  int rc = Verify(o, SteadySeconds(), v);
+  if (!o.report_path.empty()) WriteReport(o.report_path, v, rc);
+  return rc;
 }
 
 }  // namespace nsbuild::builder
