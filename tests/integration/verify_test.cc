@@ -242,6 +242,20 @@ bool ProcessWithArgExists(const std::string& needle) {
   return false;
 }
 
+// The experiment fails while the control is still running: the control is
+// stopped at once, and the message names the build that failed.
+TEST(Verify, AFailedBuildStopsTheOthersAndIsNamed) {
+  const std::string token = "4242.4141";
+  auto v = Verify("if [ \"$(hostname)\" != nsbuild ]; then echo boom; exit 3; fi; sleep " + token, "+hostname");
+  EXPECT_EQ(v.run.status, 2) << v.run.err;
+  EXPECT_NE(v.run.err.find("build experiment-1 failed: experiment-1/sh:install: exit status 3"), std::string::npos)
+      << v.run.err;
+  EXPECT_FALSE(ProcessWithArgExists(token));
+  EXPECT_EQ(v.report["exit_status"].get<int>(), 2);
+  EXPECT_TRUE(v.report["reproducible"].is_null());
+  EXPECT_NE(v.report["error"].get<std::string>().find("experiment-1"), std::string::npos);
+}
+
 // Ctrl-C while the control and the experiment run: every sandbox stops, no
 // disorderfs view stays mounted, the exit status says interrupted.
 TEST(Verify, InterruptStopsEveryBuildAndUnmountsTheViews) {
