@@ -11,6 +11,7 @@
 #include "builder/recipe.h"
 #include "builder/scheduler.h"
 #include "builder/variation.h"
+#include "builder/write_policy.h"
 #include "sandbox/policy.h"
 
 namespace nsbuild::builder {
@@ -27,6 +28,10 @@ struct BuildOptions {
   std::string dest;  // merge the images here when every target succeeded
   bool jobserver_fifo = false;  // make >= 4.4's fifo: form instead of the pipe
   bool dry_run = false;
+  // Override the policy's "writes": "" keeps it, else "fail" or "warn";
+  // no_watch_writes turns the watcher off (benchmarks, debugging).
+  std::string on_write_violation;
+  bool no_watch_writes = false;
   int verbosity = 0;
   // Reproducibility checks: the conditions every sub-phase runs under
   // (nullptr: the defaults), and where the images of a successful build go.
@@ -42,6 +47,7 @@ struct BuildSetup {
   Recipe recipe;
   std::vector<Implementation> impls;
   sandbox::Policy policy;
+  WritesPolicy writes;
   Plan plan;
   int jobs = 1;
 };

@@ -16,6 +16,7 @@
 #include "builder/signals.h"
 #include "builder/source.h"
 #include "builder/status.h"
+#include "builder/write_report.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -70,7 +71,7 @@ void Wire(Member& m, const JobServer& js, int64_t source_date_epoch, int devnull
     m.ctx.makeflags = " -j1";
     m.ctx.pass_fds.clear();
   }
-  m.runner = std::make_unique<SandboxRunner>(m.setup.policy, m.ctx, m.setup.plan);
+  m.runner = std::make_unique<SandboxRunner>(m.setup.policy, m.ctx, m.setup.plan, m.setup.writes.watch);
 }
 
 // Every member's plan, one after the other, targets named MEMBER/TARGET.
@@ -191,6 +192,7 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o, const std::ve
                                                           : first.setup.policy.timeout_seconds;
   // One failed build leaves nothing to compare it with: stop the others.
   SchedulerOptions so{FailureMode::kFailFast, 0, timeout, stop->read_fd(), o.log_dir};
+  so.write_violations_fail = first.setup.writes.on_violation == OnViolation::kFail;
   double started = SteadySeconds();
   RunSummary summary = Scheduler(all, runner, *js, *status, so).Run();
   out.started = started;
@@ -199,6 +201,9 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o, const std::ve
   out.peak_jobs_in_use = summary.peak_tokens_in_use;
   if (summary.interrupted) out.interrupted_by = stop->caught() ? stop->caught() : SIGINT;
   for (const auto& m : members) out.members.push_back(Collect(*m, all, summary));
+  // Denied writes, as `nsbuild build` tells them (whether they failed the
+  // build is the policy's, through the scheduler).
+  out.write_summary = FormatWriteSummary(all, summary);
   return out;
 }
 

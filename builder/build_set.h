@@ -52,6 +52,7 @@ struct BuildSetResult {
   int peak_jobs_in_use = 0;
   double wall_seconds = 0;
   double started = 0;  // steady-clock seconds at which the scheduler began
+  std::string write_summary;  // the write watcher's denied writes, "" if none
 
   bool AllOk() const;
 };

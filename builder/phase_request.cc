@@ -77,6 +77,15 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
     b.target = inside;
     req.mounts.push_back(b);
   }
+  // The recipe's addwrite places: private and empty for every sub-phase, so
+  // the build tool can write there and the host never sees it.
+  for (const auto& a : ctx.recipe->addwrite) {
+    sandbox::MountOp t;
+    t.kind = sandbox::MountKind::kTmpfs;
+    t.target = a.path;
+    t.mode = 01777;  // like /tmp: whatever inside id the build runs as
+    req.mounts.push_back(t);
+  }
   if (!ctx.jobserver_fifo.empty()) {
     sandbox::MountOp fifo;
     fifo.kind = sandbox::MountKind::kBind;

@@ -7,6 +7,7 @@
 
 #include "base/result.h"
 #include "builder/plan.h"
+#include "builder/results.h"
 #include "sandbox/spec.h"
 
 namespace nsbuild::builder {
@@ -22,6 +23,14 @@ class RunningCommand {
   virtual base::Result<sandbox::ExitInfo> Collect() = 0;
   // Stops the command and everything it started, at once.
   virtual void Kill() = 0;
+
+  // The write watcher, when the command has one: POLLIN on notify_fd() means
+  // a watched call waits for HandleNotification(), which answers it and
+  // returns false once no process can call any more.
+  virtual int notify_fd() const { return -1; }
+  virtual bool HandleNotification() { return false; }
+  // What the watcher saw; called once, after Collect().
+  virtual WriteRecord TakeWrites() { return {}; }
 };
 
 class CommandRunner {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/fs.h"
+#include "sandbox/write_watch.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -42,6 +43,7 @@ struct Scheduler::Running {
   double deadline = 0;
   bool timed_out = false;
   bool stopped = false;
+  bool watching = false;  // the write watcher's listener is still open
 };
 
 Scheduler::Scheduler(const Plan& plan, CommandRunner& runner, JobServer& jobs, Status& status,
@@ -168,6 +170,7 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
   ::fcntl(pipe->read.get(), F_SETFL, O_NONBLOCK);
   r.output = std::move(pipe->read);
   r.cmd = std::move(cmd).value();
+  r.watching = r.cmd->notify_fd() >= 0;
   r.deadline = options_.timeout_seconds > 0 ? res.start + options_.timeout_seconds : 0;
   res.state = NodeState::kRunning;
   status_.NodeStarted(node);
@@ -175,6 +178,8 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
   return true;
 }
 
+// Per running sub-phase three fds: its end, its output, its write watcher.
+// Watched calls are answered first: a process waiting on one is stopped.
 void Scheduler::PollOnce() {
   std::vector<pollfd> fds;
   if (options_.stop_fd >= 0 && !stopping_) fds.push_back({options_.stop_fd, POLLIN, 0});
@@ -182,17 +187,24 @@ void Scheduler::PollOnce() {
   for (const auto& r : running_) {
     fds.push_back({r.cmd->wait_fd(), POLLIN, 0});
     fds.push_back({r.output ? r.output.get() : -1, POLLIN, 0});
+    fds.push_back({r.watching ? r.cmd->notify_fd() : -1, POLLIN, 0});
   }
   if (waiting_for_token_ && !stopping_) fds.push_back({jobs_.poll_fd(), POLLIN, 0});
   int n = ::poll(fds.data(), fds.size(), kTickMillis);
   if (n < 0 && errno != EINTR) spdlog::error("poll: {}", std::strerror(errno));
   if (n > 0 && first == 1 && (fds[0].revents & POLLIN)) StopAll(true);
   for (size_t i = 0; n > 0 && i < running_.size(); ++i) {
-    if (fds[first + 2 * i + 1].revents & (POLLIN | POLLHUP)) ReadOutput(running_[i]);
+    short watch = fds[first + 3 * i + 2].revents;
+    if (watch & POLLIN) {
+      running_[i].watching = running_[i].cmd->HandleNotification();
+    } else if (watch & (POLLHUP | POLLERR | POLLNVAL)) {
+      running_[i].watching = false;  // every watched process is gone
+    }
+    if (fds[first + 3 * i + 1].revents & (POLLIN | POLLHUP)) ReadOutput(running_[i]);
   }
   // Backwards, so erasing a finished entry keeps the remaining indices valid.
   for (size_t i = running_.size(); n > 0 && i-- > 0;) {
-    if (fds[first + 2 * i].revents & (POLLIN | POLLHUP | POLLERR)) Finish(i);
+    if (fds[first + 3 * i].revents & (POLLIN | POLLHUP | POLLERR)) Finish(i);
   }
   CheckTimeouts();
   jobs_.Sample();
@@ -226,13 +238,18 @@ void Scheduler::Finish(size_t index) {
     res.error = exit.error().Message();
   } else {
     res.exit = *exit;
-    bool ok = exit->ExitStatus() == 0 && !r.timed_out;
-    res.state = ok ? NodeState::kSucceeded : r.stopped ? NodeState::kStopped : NodeState::kFailed;
-    if (r.timed_out) {
-      res.error = "timed out after " + std::to_string(static_cast<int>(options_.timeout_seconds)) + "s";
-    } else if (!ok) {
-      res.error = r.stopped ? "stopped" : DescribeExit(*exit);
-    }
+    Judge(r, res);
+  }
+  res.writes = r.cmd->TakeWrites();
+  if (res.state == NodeState::kSucceeded && !res.writes.violations.empty() &&
+      options_.write_violations_fail) {
+    res.state = NodeState::kFailed;
+    res.error = std::to_string(res.writes.violations.size()) +
+                " write(s) outside the allowed roots were denied (see the summary)";
+  }
+  if (r.log && !res.writes.violations.empty()) {
+    (void)base::WriteAll(r.log, sandbox::FormatViolations(res.writes.violations,
+                                                          "writes outside the allowed roots, denied:"));
   }
   if (r.log && !res.error.empty()) (void)base::WriteAll(r.log, "nsbuild: " + res.error + "\n");
   r.cmd.reset();
@@ -240,6 +257,16 @@ void Scheduler::Finish(size_t index) {
   status_.NodeFinished(node, res);
   if (res.state == NodeState::kFailed) Fail(node);
   if (running_.empty()) Reconcile();
+}
+
+void Scheduler::Judge(Running& r, NodeResult& res) {
+  bool ok = res.exit.ExitStatus() == 0 && !r.timed_out;
+  res.state = ok ? NodeState::kSucceeded : r.stopped ? NodeState::kStopped : NodeState::kFailed;
+  if (r.timed_out) {
+    res.error = "timed out after " + std::to_string(static_cast<int>(options_.timeout_seconds)) + "s";
+  } else if (!ok) {
+    res.error = r.stopped ? "stopped" : DescribeExit(res.exit);
+  }
 }
 
 void Scheduler::Fail(const SubPhase& node) {

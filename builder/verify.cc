@@ -91,6 +91,7 @@ int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& membe
   for (const auto& m : r->members) {
     v.builds.push_back({m.name, stage, factors.at(m.name), m.start + offset, m.end + offset});
   }
+  if (!r->write_summary.empty()) std::fputs(r->write_summary.c_str(), stderr);
   v.jobs = r->jobs;
   v.peak_jobs_in_use = std::max(v.peak_jobs_in_use, r->peak_jobs_in_use);
   if (r->interrupted_by) {
