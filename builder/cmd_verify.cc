@@ -22,7 +22,7 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
       "it (\"nondeterminism\" when two identical builds differ). With diffoscope installed\n"
       "it shows each differing file's text and HTML report (diffoscope runs sandboxed: no\n"
       "network, images read-only, 300 s); without it, a unified diff or first differing byte.\n\n"
-      "Factors (--variations takes reprotest-style lists, e.g. +all,-time):\n" + factors +
+      "Factors (--variations takes reprotest-style lists, e.g. +all,-time):\n" + factors + "\n" +
       "fileordering mounts the source through disorderfs before the build (root, or a user\n"
       "who may open /dev/fuse). time preloads libfaketime: a time namespace would shift\n"
       "only the monotonic and boot clocks, never the wall clock; statically linked\n"
