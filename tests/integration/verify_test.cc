@@ -256,6 +256,44 @@ TEST(Verify, AFailedBuildStopsTheOthersAndIsNamed) {
   EXPECT_NE(v.report["error"].get<std::string>().find("experiment-1"), std::string::npos);
 }
 
+// nsbuild SIGKILLed mid-build: its sandboxes die with it (nothing can
+// unmount then), and the next run over the same work dir detaches the view
+// left behind and builds normally.
+TEST(Verify, AKilledRunLeavesNoSandboxAndTheNextRunRecovers) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.path() + "/src");
+  std::ofstream(dir.path() + "/src/README") << "fixture\n";
+  const std::string token = "4242.5151";
+  std::ofstream(dir.path() + "/recipe.json")
+      << Recipe("touch $D/started; [ -e $S/stop ] || sleep " + token + "; echo same > $D/f", false).dump(2);
+  std::string bin = NsbuildBin(), recipe = dir.path() + "/recipe.json", work = dir.path() + "/w";
+  std::vector<std::string> args = {bin, "verify", recipe, "--work-dir", work, "-j", "2", "-q",
+                                   "--variations", "+fileordering,+hostname"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!std::filesystem::exists(work + "/experiment-1/targets/sh/image/started") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(ProcessWithArgExists(token));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  // The parent-death signal is asynchronous: give the kernel a moment.
+  for (int i = 0; i < 100 && ProcessWithArgExists(token); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(ProcessWithArgExists(token));
+  std::ofstream(dir.path() + "/src/stop") << "\n";
+  auto again = Nsbuild({"verify", recipe, "--work-dir", work, "-q", "--variations", "+fileordering,+hostname"});
+  EXPECT_EQ(again.status, 0) << again.err << again.out;
+  EXPECT_EQ(MountInfo().find(work), std::string::npos) << MountInfo();
+}
+
 // Ctrl-C while the control and the experiment run: every sandbox stops, no
 // disorderfs view stays mounted, the exit status says interrupted.
 TEST(Verify, InterruptStopsEveryBuildAndUnmountsTheViews) {
