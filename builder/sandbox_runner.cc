@@ -67,7 +67,12 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
     NSB_TRY(ctx_.work->CreateTarget(target, ids.first, ids.second));
     prepared_targets_.insert(node.target);
   }
-  PhaseJobserver js{lease.MakeFlags(ctx_.load_average), lease.pass_fds(), lease.fifo_path()};
+  // A build limited to one job (-j1, verify's num_cpus) gets no lease: its
+  // make runs one job on the sub-phase's own slot.
+  PhaseJobserver js = ctx_.jobs == 1
+                          ? PhaseJobserver{" -j1", {}, ""}
+                          : PhaseJobserver{lease.MakeFlags(ctx_.load_average), lease.pass_fds(),
+                                           lease.fifo_path()};
   sandbox::RunRequest req = MakePhaseRequest(ctx_, plan_, node, output_fd, js);
   auto spec = sandbox::PlanSandbox(policy_, req);
   if (!spec.ok()) return base::Wrap(spec.take_error(), "plan sandbox for " + plan_.NameOf(node));
