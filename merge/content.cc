@@ -182,11 +182,13 @@ base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOp
   }
   unsigned n = opts.threads > 0 ? unsigned(opts.threads) : std::thread::hardware_concurrency();
   n = std::max(1u, std::min(n, unsigned(files.size() / 64 + 1)));
+  // Every worker exists before the first thread starts: a thread reads
+  // `workers`, which must not grow (and reallocate) under it.
   std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned t = 0; t < n; ++t) workers.push_back(std::make_unique<Worker>(img, policy, opts));
   std::vector<base::Status> results(n);
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < n; ++t) {
-    workers.push_back(std::make_unique<Worker>(img, policy, opts));
     // Contiguous slices keep each worker in few directories (one dirfd each).
     size_t lo = files.size() * t / n, hi = files.size() * (t + 1) / n;
     threads.emplace_back([&, t, lo, hi] {
