@@ -152,9 +152,14 @@ class HostnameHost : public HostSide {
 
 class StrayProcessHost : public HostSide {
  public:
+  // A sleep whose argument no other test (or parallel run) uses.
+  std::map<std::string, std::string> Vars() override { return {{"SECONDS", seconds_}}; }
   void CheckAfter() override {
-    EXPECT_EQ(RunCommand({"pgrep", "-f", "sleep 654321"}).status, 1) << "a process outlived it";
+    EXPECT_EQ(RunCommand({"pgrep", "-f", "sleep " + seconds_}).status, 1) << "a process outlived it";
   }
+
+ private:
+  std::string seconds_ = "654321." + std::to_string(getpid());
 };
 
 template <typename T>
@@ -322,7 +327,7 @@ std::vector<Attack> MakeAttacks() {
     bomb.root_only = "RLIMIT_NPROC counts the caller's own processes when not root";
   }
   {
-    Attack& forever = sh("NeverEndingCommandIsKilledAndReaped", "while :; do :; done & sleep 654321", "");
+    Attack& forever = sh("NeverEndingCommandIsKilledAndReaped", "while :; do :; done & sleep @SECONDS@", "");
     forever.timeout = 1;
     forever.ends_by_timeout = true;
     forever.host = Host<StrayProcessHost>();

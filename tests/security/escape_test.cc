@@ -40,8 +40,9 @@ std::string Fill(std::string text, const std::map<std::string, std::string>& var
   return text;
 }
 
-// A token in the attack's command line, inherited by what it forks.
-std::string Marker(const Attack& a) { return "nsbuild-attack-" + a.name; }
+// A token in the attack's command line, inherited by what it forks. The
+// test's pid keeps it apart from the same attack run by a parallel ctest.
+std::string Marker(const Attack& a) { return "nsbuild-attack-" + a.name + "-" + std::to_string(getpid()); }
 
 bool ProcessWithArgExists(const std::string& needle) {
   std::string self = std::to_string(getpid());
