@@ -19,6 +19,8 @@
 #include "builder/signals.h"
 #include "builder/source.h"
 #include "builder/status.h"
+#include "builder/write_policy.h"
+#include "builder/write_report.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -28,6 +30,7 @@ struct Setup {
   Recipe recipe;
   std::vector<Implementation> impls;
   sandbox::Policy policy;
+  WritesPolicy writes;
   Plan plan;
   int jobs = 1;
 };
@@ -39,6 +42,12 @@ base::Result<Setup> PlanBuild(const BuildOptions& o) {
   NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
                        LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
   NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
+  NSB_ASSIGN_OR_RETURN(s.writes, WritesPolicyOf(doc));
+  if (!o.on_write_violation.empty()) {
+    NSB_ASSIGN_OR_RETURN(s.writes.on_violation,
+                         ParseOnViolation(o.on_write_violation, "--on-write-violation"));
+  }
+  if (o.no_watch_writes) s.writes.watch = false;
   // verify's user_group variation: every sandbox of this build, and the
   // ownership of its directories, follow the varied ids.
   if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
@@ -107,7 +116,7 @@ base::Result<RunResources> Acquire(const BuildOptions& o, const Setup& s, const 
   RunResources r;
   if (o.jobserver_fifo) {
     NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
-    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::CreateFifo(s.jobs, work.path() + "/jobserver.fifo",
+    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::CreateFifo(s.jobs, work.path() + "/jobserver",
                                                        kInsideJobserverFifo, ids.first, ids.second));
   } else {
     NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(s.jobs));
@@ -122,14 +131,40 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
                     const PreparedSource& src, RunResources& res) {
   BuildContext ctx{&s.recipe, s.impls, &work, src.root,
                    s.recipe.source_date_epoch.value_or(src.newest_mtime), s.jobs,
-                   res.jobs->MakeFlags(o.load_average),
-                   res.jobs->pass_fds(), res.jobs->fifo_path(), res.devnull.get()};
+                   o.load_average, res.devnull.get()};
   ctx.variation = o.variation;
-  SandboxRunner runner(s.policy, ctx, s.plan);
+  SandboxRunner runner(s.policy, ctx, s.plan, s.writes.watch);
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
   double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
   SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
+  so.write_violations_fail = s.writes.on_violation == OnViolation::kFail;
   return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
+}
+
+// After the run: the denied writes (an error or a warning, as the policy
+// says) and what each target left in its HOME (notices), on stderr and
+// into the report.
+void TellWrites(const BuildOptions& o, const Setup& s, const RunSummary& summary,
+                const WorkDir& work, ReportInput& report) {
+  if (!s.writes.watch) return;
+  report.on_violation = s.writes.on_violation == OnViolation::kFail ? "fail" : "warn";
+  report.addwrite = s.recipe.addwrite;
+  std::string blocks = FormatWriteSummary(s.plan, summary);
+  if (!blocks.empty()) {
+    std::fputs(blocks.c_str(), stderr);
+    size_t n = summary.WriteViolationCount();
+    if (s.writes.on_violation == OnViolation::kFail) {
+      spdlog::error("{} write(s) outside the allowed roots were denied; the policy fails the build "
+                    "(allow a path with the recipe's \"addwrite\", or --on-write-violation warn)", n);
+    } else {
+      spdlog::warn("{} write(s) outside the allowed roots were denied (policy: warn)", n);
+    }
+  }
+  for (const auto& t : s.plan.targets) {
+    report.home_leftovers.push_back(ListHomeLeftovers(work.Target(t).home));
+    std::string notice = FormatHomeLeftovers(t, report.home_leftovers.back());
+    if (o.verbosity >= 0 && !notice.empty()) std::fputs(notice.c_str(), stderr);
+  }
 }
 
 // The part that runs: source, jobserver, sandboxes, scheduler, hand-off.
@@ -145,6 +180,7 @@ int Execute(const BuildOptions& o, Setup& s) {
   if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
+  TellWrites(o, s, summary, *work, report);
   int rc = Verdict(s, summary, *work, res->stop->caught());
   if (rc == kExitOk) {
     report.images = Images(s, *work);

@@ -24,6 +24,10 @@ struct BuildOptions {
   std::string dest;  // merge the images here when every target succeeded
   bool jobserver_fifo = false;  // make >= 4.4's fifo: form instead of the pipe
   bool dry_run = false;
+  // Override the policy's "writes": "" keeps it, else "fail" or "warn";
+  // no_watch_writes turns the watcher off (benchmarks, debugging).
+  std::string on_write_violation;
+  bool no_watch_writes = false;
   int verbosity = 0;
   // Reproducibility checks: the conditions every sub-phase runs under
   // (nullptr: the defaults), and where the images of a successful build go.

@@ -32,6 +32,13 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--jobserver-fifo", opts->jobserver_fifo,
                 "Offer the jobserver as make >= 4.4's fifo: form (make 4.3 needs the default pipe)");
   cmd->add_flag("--dry-run", opts->dry_run, "Print the plan, run nothing");
+  cmd->add_option("--on-write-violation", opts->on_write_violation,
+                  "A write outside a sub-phase's roots (denied either way) fails the build or\n"
+                  "only warns (default: the policy's \"writes\".\"on_violation\", else fail)")
+      ->check(CLI::IsMember({"fail", "warn"}));
+  cmd->add_flag("--no-watch-writes", opts->no_watch_writes,
+                "Do not watch for writes outside the roots (the mounts still forbid them;\n"
+                "nothing is reported)");
   cmd->callback([opts, fail_fast, keep_going, &ctx] {
     opts->failure_mode = *fail_fast    ? FailureMode::kFailFast
                          : *keep_going ? FailureMode::kKeepGoing

@@ -17,16 +17,21 @@ namespace {
 
 constexpr char kTokenByte = '+';
 
-base::Status WriteTokens(int fd, int count) {
-  std::string bytes(static_cast<size_t>(count), kTokenByte);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return base::ErrnoError("write jobserver tokens");
-    done += static_cast<size_t>(n);
+base::Status CheckJobs(int jobs) {
+  if (jobs < 1 || jobs > JobServer::kMaxJobs) {
+    return base::PlainError("-j " + std::to_string(jobs) + ": must be 1.." +
+                            std::to_string(JobServer::kMaxJobs));
   }
   return {};
+}
+
+// Re-opening through /proc gives a new open file description, whose
+// O_NONBLOCK does not leak into the one the makes share.
+base::Result<base::UniqueFd> NonblockingReader(int fd) {
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  base::UniqueFd r(::open(self.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!r) return base::ErrnoError("open " + self);
+  return r;
 }
 
 }  // namespace
@@ -35,133 +40,181 @@ Token& Token::operator=(Token&& o) noexcept {
   if (this != &o) {
     Release();
     server_ = std::exchange(o.server_, nullptr);
-    implicit_ = o.implicit_;
-    byte_ = o.byte_;
   }
   return *this;
 }
 
 void Token::Release() {
   if (!server_) return;
-  std::exchange(server_, nullptr)->Return(implicit_, byte_);
+  std::exchange(server_, nullptr)->Return();
 }
 
-base::Result<std::unique_ptr<JobServer>> JobServer::Create(int jobs) {
-  if (jobs < 1 || jobs > kMaxJobs) {
-    return base::PlainError("-j " + std::to_string(jobs) + ": must be 1.." + std::to_string(kMaxJobs));
-  }
-  std::unique_ptr<JobServer> js(new JobServer());
-  js->jobs_ = jobs;
-  NSB_ASSIGN_OR_RETURN(base::Pipe pipe, base::MakePipe(O_CLOEXEC));
-  js->read_ = std::move(pipe.read);
-  js->write_ = std::move(pipe.write);
-  NSB_TRY(Fill(js.get()));
-  return js;
-}
+// --- Lease ---------------------------------------------------------------
 
-base::Status JobServer::Fill(JobServer* js) {
-  // Re-opening through /proc gives a new open file description, whose
-  // O_NONBLOCK does not leak into the one the makes share.
-  std::string self = "/proc/self/fd/" + std::to_string(js->read_.get());
-  js->nonblock_read_.reset(::open(self.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!js->nonblock_read_) return base::ErrnoError("open " + self);
-  return WriteTokens(js->write_.get(), js->jobs_ - 1);
-}
+Lease::~Lease() { server_->Close(this); }
 
-base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifo(int jobs, const std::string& host_path,
-                                                               const std::string& inside_path,
-                                                               uid_t uid, gid_t gid) {
-  if (jobs < 1 || jobs > kMaxJobs) {
-    return base::PlainError("-j " + std::to_string(jobs) + ": must be 1.." + std::to_string(kMaxJobs));
-  }
-  std::unique_ptr<JobServer> js(new JobServer());
-  js->jobs_ = jobs;
-  ::unlink(host_path.c_str());
-  if (::mkfifo(host_path.c_str(), 0600) != 0) return base::ErrnoError("mkfifo " + host_path);
-  if (::chown(host_path.c_str(), uid, gid) != 0) return base::ErrnoError("chown " + host_path);
-  // O_RDWR: opening never blocks, and we stay a writer so readers never see EOF.
-  js->write_.reset(::open(host_path.c_str(), O_RDWR | O_CLOEXEC));
-  if (!js->write_) return base::ErrnoError("open " + host_path);
-  js->read_.reset(::fcntl(js->write_.get(), F_DUPFD_CLOEXEC, 3));
-  if (!js->read_) return base::ErrnoError("dup " + host_path);
-  js->fifo_host_ = host_path;
-  js->fifo_inside_ = inside_path;
-  NSB_TRY(Fill(js.get()));
-  return js;
-}
-
-std::vector<int> JobServer::pass_fds() const {
-  if (!fifo_host_.empty()) return {};
-  return {read_.get(), write_.get()};
-}
-
-JobServer::~JobServer() {
-  if (!fifo_host_.empty()) ::unlink(fifo_host_.c_str());
-  if (held_tokens_ > 0 || !implicit_free_) {
-    spdlog::warn("jobserver destroyed with {} token(s) still held", held_tokens_);
-  }
-}
-
-std::string JobServer::MakeFlags(double load_average) const {
+std::string Lease::MakeFlags(double load_average) const {
   std::string auth = fifo_host_.empty()
                          ? std::to_string(read_.get()) + "," + std::to_string(write_.get())
-                         : "fifo:" + fifo_inside_;
-  std::string flags = " -j" + std::to_string(jobs_) + " --jobserver-auth=" + auth;
+                         : "fifo:" + server_->fifo_inside_;
+  std::string flags = " -j" + std::to_string(server_->jobs_) + " --jobserver-auth=" + auth;
   if (load_average > 0) flags += " -l" + std::to_string(load_average);
   return flags;
 }
 
-Token JobServer::TryAcquire() {
-  if (implicit_free_) {
-    implicit_free_ = false;
-    return Token(this, true, kTokenByte);
-  }
-  char byte;
-  for (;;) {
-    ssize_t n = ::read(nonblock_read_.get(), &byte, 1);
-    if (n == 1) {
-      ++held_tokens_;
-      return Token(this, false, byte);
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return Token();  // EAGAIN: every token is out
-  }
+std::vector<int> Lease::pass_fds() const {
+  if (!fifo_host_.empty()) return {};
+  return {read_.get(), write_.get()};
 }
 
-void JobServer::Return(bool implicit, char byte) {
-  if (implicit) {
-    implicit_free_ = true;
-    return;
-  }
-  --held_tokens_;
-  // The pipe has room for every token, so this write cannot block.
-  while (::write(write_.get(), &byte, 1) < 0 && errno == EINTR) {
-  }
-}
-
-int JobServer::Available() const {
+int Lease::Idle() const {
   int n = 0;
   if (::ioctl(nonblock_read_.get(), FIONREAD, &n) < 0) return 0;
   return n;
 }
 
-int JobServer::InUse() const { return std::max(0, jobs_ - Available() - (implicit_free_ ? 1 : 0)); }
+bool Lease::Give() {
+  if (server_->free_ == 0) return false;
+  char byte = kTokenByte;
+  // At most jobs tokens are ever in the pipe: the write cannot block.
+  ssize_t n;
+  while ((n = ::write(write_.get(), &byte, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1) return false;
+  --server_->free_;
+  ++out_;
+  return true;
+}
+
+bool Lease::Take() {
+  char byte;
+  ssize_t n;
+  while ((n = ::read(nonblock_read_.get(), &byte, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1) return false;  // a make was quicker
+  if (out_ == 0) return true;  // a token a client invented: dropped
+  --out_;
+  ++server_->free_;
+  return true;
+}
+
+// --- JobServer -----------------------------------------------------------
+
+base::Result<std::unique_ptr<JobServer>> JobServer::Create(int jobs) {
+  NSB_TRY(CheckJobs(jobs));
+  std::unique_ptr<JobServer> js(new JobServer());
+  js->jobs_ = jobs;
+  js->free_ = jobs;
+  return js;
+}
+
+base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifo(int jobs, const std::string& fifo_dir,
+                                                               const std::string& inside_path,
+                                                               uid_t uid, gid_t gid) {
+  NSB_ASSIGN_OR_RETURN(auto js, Create(jobs));
+  if (::mkdir(fifo_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return base::ErrnoError("mkdir " + fifo_dir);
+  }
+  // The sandboxes open their fifo through it, as the ids their root maps to.
+  if (::chown(fifo_dir.c_str(), uid, gid) != 0) return base::ErrnoError("chown " + fifo_dir);
+  js->fifo_dir_ = fifo_dir;
+  js->fifo_inside_ = inside_path;
+  js->fifo_uid_ = uid;
+  js->fifo_gid_ = gid;
+  return js;
+}
+
+JobServer::~JobServer() {
+  if (!leases_.empty() || free_ != jobs_) {
+    spdlog::warn("jobserver destroyed with {} lease(s) open and {} slot(s) taken", leases_.size(),
+                 jobs_ - free_);
+  }
+  if (!fifo_dir_.empty()) ::rmdir(fifo_dir_.c_str());
+}
+
+Token JobServer::TryAcquire() {
+  for (Lease* l : leases_) {
+    if (free_ > 0) break;
+    if (l->Idle() > 0) l->Take();
+  }
+  if (free_ == 0) return Token();
+  --free_;
+  return Token(this);
+}
+
+void JobServer::Return() { ++free_; }
+
+base::Result<std::unique_ptr<Lease>> JobServer::OpenLease() {
+  std::unique_ptr<Lease> lease(new Lease(this));
+  if (fifo_dir_.empty()) {
+    NSB_ASSIGN_OR_RETURN(base::Pipe pipe, base::MakePipe(O_CLOEXEC));
+    lease->read_ = std::move(pipe.read);
+    lease->write_ = std::move(pipe.write);
+  } else {
+    std::string path = fifo_dir_ + "/lease-" + std::to_string(++fifos_made_) + ".fifo";
+    ::unlink(path.c_str());
+    if (::mkfifo(path.c_str(), 0600) != 0) return base::ErrnoError("mkfifo " + path);
+    lease->fifo_host_ = path;  // from here on ~Lease removes it
+    if (::chown(path.c_str(), fifo_uid_, fifo_gid_) != 0) return base::ErrnoError("chown " + path);
+    // O_RDWR: opening never blocks, and we stay a writer so readers never see EOF.
+    lease->write_.reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    if (!lease->write_) return base::ErrnoError("open " + path);
+    lease->read_.reset(::fcntl(lease->write_.get(), F_DUPFD_CLOEXEC, 3));
+    if (!lease->read_) return base::ErrnoError("dup " + path);
+  }
+  NSB_ASSIGN_OR_RETURN(lease->nonblock_read_, NonblockingReader(lease->read_.get()));
+  leases_.push_back(lease.get());
+  lease->Give();
+  return lease;
+}
+
+void JobServer::Close(Lease* lease) {
+  // Whatever the lease had out comes home: idle in its pipe, handed back
+  // by make, or read by a process that was killed. Only those last ones
+  // are "recovered".
+  int idle = lease->nonblock_read_ ? lease->Idle() : 0;
+  recovered_ += std::max(0, lease->out_ - idle);
+  free_ += lease->out_;
+  lease->out_ = 0;
+  leases_.erase(std::remove(leases_.begin(), leases_.end(), lease), leases_.end());
+  if (!lease->fifo_host_.empty()) ::unlink(lease->fifo_host_.c_str());
+}
+
+void JobServer::Balance() {
+  // Idle tokens beyond one per lease go home.
+  for (Lease* l : leases_) {
+    int idle = l->Idle();
+    while (idle > 1 && l->Take()) --idle;
+    l->unused_turns_ = idle > 0 ? l->unused_turns_ + 1 : 0;
+  }
+  // Empty leases get one from the pool, or else the token another lease
+  // left unused for two turns: nobody can tell which make waits, so an
+  // unwanted token moves on until a make takes it.
+  for (Lease* l : leases_) {
+    if (l->Idle() > 0) continue;
+    if (free_ == 0 && !ReclaimUnused(l)) break;
+    l->Give();
+  }
+}
+
+bool JobServer::ReclaimUnused(const Lease* except) {
+  for (Lease* m : leases_) {
+    if (m != except && m->unused_turns_ >= 2 && m->Take()) {
+      m->unused_turns_ = 0;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool JobServer::Hungry() const { return free_ > 0 && !leases_.empty(); }
+
+int JobServer::InUse() const {
+  int idle = 0;
+  for (const Lease* l : leases_) idle += l->Idle();
+  return std::max(0, jobs_ - free_ - idle);
+}
 
 void JobServer::Sample() { peak_ = std::max(peak_, InUse()); }
-
-base::Result<int> JobServer::Reconcile() {
-  int want = jobs_ - 1 - held_tokens_;
-  int have = Available();
-  if (have < want) {
-    spdlog::debug("jobserver: {} token(s) lost by killed jobs, writing them back", want - have);
-    NSB_TRY(WriteTokens(write_.get(), want - have));
-  }
-  for (int i = have; i > want; --i) {
-    char byte;
-    if (::read(nonblock_read_.get(), &byte, 1) != 1) break;
-  }
-  if (have > want) spdlog::warn("jobserver: {} extra token(s) appeared; drained", have - want);
-  return want - have;
-}
 
 }  // namespace nsbuild::builder

@@ -1,29 +1,24 @@
 // nsbuild as a GNU make jobserver server: one pool of N job slots shared by
 // the sub-phases and by every make (and make-compatible tool) inside them.
 //
-// The pool is a pipe holding N-1 one-byte tokens plus one implicit slot, the
-// protocol GNU make uses (`--jobserver-auth=R,W`, understood by make 4.3 and
-// later). The fds are passed into each sandbox at the same numbers. A running
-// sub-phase holds one slot (the implicit one or a token) for its whole life;
-// that slot is also the implicit slot of the top-level make inside it, which
-// reads further tokens from the pipe for its extra jobs. So at most N jobs run
-// at any time across all implementations.
+// A running sub-phase holds one slot for its whole life; that slot is also
+// the implicit slot of the top-level make inside it (so a make alone in the
+// pool runs N jobs). For its extra jobs, each sub-phase gets a Lease: a pipe of its
+// own (`--jobserver-auth=R,W`, the protocol of make 4.3 and later, passed
+// into its sandbox at the same numbers) or, with CreateFifo, a named fifo of
+// its own (`--jobserver-auth=fifo:PATH`, make 4.4). The server moves tokens
+// between the pool and the leases (Balance): a lease whose pipe is empty gets
+// one while the pool has any (or from a lease that left its token unused),
+// and a lease's idle tokens beyond one go back.
+// So at most N jobs run at any time across all implementations.
 //
-// make 4.4 also knows a named-fifo form (`--jobserver-auth=fifo:PATH`); with
-// CreateFifo the pool is such a fifo, bound into each sandbox at one path,
-// and no descriptors are passed. make 4.3 does not understand it, so the
-// pipe is the default.
-//
-// Recovering tokens from a killed sub-phase: a make killed by SIGKILL (the
-// sandbox's pid namespace dying) never writes back the tokens it had read,
-// and nothing tells the server how many those were, because all makes share
-// one pipe. Rather than guess while others run, the server restores the pool
-// from its invariant: whenever no sub-phase is running, nobody can hold a
-// token, so the pipe must hold exactly N-1 bytes. Reconcile() counts them
-// (FIONREAD) and writes the missing ones back (or drains extras a buggy
-// client added). The scheduler calls it every time the last running
-// sub-phase has ended, and once at the end of the run. Between a kill and
-// that point the pool is smaller than N, so the limit is never exceeded.
+// Why a pipe per sub-phase rather than one shared pipe: a make killed by
+// SIGKILL (a timeout, --fail-fast, the sandbox's pid namespace dying) never
+// writes back the tokens it had read, and with one shared pipe nothing tells
+// the server how many those were while other makes run. With a lease, every
+// token the server put in is known: when the sub-phase ends, the lease
+// closes and all of them come back to the pool at once, whether they were
+// idle in the pipe, handed back by make, or lost with a killed process.
 #pragma once
 
 #include <sys/types.h>
@@ -51,78 +46,112 @@ class Token {
   ~Token() { Release(); }
 
   bool valid() const { return server_ != nullptr; }
-  bool implicit() const { return implicit_; }
   void Release();
 
  private:
   friend class JobServer;
-  Token(JobServer* server, bool implicit, char byte)
-      : server_(server), implicit_(implicit), byte_(byte) {}
+  explicit Token(JobServer* server) : server_(server) {}
 
   JobServer* server_ = nullptr;
-  bool implicit_ = false;
-  char byte_ = '+';
+};
+
+// One sub-phase's own jobserver pipe (or fifo). Closing it returns every
+// token the server ever put in and did not take back.
+class Lease {
+ public:
+  ~Lease();
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  // " -jN --jobserver-auth=R,W [-lL]" or "... fifo:INSIDE_PATH".
+  std::string MakeFlags(double load_average) const;
+  // The descriptors the sandbox receives at the same numbers (blocking, as
+  // make 4.3 expects); none in the fifo form.
+  std::vector<int> pass_fds() const;
+  // The fifo to bind into the sandbox at the inside path; "" for a pipe.
+  const std::string& fifo_path() const { return fifo_host_; }
+  // The client's ends (what make uses), for tests.
+  int read_fd() const { return read_.get(); }
+  int write_fd() const { return write_.get(); }
+  // Tokens given to this lease and not taken back: idle in the pipe, or
+  // held by its makes.
+  int out() const { return out_; }
+  // Tokens sitting in the pipe right now.
+  int Idle() const;
+
+ private:
+  friend class JobServer;
+  explicit Lease(JobServer* server) : server_(server) {}
+  bool Give();  // one pool token into the pipe
+  bool Take();  // one idle token back into the pool
+
+  JobServer* server_;
+  base::UniqueFd read_, write_;
+  base::UniqueFd nonblock_read_;  // our own reads never block
+  std::string fifo_host_;
+  int out_ = 0;
+  int unused_turns_ = 0;  // Balance turns its idle token sat in the pipe
 };
 
 class JobServer {
  public:
   static constexpr int kMaxJobs = 4096;  // far below a pipe's 64 KiB buffer
 
-  // Fills a fresh pipe with jobs-1 tokens. The returned object must outlive
-  // every Token it hands out.
+  // A pool of `jobs` slots; leases are pipes. The returned object must
+  // outlive every Token and Lease it hands out.
   static base::Result<std::unique_ptr<JobServer>> Create(int jobs);
-  // The fifo form: creates the fifo at `host_path` (mode 0600, owned by
-  // uid/gid, the ids the sandboxes' root maps to); MakeFlags names it as
-  // `inside_path`.
-  static base::Result<std::unique_ptr<JobServer>> CreateFifo(int jobs, const std::string& host_path,
+  // Leases are fifos created in `fifo_dir` (mode 0600, owned by uid/gid, the
+  // ids the sandboxes' root maps to), each bound in at `inside_path`.
+  static base::Result<std::unique_ptr<JobServer>> CreateFifo(int jobs, const std::string& fifo_dir,
                                                              const std::string& inside_path,
                                                              uid_t uid, gid_t gid);
   ~JobServer();
 
   int jobs() const { return jobs_; }
-  // The descriptors a sandbox receives at the same numbers (blocking, as
-  // make 4.3 expects); none in the fifo form.
-  int read_fd() const { return read_.get(); }
-  int write_fd() const { return write_.get(); }
-  std::vector<int> pass_fds() const;
-  const std::string& fifo_path() const { return fifo_host_; }  // "" for a pipe
-  // MAKEFLAGS for the sub-phases: " -jN --jobserver-auth=R,W [-lL]".
-  std::string MakeFlags(double load_average) const;
 
-  // A free slot now, or an invalid Token. Never blocks.
+  // A free slot now, or an invalid Token. Never blocks. Starting a sub-phase
+  // comes before a make's next job: a token idle in some lease is taken back
+  // when the pool is empty.
   Token TryAcquire();
-  // Readable when a token may be in the pipe (for the scheduler's poll).
-  int poll_fd() const { return nonblock_read_.get(); }
+  // The private pipe (or fifo) of a sub-phase about to start. It gets one
+  // token at once when the pool has one.
+  base::Result<std::unique_ptr<Lease>> OpenLease();
+  // Moves tokens: leases holding more than one idle token give the extras
+  // back; empty leases get one while the pool has any. The scheduler calls
+  // it on every turn of its loop.
+  void Balance();
+  // True while a lease could use tokens the pool has: the scheduler then
+  // turns its loop faster, so a make waiting for a token is not kept long.
+  bool Hungry() const;
 
-  // Tokens in the pipe right now.
-  int Available() const;
-  // Slots taken now (by sub-phases and by the makes inside them), and the
-  // most ever seen by Sample().
+  // Slots nobody holds right now (N when idle).
+  int Available() const { return free_; }
+  // Slots taken now (sub-phases and the jobs of the makes inside them), and
+  // the most ever seen by Sample().
   int InUse() const;
   void Sample();
   int peak_in_use() const { return peak_; }
-
-  // Restores the pipe to exactly jobs-1 tokens. Only valid while no client
-  // can hold a token (no sub-phase running) and no Token of ours is held but
-  // the implicit one. Returns tokens written back (negative: drained).
-  base::Result<int> Reconcile();
+  // Tokens that came back from closed leases without having been given back
+  // by their makes (killed ones).
+  int recovered() const { return recovered_; }
 
  private:
   friend class Token;
+  friend class Lease;
   JobServer() = default;
-  void Return(bool implicit, char byte);
-
-  static base::Status Fill(JobServer* js);
+  void Return();
+  void Close(Lease* lease);
+  bool ReclaimUnused(const Lease* except);
 
   int jobs_ = 1;
-  base::UniqueFd read_, write_;
-  std::string fifo_host_, fifo_inside_;
-  // A second open file description of the same pipe, so our reads never
-  // block while make's stay blocking.
-  base::UniqueFd nonblock_read_;
-  bool implicit_free_ = true;
-  int held_tokens_ = 0;  // pipe tokens held by our own Tokens
+  int free_ = 0;  // jobs_ minus sub-phase slots minus tokens out in leases
+  std::string fifo_dir_, fifo_inside_;
+  uid_t fifo_uid_ = 0;
+  gid_t fifo_gid_ = 0;
+  unsigned long fifos_made_ = 0;
+  std::vector<Lease*> leases_;
   int peak_ = 0;
+  int recovered_ = 0;
 };
 
 }  // namespace nsbuild::builder

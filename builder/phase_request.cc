@@ -27,7 +27,8 @@ std::pair<std::string, std::string> PythonOf(const BuildContext& ctx, size_t tar
 
 }  // namespace
 
-EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t target) {
+EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t target,
+                         const std::string& makeflags) {
   auto [python, epython] = PythonOf(ctx, target);
   EnvList env;
   // Recipe and generic-kind variables first: the standard ones below win
@@ -47,7 +48,7 @@ EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t targe
       {"TMPDIR", kInsideTmp},
       {"HOME", kInsideHome},
       {"JOBS", std::to_string(ctx.jobs)},
-      {"MAKEFLAGS", ctx.makeflags},
+      {"MAKEFLAGS", makeflags},
       {"SOURCE_DATE_EPOCH", std::to_string(ctx.source_date_epoch)},
       {"PATH", kPhasePath},
   };
@@ -56,7 +57,8 @@ EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t targe
 }
 
 sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
-                                     const SubPhase& node, int output_fd) {
+                                     const SubPhase& node, int output_fd,
+                                     const PhaseJobserver& jobserver) {
   TargetDirs dirs = ctx.work->Target(plan.targets[node.target]);
   sandbox::RunRequest req;
   req.argv = {"/bin/sh", "-c", node.command};
@@ -77,16 +79,25 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
     b.target = inside;
     req.mounts.push_back(b);
   }
-  if (!ctx.jobserver_fifo.empty()) {
+  // The recipe's addwrite places: private and empty for every sub-phase, so
+  // the build tool can write there and the host never sees it.
+  for (const auto& a : ctx.recipe->addwrite) {
+    sandbox::MountOp t;
+    t.kind = sandbox::MountKind::kTmpfs;
+    t.target = a.path;
+    t.mode = 01777;  // like /tmp: whatever inside id the build runs as
+    req.mounts.push_back(t);
+  }
+  if (!jobserver.fifo.empty()) {
     sandbox::MountOp fifo;
     fifo.kind = sandbox::MountKind::kBind;
-    fifo.source = ctx.jobserver_fifo;
+    fifo.source = jobserver.fifo;
     fifo.target = kInsideJobserverFifo;
     req.mounts.push_back(fifo);
   }
   req.cwd = kInsideSource;
-  req.setenv = PhaseEnvironment(ctx, plan, node.target);
-  req.pass_fds = ctx.pass_fds;
+  req.setenv = PhaseEnvironment(ctx, plan, node.target, jobserver.makeflags);
+  req.pass_fds = jobserver.pass_fds;
   req.stdin_fd = ctx.stdin_fd;
   req.stdout_fd = output_fd;
   req.stderr_fd = output_fd;

@@ -38,19 +38,26 @@ struct BuildContext {
   std::string source_root;  // host path of the unpacked source
   int64_t source_date_epoch = 0;
   int jobs = 1;
-  std::string makeflags;
-  std::vector<int> pass_fds;  // the jobserver pipe
-  std::string jobserver_fifo;  // or its fifo (host path), bound in
+  double load_average = 0;  // passed on to make as -l
   int stdin_fd = -1;          // /dev/null: a build never reads the terminal
   const struct Variation* variation = nullptr;  // verify's varied conditions
+};
+
+// The jobserver as one sub-phase sees it: its own lease (jobserver.h).
+struct PhaseJobserver {
+  std::string makeflags;      // " -jN --jobserver-auth=..."
+  std::vector<int> pass_fds;  // the lease's pipe, kept at the same numbers
+  std::string fifo;           // or its fifo (host path), bound in
 };
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;
 
 // The environment a sub-phase of `target` gets (see builder/README.md).
-EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t target);
+EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t target,
+                         const std::string& makeflags);
 
 sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
-                                     const SubPhase& node, int output_fd);
+                                     const SubPhase& node, int output_fd,
+                                     const PhaseJobserver& jobserver);
 
 }  // namespace nsbuild::builder

@@ -111,6 +111,45 @@ Status CheckWrap(const std::vector<std::string>& wrap, const std::string& path) 
   return {};
 }
 
+// Places a build may never be handed, even as a private tmpfs: the kernel's
+// views, the devices, the root and nsbuild's own mount points.
+bool ForbiddenAddWrite(const std::string& p) {
+  for (const char* top : {"/proc", "/sys", "/dev", "/nsbuild"}) {
+    std::string t(top);
+    if (p == t || p.rfind(t + "/", 0) == 0) return true;
+  }
+  return p == "/";
+}
+
+Status ReadAddWrite(JsonObject& top, Recipe* r) {
+  const nlohmann::json* j = top.Child("addwrite");
+  if (!j) return {};
+  std::string path = top.PathOf("addwrite");
+  if (!j->is_array()) return JsonError(path, "expected an array of {\"path\", \"reason\"} objects");
+  for (size_t i = 0; i < j->size(); ++i) {
+    JsonObject o((*j)[i], path + "[" + std::to_string(i) + "]");
+    NSB_TRY(o.Valid());
+    AddWrite a;
+    NSB_TRY(o.Get("path", &a.path, true));
+    NSB_TRY(o.Get("reason", &a.reason, true));
+    NSB_TRY(o.Finish());
+    std::filesystem::path p(a.path);
+    bool dotdot = false;
+    for (const auto& part : p) dotdot = dotdot || part == "..";
+    if (!p.is_absolute() || dotdot) {
+      return JsonError(o.PathOf("path"), "must be an absolute path without '..'");
+    }
+    a.path = p.lexically_normal().string();
+    while (a.path.size() > 1 && a.path.back() == '/') a.path.pop_back();
+    if (ForbiddenAddWrite(a.path)) {
+      return JsonError(o.PathOf("path"), "may not be /, /proc, /sys, /dev or /nsbuild (or below them)");
+    }
+    if (a.reason.empty()) return JsonError(o.PathOf("reason"), "must say why the build needs to write there");
+    r->addwrite.push_back(std::move(a));
+  }
+  return {};
+}
+
 Status ReadScalars(JsonObject& o, Recipe* r) {
   NSB_TRY(o.Get("name", &r->name, true));
   NSB_TRY(o.Get("version", &r->version, true));
@@ -174,6 +213,7 @@ Result<Recipe> ParseRecipe(const nlohmann::json& j, const std::string& where,
   NSB_TRY(ReadGenericImpls(o, &r));
   NSB_TRY(ReadPhases(o, "phases", &r.phases));
   NSB_TRY(ReadPhases(o, "all", &r.all_phases));
+  NSB_TRY(ReadAddWrite(o, &r));
   if (const nlohmann::json* env = o.Child("env")) NSB_TRY(ReadEnv(*env, o.PathOf("env"), &r.env));
   NSB_TRY(o.Finish());
   NSB_TRY(CheckNames(r, where));

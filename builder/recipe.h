@@ -37,6 +37,15 @@ struct GenericImplDef {
   std::vector<std::pair<std::string, std::string>> env;
 };
 
+// A host path the recipe lets its sub-phases write (Gentoo's addwrite), with
+// the reason a reviewer reads in the report. The host is never written: the
+// path gets a private, empty tmpfs per sub-phase, and writes there are not
+// violations.
+struct AddWrite {
+  std::string path;  // absolute, normalised
+  std::string reason;
+};
+
 struct Recipe {
   std::string path;  // the recipe file, for messages
   std::string dir;   // its directory: relative paths are resolved here
@@ -53,6 +62,7 @@ struct Recipe {
   std::optional<int64_t> source_date_epoch;  // default: newest mtime in source
   double timeout_seconds = 0;                // per sub-phase, 0 = none
   std::vector<std::pair<std::string, std::string>> env;  // every phase
+  std::vector<AddWrite> addwrite;
 };
 
 // `where` names the document in errors ("recipe.json"); `dir` resolves

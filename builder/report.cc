@@ -31,7 +31,35 @@ json SubPhaseJson(const Plan& plan, const SubPhase& node, const NodeResult& r) {
   j["max_rss_kib"] = r.exit.max_rss_kib;
   if (!r.log_path.empty()) j["log"] = r.log_path;
   if (!r.error.empty()) j["error"] = r.error;
+  if (r.writes.watched) {
+    json denied = json::array();
+    for (const auto& v : r.writes.violations) {
+      denied.push_back({{"op", v.op}, {"path", v.path}, {"pid", v.pid}, {"command", v.command}});
+    }
+    j["writes"] = {{"notifications", r.writes.notifications}, {"violations", denied}};
+  }
   return j;
+}
+
+json WritesJson(const ReportInput& in) {
+  json addwrite = json::array();
+  for (const auto& a : in.addwrite) addwrite.push_back({{"path", a.path}, {"reason", a.reason}});
+  json home = json::object();
+  for (size_t t = 0; t < in.home_leftovers.size() && t < in.plan->targets.size(); ++t) {
+    json list = json::array();
+    for (const auto& l : in.home_leftovers[t]) {
+      list.push_back({{"path", l.path}, {"files", l.files}, {"bytes", l.bytes}});
+    }
+    if (!list.empty()) home[in.plan->targets[t]] = list;
+  }
+  uint64_t notifications = 0;
+  for (const auto& n : in.summary->nodes) notifications += n.writes.notifications;
+  return {{"watched", !in.on_violation.empty()},
+          {"on_violation", in.on_violation},
+          {"notifications", notifications},
+          {"violations", in.summary->WriteViolationCount()},
+          {"addwrite", addwrite},
+          {"home_leftovers", home}};
 }
 
 }  // namespace
@@ -57,6 +85,7 @@ std::string ReportJson(const ReportInput& in) {
       {"jobserver", {{"jobs", s.jobs}, {"peak_tokens_in_use", s.peak_tokens_in_use},
                      {"tokens_recovered", s.tokens_recovered}}},
       {"builder_max_rss_kib", in.builder_max_rss_kib},
+      {"writes", WritesJson(in)},
   };
   return j.dump(2) + "\n";
 }

@@ -11,7 +11,9 @@
 #include "base/result.h"
 #include "builder/images.h"
 #include "builder/plan.h"
+#include "builder/recipe.h"
 #include "builder/results.h"
+#include "builder/write_report.h"
 
 namespace nsbuild::builder {
 
@@ -22,6 +24,10 @@ struct ReportInput {
   std::vector<Image> images;  // empty unless the build succeeded
   std::string work_dir;
   long builder_max_rss_kib = 0;
+  // Write watching: "fail" or "warn" as the policy says, empty = not watched.
+  std::string on_violation;
+  std::vector<AddWrite> addwrite;
+  std::vector<std::vector<HomeLeftover>> home_leftovers;  // per target
 };
 
 std::string ReportJson(const ReportInput& in);

@@ -22,4 +22,10 @@ bool RunSummary::AllSucceeded() const {
   return true;
 }
 
+size_t RunSummary::WriteViolationCount() const {
+  size_t n = 0;
+  for (const auto& node : nodes) n += node.writes.violations.size();
+  return n;
+}
+
 }  // namespace nsbuild::builder

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sandbox/spec.h"
+#include "sandbox/write_watch.h"
 
 namespace nsbuild::builder {
 
@@ -19,6 +20,13 @@ enum class NodeState {
 };
 const char* StateName(NodeState state);
 
+// What the write watcher saw during one sub-phase.
+struct WriteRecord {
+  bool watched = false;
+  uint64_t notifications = 0;  // calls the kernel handed to the watcher
+  std::vector<sandbox::WriteViolation> violations;  // denied and recorded
+};
+
 struct NodeResult {
   NodeState state = NodeState::kWaiting;
   sandbox::ExitInfo exit;
@@ -26,6 +34,7 @@ struct NodeResult {
   std::string log_path;
   std::string error;  // why it failed, in one line
   bool timed_out = false;
+  WriteRecord writes;
 };
 
 struct RunSummary {
@@ -35,7 +44,9 @@ struct RunSummary {
   double wall_seconds = 0;
   int jobs = 0;
   int peak_tokens_in_use = 0;
-  int tokens_recovered = 0;  // written back by Reconcile after kills
+  int tokens_recovered = 0;  // came back with leases of killed makes
+
+  size_t WriteViolationCount() const;
 
   bool AllSucceeded() const;
 };

@@ -6,7 +6,9 @@
 #include <memory>
 
 #include "base/result.h"
+#include "builder/jobserver.h"
 #include "builder/plan.h"
+#include "builder/results.h"
 #include "sandbox/spec.h"
 
 namespace nsbuild::builder {
@@ -22,15 +24,24 @@ class RunningCommand {
   virtual base::Result<sandbox::ExitInfo> Collect() = 0;
   // Stops the command and everything it started, at once.
   virtual void Kill() = 0;
+
+  // The write watcher, when the command has one: POLLIN on notify_fd() means
+  // a watched call waits for HandleNotification(), which answers it and
+  // returns false once no process can call any more.
+  virtual int notify_fd() const { return -1; }
+  virtual bool HandleNotification() { return false; }
+  // What the watcher saw; called once, after Collect().
+  virtual WriteRecord TakeWrites() { return {}; }
 };
 
 class CommandRunner {
  public:
   virtual ~CommandRunner() = default;
   // Starts `node`; its stdout and stderr go to output_fd (the runner does
-  // not keep output_fd open after Start returns).
-  virtual base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node,
-                                                              int output_fd) = 0;
+  // not keep output_fd open after Start returns). `lease` is its own
+  // jobserver pipe (or fifo), open until the command has been reaped.
+  virtual base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node, int output_fd,
+                                                              const Lease& lease) = 0;
 };
 
 }  // namespace nsbuild::builder

@@ -3,22 +3,35 @@
 #include <signal.h>
 
 #include "sandbox/sandbox.h"
+#include "sandbox/write_watch.h"
 
 namespace nsbuild::builder {
 namespace {
 
 class SandboxCommand : public RunningCommand {
  public:
-  explicit SandboxCommand(sandbox::Sandbox s) : sandbox_(std::move(s)) {}
+  // watcher: null when writes are not watched.
+  SandboxCommand(sandbox::Sandbox s, std::unique_ptr<sandbox::WriteWatcher> watcher)
+      : sandbox_(std::move(s)), watcher_(std::move(watcher)) {}
   // ~Sandbox kills the pid namespace and reaps PID 1 if still running.
   int wait_fd() const override { return sandbox_.pidfd(); }
   base::Result<sandbox::ExitInfo> Collect() override { return sandbox_.Wait(); }
   // SIGKILL to PID 1 ends the whole pid namespace at once: nothing of the
-  // sub-phase survives, which is what makes the jobserver's Reconcile safe.
+  // sub-phase survives, so closing its jobserver lease afterwards is safe.
   void Kill() override { sandbox_.Signal(SIGKILL); }
+
+  int notify_fd() const override { return watcher_ ? sandbox_.notify_fd() : -1; }
+  bool HandleNotification() override {
+    return watcher_ && watcher_->HandleOne(sandbox_.notify_fd());
+  }
+  WriteRecord TakeWrites() override {
+    if (!watcher_) return {};
+    return {true, watcher_->notifications(), watcher_->violations()};
+  }
 
  private:
   sandbox::Sandbox sandbox_;
+  std::unique_ptr<sandbox::WriteWatcher> watcher_;
 };
 
 }  // namespace
@@ -37,7 +50,8 @@ base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& polic
 }
 
 base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhase& node,
-                                                                  int output_fd) {
+                                                                  int output_fd,
+                                                                  const Lease& lease) {
   const std::string& target = plan_.targets[node.target];
   if (!prepared_targets_.count(node.target)) {
     // The directories must exist before planning (bind sources are checked)
@@ -46,12 +60,19 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
     NSB_TRY(ctx_.work->CreateTarget(target, ids.first, ids.second));
     prepared_targets_.insert(node.target);
   }
-  sandbox::RunRequest req = MakePhaseRequest(ctx_, plan_, node, output_fd);
+  PhaseJobserver js{lease.MakeFlags(ctx_.load_average), lease.pass_fds(), lease.fifo_path()};
+  sandbox::RunRequest req = MakePhaseRequest(ctx_, plan_, node, output_fd, js);
   auto spec = sandbox::PlanSandbox(policy_, req);
   if (!spec.ok()) return base::Wrap(spec.take_error(), "plan sandbox for " + plan_.NameOf(node));
+  spec->watch_writes = watch_writes_;
+  std::unique_ptr<sandbox::WriteWatcher> watcher;
+  // The writable places of this very plan: D, BUILD_DIR, the source
+  // overlay, T, HOME, the private tmpfs mounts and the recipe's addwrite.
+  if (watch_writes_) watcher = std::make_unique<sandbox::WriteWatcher>(sandbox::WritableRoots(*spec));
   auto started = sandbox::Sandbox::Start(*spec);
   if (!started.ok()) return base::Wrap(started.take_error(), "start sandbox for " + plan_.NameOf(node));
-  return std::unique_ptr<RunningCommand>(new SandboxCommand(std::move(started).value()));
+  return std::unique_ptr<RunningCommand>(
+      new SandboxCommand(std::move(started).value(), std::move(watcher)));
 }
 
 }  // namespace nsbuild::builder

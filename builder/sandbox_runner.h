@@ -12,16 +12,20 @@ namespace nsbuild::builder {
 
 class SandboxRunner : public CommandRunner {
  public:
-  SandboxRunner(const sandbox::Policy& policy, const BuildContext& ctx, const Plan& plan)
-      : policy_(policy), ctx_(ctx), plan_(plan) {}
+  // watch_writes: every sub-phase runs under the write watcher, which
+  // denies and records writes outside the sandbox's writable places.
+  SandboxRunner(const sandbox::Policy& policy, const BuildContext& ctx, const Plan& plan,
+                bool watch_writes = false)
+      : policy_(policy), ctx_(ctx), plan_(plan), watch_writes_(watch_writes) {}
 
-  base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node,
-                                                      int output_fd) override;
+  base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node, int output_fd,
+                                                      const Lease& lease) override;
 
  private:
   const sandbox::Policy& policy_;
   const BuildContext& ctx_;
   const Plan& plan_;
+  bool watch_writes_;
   std::set<size_t> prepared_targets_;
 };
 

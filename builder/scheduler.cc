@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/fs.h"
+#include "sandbox/write_watch.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -17,6 +18,9 @@ namespace {
 // Short enough for a live status line and timeouts to feel immediate, long
 // enough that an idle builder costs nothing measurable.
 constexpr int kTickMillis = 100;
+// While the pool has tokens to hand out, a make may be waiting for one in
+// its lease's pipe, and only a look at the pipe tells: look often.
+constexpr int kHungryTickMillis = 20;
 
 bool Done(NodeState s) {
   return s == NodeState::kSucceeded || s == NodeState::kFailed || s == NodeState::kSkipped ||
@@ -32,16 +36,19 @@ std::string DescribeExit(const sandbox::ExitInfo& e) {
 }  // namespace
 
 // Members are destroyed bottom-up: the command (killed and reaped) goes
-// before its token, so a slot is never free while its holder still runs.
+// before its lease and its token, so no token or slot is free while a
+// process that could hold it still runs.
 struct Scheduler::Running {
   size_t node = 0;
   Token token;
+  std::unique_ptr<Lease> lease;  // closed after the command is reaped
   std::unique_ptr<RunningCommand> cmd;
   base::UniqueFd output;
   base::UniqueFd log;
   double deadline = 0;
   bool timed_out = false;
   bool stopped = false;
+  bool watching = false;  // the write watcher's listener is still open
 };
 
 Scheduler::Scheduler(const Plan& plan, CommandRunner& runner, JobServer& jobs, Status& status,
@@ -75,7 +82,7 @@ RunSummary Scheduler::Run() {
     if (running_.empty()) break;
     PollOnce();
   }
-  Reconcile();
+  summary_.tokens_recovered = jobs_.recovered();
   summary_.wall_seconds = Now();
   summary_.peak_tokens_in_use = jobs_.peak_in_use();
   status_.RunFinished(summary_);
@@ -125,17 +132,13 @@ bool Scheduler::LoadTooHigh() const {
 }
 
 void Scheduler::StartReady() {
-  waiting_for_token_ = false;
   for (const auto& node : plan_.nodes) {
     if (!Startable(node)) continue;
     // Like ninja's -l: above the limit nothing new starts, but one job always
     // runs so the build cannot stall.
     if (!running_.empty() && LoadTooHigh()) return;
     Token token = jobs_.TryAcquire();
-    if (!token.valid()) {
-      waiting_for_token_ = true;
-      return;
-    }
+    if (!token.valid()) return;
     Start(node, std::move(token));
     if (stopping_) return;
   }
@@ -153,9 +156,11 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
     if (!r.log) spdlog::warn("open {}: {}", res.log_path, std::strerror(errno));
   }
   auto pipe = base::MakePipe(O_CLOEXEC);
-  base::Result<std::unique_ptr<RunningCommand>> cmd = pipe.ok()
-      ? runner_.Start(node, pipe->write.get())
-      : base::Result<std::unique_ptr<RunningCommand>>(pipe.error());
+  auto lease = jobs_.OpenLease();
+  base::Result<std::unique_ptr<RunningCommand>> cmd =
+      !pipe.ok()    ? base::Result<std::unique_ptr<RunningCommand>>(pipe.error())
+      : !lease.ok() ? base::Result<std::unique_ptr<RunningCommand>>(lease.error())
+                    : runner_.Start(node, pipe->write.get(), **lease);
   if (!cmd.ok()) {
     res.state = NodeState::kFailed;
     res.error = cmd.error().Message();
@@ -167,7 +172,9 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
   pipe->write.reset();  // only the command may hold the write end now
   ::fcntl(pipe->read.get(), F_SETFL, O_NONBLOCK);
   r.output = std::move(pipe->read);
+  r.lease = std::move(lease).value();
   r.cmd = std::move(cmd).value();
+  r.watching = r.cmd->notify_fd() >= 0;
   r.deadline = options_.timeout_seconds > 0 ? res.start + options_.timeout_seconds : 0;
   res.state = NodeState::kRunning;
   status_.NodeStarted(node);
@@ -175,6 +182,8 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
   return true;
 }
 
+// Per running sub-phase three fds: its end, its output, its write watcher.
+// Watched calls are answered first: a process waiting on one is stopped.
 void Scheduler::PollOnce() {
   std::vector<pollfd> fds;
   if (options_.stop_fd >= 0 && !stopping_) fds.push_back({options_.stop_fd, POLLIN, 0});
@@ -182,19 +191,26 @@ void Scheduler::PollOnce() {
   for (const auto& r : running_) {
     fds.push_back({r.cmd->wait_fd(), POLLIN, 0});
     fds.push_back({r.output ? r.output.get() : -1, POLLIN, 0});
+    fds.push_back({r.watching ? r.cmd->notify_fd() : -1, POLLIN, 0});
   }
-  if (waiting_for_token_ && !stopping_) fds.push_back({jobs_.poll_fd(), POLLIN, 0});
-  int n = ::poll(fds.data(), fds.size(), kTickMillis);
+  int n = ::poll(fds.data(), fds.size(), jobs_.Hungry() ? kHungryTickMillis : kTickMillis);
   if (n < 0 && errno != EINTR) spdlog::error("poll: {}", std::strerror(errno));
   if (n > 0 && first == 1 && (fds[0].revents & POLLIN)) StopAll(true);
   for (size_t i = 0; n > 0 && i < running_.size(); ++i) {
-    if (fds[first + 2 * i + 1].revents & (POLLIN | POLLHUP)) ReadOutput(running_[i]);
+    short watch = fds[first + 3 * i + 2].revents;
+    if (watch & POLLIN) {
+      running_[i].watching = running_[i].cmd->HandleNotification();
+    } else if (watch & (POLLHUP | POLLERR | POLLNVAL)) {
+      running_[i].watching = false;  // every watched process is gone
+    }
+    if (fds[first + 3 * i + 1].revents & (POLLIN | POLLHUP)) ReadOutput(running_[i]);
   }
   // Backwards, so erasing a finished entry keeps the remaining indices valid.
   for (size_t i = running_.size(); n > 0 && i-- > 0;) {
-    if (fds[first + 2 * i].revents & (POLLIN | POLLHUP | POLLERR)) Finish(i);
+    if (fds[first + 3 * i].revents & (POLLIN | POLLHUP | POLLERR)) Finish(i);
   }
   CheckTimeouts();
+  jobs_.Balance();
   jobs_.Sample();
   status_.Tick();
 }
@@ -226,20 +242,35 @@ void Scheduler::Finish(size_t index) {
     res.error = exit.error().Message();
   } else {
     res.exit = *exit;
-    bool ok = exit->ExitStatus() == 0 && !r.timed_out;
-    res.state = ok ? NodeState::kSucceeded : r.stopped ? NodeState::kStopped : NodeState::kFailed;
-    if (r.timed_out) {
-      res.error = "timed out after " + std::to_string(static_cast<int>(options_.timeout_seconds)) + "s";
-    } else if (!ok) {
-      res.error = r.stopped ? "stopped" : DescribeExit(*exit);
-    }
+    Judge(r, res);
+  }
+  res.writes = r.cmd->TakeWrites();
+  if (res.state == NodeState::kSucceeded && !res.writes.violations.empty() &&
+      options_.write_violations_fail) {
+    res.state = NodeState::kFailed;
+    res.error = std::to_string(res.writes.violations.size()) +
+                " write(s) outside the allowed roots were denied (see the summary)";
+  }
+  if (r.log && !res.writes.violations.empty()) {
+    (void)base::WriteAll(r.log, sandbox::FormatViolations(res.writes.violations,
+                                                          "writes outside the allowed roots, denied:"));
   }
   if (r.log && !res.error.empty()) (void)base::WriteAll(r.log, "nsbuild: " + res.error + "\n");
   r.cmd.reset();
+  r.lease.reset();
   r.token.Release();
   status_.NodeFinished(node, res);
   if (res.state == NodeState::kFailed) Fail(node);
-  if (running_.empty()) Reconcile();
+}
+
+void Scheduler::Judge(Running& r, NodeResult& res) {
+  bool ok = res.exit.ExitStatus() == 0 && !r.timed_out;
+  res.state = ok ? NodeState::kSucceeded : r.stopped ? NodeState::kStopped : NodeState::kFailed;
+  if (r.timed_out) {
+    res.error = "timed out after " + std::to_string(static_cast<int>(options_.timeout_seconds)) + "s";
+  } else if (!ok) {
+    res.error = r.stopped ? "stopped" : DescribeExit(res.exit);
+  }
 }
 
 void Scheduler::Fail(const SubPhase& node) {
@@ -271,15 +302,6 @@ void Scheduler::CheckTimeouts() {
       r.timed_out = true;
       r.cmd->Kill();
     }
-  }
-}
-
-void Scheduler::Reconcile() {
-  auto n = jobs_.Reconcile();
-  if (!n.ok()) {
-    spdlog::error("jobserver: {}", n.error().Message());
-  } else if (*n > 0) {
-    summary_.tokens_recovered += *n;
   }
 }
 

@@ -32,6 +32,9 @@ struct SchedulerOptions {
   std::string log_dir;          // empty = no log files
   // The 1-minute load average; tests replace it. Empty = getloadavg(3).
   std::function<double()> load_probe;
+  // A sub-phase that wrote outside its roots fails (the policy's
+  // on_violation "fail"), or only carries the record ("warn").
+  bool write_violations_fail = true;
 };
 
 class Scheduler {
@@ -54,11 +57,11 @@ class Scheduler {
   bool Start(const SubPhase& node, Token token);
   void PollOnce();
   void ReadOutput(Running& r);
+  void Judge(Running& r, NodeResult& res);
   void Finish(size_t index);
   void Fail(const SubPhase& node);
   void StopAll(bool interrupted);
   void CheckTimeouts();
-  void Reconcile();
   double Now() const;
 
   const Plan& plan_;
@@ -71,7 +74,6 @@ class Scheduler {
   std::vector<bool> target_failed_;
   size_t settled_ = 0;  // start failures so far
   bool stopping_ = false;
-  bool waiting_for_token_ = false;
   double t0_ = 0;
 };
 

@@ -35,7 +35,9 @@ struct MergePolicy {
   // Notice names (kNotice*) that reject the merge instead of warning.
   std::vector<std::string> fatal_notices;
   // Where builds ran: an RPATH or a doubled prefix pointing here is a defect.
-  std::vector<std::string> build_dirs = {"/var/tmp/nsbuild", "/build", "/tmp"};
+  // /nsbuild: where `nsbuild build` mounts every sub-phase's $S, $BUILD_DIR
+  // and $D, so a path or RPATH naming it leaked from the build.
+  std::vector<std::string> build_dirs = {"/var/tmp/nsbuild", "/build", "/tmp", "/nsbuild"};
   int64_t max_depth = 64;          // directory levels below the image root
   int64_t max_path_length = 1024;  // bytes of a path inside the image
   int64_t max_name_length = 255;   // bytes of one component

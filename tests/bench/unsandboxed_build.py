@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 
 PHASES = ["configure", "compile", "test", "install"]
@@ -68,14 +69,29 @@ def build_one(recipe, source, work, impl, jobs, epoch, failures):
             return
 
 
+def unpacked(source, work):
+    """A tarball is unpacked once (like nsbuild does); a single top-level
+    directory is the source."""
+    if os.path.isdir(source):
+        return source
+    dest = os.path.join(work, "_source")
+    with tarfile.open(source) as t:
+        t.extractall(dest)
+    entries = os.listdir(dest)
+    if len(entries) == 1 and os.path.isdir(os.path.join(dest, entries[0])):
+        return os.path.join(dest, entries[0])
+    return dest
+
+
 def main():
     recipe_path, work, jobs, impls = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
     with open(recipe_path) as f:
         recipe = json.load(f)
     source = os.path.join(os.path.dirname(os.path.abspath(recipe_path)), recipe["source"])
-    epoch = recipe.get("source_date_epoch", newest_mtime(source))
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
+    source = unpacked(source, work)
+    epoch = recipe.get("source_date_epoch", newest_mtime(source))
     failures = []
     threads = [threading.Thread(target=build_one, args=(recipe, source, work, i, jobs, epoch, failures))
                for i in impls]

@@ -16,46 +16,13 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/build_util.h"
 #include "tests/integration/harness.h"
 
 namespace nsbuild::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-void Write(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A scratch dir the sandbox's mapped ids can traverse, emptied even of the
-// mode-000 dirs overlayfs leaves behind.
-class BuildDir {
- public:
-  BuildDir() { ::chmod(scratch_.path().c_str(), 0755); }
-  ~BuildDir() { RunCommand({"chmod", "-R", "u+rwx", scratch_.path()}); }
-  std::string operator/(const std::string& rel) const { return scratch_.path() + "/" + rel; }
-  const std::string& path() const { return scratch_.path(); }
-
- private:
-  ScratchDir scratch_;
-};
-
-// A recipe whose implementations are generic kinds running /bin/sh, so these
-// tests need no particular Python.
-std::string ShellRecipe(const std::string& phases, const std::string& extra = "") {
-  return R"({"name": "t", "version": "1", "source": "src",
-    "implementations": ["a", "b"],
-    "define_implementations": {"a": {"program": "/bin/sh"}, "b": {"program": "/bin/sh"}},
-    "phases": )" + phases + extra + "}";
-}
 
 // A Makefile of `count` targets that each sleep and record, from inside
 // the sandbox, when they ran.
@@ -179,7 +146,7 @@ TEST(Build, FifoJobserverIsReachableInsideTheSandbox) {
   EXPECT_EQ(Read(dir / "w/targets/b/image/token"), "+");
   auto report = nlohmann::json::parse(Read(dir / "r.out"));
   EXPECT_EQ(report["jobserver"]["tokens_recovered"], 0);
-  EXPECT_FALSE(fs::exists(dir / "w/jobserver.fifo"));
+  EXPECT_FALSE(fs::exists(dir / "w/jobserver"));  // every lease's fifo removed
 }
 
 TEST(Build, JobsOneRunsMakeSequentially) {
@@ -207,6 +174,24 @@ TEST(Build, KilledSubPhaseGivesItsTokensBack) {
   EXPECT_EQ(report["jobserver"]["tokens_recovered"].get<int>(), 2);
   EXPECT_EQ(report["sub_phases"][1]["state"], "ok");
   EXPECT_EQ(PeakOverlap({dir / "w/targets/a/image"}), 3);
+}
+
+TEST(Build, KilledMakesTokensComeBackWhileAnotherImplementationRuns) {
+  BuildDir dir;
+  // With -j3, a's make gets the one token b's slot leaves, then is
+  // SIGKILLed and a fails; b's make starts later and must find the whole
+  // pool again (a shared pipe would have lost that token until the end).
+  Write(dir / "src/Makefile", SleepMakefile(6, "0.4") + "hog: h1 h2 h3\nh1 h2 h3:\n\tsleep 60\n");
+  std::string phases = R"({"compile": ["if [ $IMPL = a ]; then make hog & sleep 1; kill -9 $!; exit 1; fi",
+                                       "sleep 3", "make OUT=$D"]})";
+  Write(dir / "r.json", ShellRecipe(phases));
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "-j3", "--report",
+                    dir / "report.json"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto report = nlohmann::json::parse(Read(dir / "report.json"));
+  EXPECT_EQ(report["jobserver"]["tokens_recovered"].get<int>(), 1);
+  EXPECT_EQ(CountTimes(dir / "w/targets/b/image"), 6);
+  EXPECT_EQ(PeakOverlap({dir / "w/targets/b/image"}), 3);
 }
 
 TEST(Build, ImplementationsCannotSeeEachOther) {
@@ -372,8 +357,12 @@ void BuildCExtension(const std::string& recipe) {
   }
   BuildDir dir;
   auto r = Nsbuild({"build", SourceDir() + "/examples/cext/" + recipe, "--work-dir",
-                    dir / "w", "--impl", "python3.11", "--impl", "pypy3"});
+                    dir / "w", "--impl", "python3.11", "--impl", "pypy3", "--report", dir / "r.json"});
   ASSERT_EQ(r.status, 0) << r.err;
+  // A well-behaved package: every write was watched and none was outside.
+  auto writes = nlohmann::json::parse(Read(dir / "r.json"))["writes"];
+  EXPECT_EQ(writes["violations"], 0);
+  EXPECT_GT(writes["notifications"].get<int>(), 0);
   ExpectImportable(dir / "w/targets/python3.11/image", "python3.11", "cpython 3.11");
   ExpectImportable(dir / "w/targets/pypy3/image", "pypy3", "pypy 3.9");
 }

@@ -1,7 +1,8 @@
 // A CommandRunner without processes, for scheduler tests: each sub-phase is
 // a timerfd that fires after its scripted duration. It records start order
-// and concurrency, and can act like a make holding jobserver tokens (given
-// back on a normal end, lost when killed, as a SIGKILLed make loses them).
+// and concurrency, and can act like a make holding jobserver tokens of its
+// lease (given back on a normal end, lost when killed, as a SIGKILLed make
+// loses them).
 #pragma once
 
 #include <sys/timerfd.h>
@@ -40,14 +41,15 @@ class FakeRunner : public builder::CommandRunner {
   int running = 0, peak = 0, tokens_held = 0, peak_tokens = 0;
 
   base::Result<std::unique_ptr<builder::RunningCommand>> Start(const builder::SubPhase& node,
-                                                               int output_fd) override {
+                                                               int output_fd,
+                                                               const builder::Lease& lease) override {
     std::string name = plan_.NameOf(node);
     if (fail_to_start) return base::PlainError("fake: cannot start " + name);
     FakeCommand c = commands.count(name) ? commands[name] : FakeCommand{};
     if (!c.output.empty()) (void)!::write(output_fd, c.output.data(), c.output.size());
     started.push_back(name);
     peak = std::max(peak, ++running);
-    auto r = std::make_unique<Running>(this, name, c);
+    auto r = std::make_unique<Running>(this, name, c, lease);
     if (on_start) on_start(node);
     return std::unique_ptr<builder::RunningCommand>(std::move(r));
   }
@@ -55,13 +57,16 @@ class FakeRunner : public builder::CommandRunner {
  private:
   class Running : public builder::RunningCommand {
    public:
-    Running(FakeRunner* owner, std::string name, FakeCommand c)
-        : owner_(owner), name_(std::move(name)), c_(c),
+    Running(FakeRunner* owner, std::string name, FakeCommand c, const builder::Lease& lease)
+        : owner_(owner), name_(std::move(name)), c_(c), lease_(lease),
           timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)) {
       Arm(static_cast<long>(c.duration_ms) * 1000000L);
+      // Like a make asking for jobs: each token it reads from its lease is
+      // refilled by the server's next Balance, as long as the pool has one.
       for (int i = 0; i < c.take_tokens && owner_->jobserver; ++i) {
+        owner_->jobserver->Balance();
         char b;
-        if (::read(owner_->jobserver->poll_fd(), &b, 1) == 1) ++taken_;
+        if (lease_.Idle() > 0 && ::read(lease_.read_fd(), &b, 1) == 1) ++taken_;
       }
       owner_->tokens_held += taken_;
       owner_->peak_tokens = std::max(owner_->peak_tokens, owner_->tokens_held);
@@ -82,7 +87,7 @@ class FakeRunner : public builder::CommandRunner {
       } else {
         e.code = c_.exit_code;
         std::string bytes(static_cast<size_t>(taken_), '+');
-        if (taken_) (void)!::write(owner_->jobserver->write_fd(), bytes.data(), bytes.size());
+        if (taken_) (void)!::write(lease_.write_fd(), bytes.data(), bytes.size());
       }
       owner_->tokens_held -= taken_;
       taken_ = 0;
@@ -104,6 +109,7 @@ class FakeRunner : public builder::CommandRunner {
     FakeRunner* owner_;
     std::string name_;
     FakeCommand c_;
+    const builder::Lease& lease_;  // open until this command is gone
     base::UniqueFd timer_;
     int taken_ = 0;
     bool killed_ = false, collected_ = false;

@@ -7,31 +7,29 @@
 namespace nsbuild::builder {
 namespace {
 
-TEST(JobServer, PoolHoldsJobsMinusOneTokensPlusImplicitSlot) {
+TEST(JobServer, PoolHoldsJobsSlots) {
   auto js = JobServer::Create(3);
   ASSERT_TRUE(js.ok());
-  EXPECT_EQ((*js)->Available(), 2);
+  EXPECT_EQ((*js)->Available(), 3);
   Token a = (*js)->TryAcquire();
   Token b = (*js)->TryAcquire();
   Token c = (*js)->TryAcquire();
   Token d = (*js)->TryAcquire();
-  EXPECT_TRUE(a.valid() && a.implicit());
-  EXPECT_TRUE(b.valid() && !b.implicit());
-  EXPECT_TRUE(c.valid());
+  EXPECT_TRUE(a.valid() && b.valid() && c.valid());
   EXPECT_FALSE(d.valid());
   EXPECT_EQ((*js)->InUse(), 3);
   c.Release();
   EXPECT_EQ((*js)->Available(), 1);
   a = Token();
   b = Token();
-  EXPECT_EQ((*js)->Available(), 2);
+  EXPECT_EQ((*js)->Available(), 3);
   EXPECT_EQ((*js)->InUse(), 0);
 }
 
 TEST(JobServer, MovedTokenIsReturnedOnce) {
   auto js = JobServer::Create(2);
   ASSERT_TRUE(js.ok());
-  Token implicit = (*js)->TryAcquire();
+  Token first = (*js)->TryAcquire();
   {
     Token t = (*js)->TryAcquire();
     ASSERT_TRUE(t.valid());
@@ -42,56 +40,106 @@ TEST(JobServer, MovedTokenIsReturnedOnce) {
   EXPECT_EQ((*js)->Available(), 1);
 }
 
-TEST(JobServer, MakeFlagsNameTheBlockingPipe) {
+TEST(JobServer, LeaseMakeFlagsNameItsOwnBlockingPipe) {
   auto js = JobServer::Create(4);
   ASSERT_TRUE(js.ok());
-  std::string flags = (*js)->MakeFlags(0);
-  EXPECT_EQ(flags, " -j4 --jobserver-auth=" + std::to_string((*js)->read_fd()) + "," +
-                       std::to_string((*js)->write_fd()));
-  // make 4.3 blocks on this descriptor; our own reads use another one.
-  EXPECT_EQ(::fcntl((*js)->read_fd(), F_GETFL) & O_NONBLOCK, 0);
-  EXPECT_NE(::fcntl((*js)->poll_fd(), F_GETFL) & O_NONBLOCK, 0);
+  auto a = (*js)->OpenLease();
+  auto b = (*js)->OpenLease();
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*a)->MakeFlags(0), " -j4 --jobserver-auth=" + std::to_string((*a)->read_fd()) + "," +
+                                    std::to_string((*a)->write_fd()));
+  EXPECT_NE((*a)->read_fd(), (*b)->read_fd());
+  EXPECT_EQ((*a)->pass_fds(), (std::vector<int>{(*a)->read_fd(), (*a)->write_fd()}));
+  // make 4.3 blocks on this descriptor; the server's own reads never do.
+  EXPECT_EQ(::fcntl((*a)->read_fd(), F_GETFL) & O_NONBLOCK, 0);
+  // Each new lease got a token at once while the pool had one.
+  EXPECT_EQ((*a)->Idle(), 1);
+  EXPECT_EQ((*b)->Idle(), 1);
+  EXPECT_EQ((*js)->Available(), 2);
 }
 
-TEST(JobServer, ReconcileRestoresTokensAClientLost) {
+TEST(JobServer, BalanceRefillsAnEmptyLeaseAndTakesBackIdleExtras) {
+  auto js = JobServer::Create(3);
+  ASSERT_TRUE(js.ok());
+  auto lease = (*js)->OpenLease();
+  ASSERT_TRUE(lease.ok());
+  char buf[3];
+  // A make reads its token; the next Balance gives another.
+  ASSERT_EQ(::read((*lease)->read_fd(), buf, 1), 1);
+  (*js)->Balance();
+  EXPECT_EQ((*lease)->Idle(), 1);
+  ASSERT_EQ(::read((*lease)->read_fd(), buf, 1), 1);
+  (*js)->Balance();
+  ASSERT_EQ(::read((*lease)->read_fd(), buf, 1), 1);
+  (*js)->Balance();  // the pool is empty now: nothing more to give
+  EXPECT_EQ((*lease)->Idle(), 0);
+  EXPECT_EQ((*js)->Available(), 0);
+  EXPECT_EQ((*js)->InUse(), 3);  // three jobs of one make, no sub-phase slot taken here
+  // The make finishes its jobs and writes its tokens back: one stays idle
+  // in the lease, the others go home.
+  ASSERT_EQ(::write((*lease)->write_fd(), "+++", 3), 3);
+  (*js)->Balance();
+  EXPECT_EQ((*lease)->Idle(), 1);
+  EXPECT_EQ((*js)->Available(), 2);
+}
+
+TEST(JobServer, ClosedLeaseReturnsTokensAKilledClientLost) {
   auto js = JobServer::Create(5);
   ASSERT_TRUE(js.ok());
-  char buf[3];
-  // A client (a killed make) read three tokens and never wrote them back.
-  ASSERT_EQ(::read((*js)->read_fd(), buf, 3), 3);
-  EXPECT_EQ((*js)->Available(), 1);
-  auto n = (*js)->Reconcile();
-  ASSERT_TRUE(n.ok());
-  EXPECT_EQ(*n, 3);
-  EXPECT_EQ((*js)->Available(), 4);
-  // A buggy client wrote two tokens it never took: they are drained.
-  ASSERT_EQ(::write((*js)->write_fd(), "++", 2), 2);
-  n = (*js)->Reconcile();
-  ASSERT_TRUE(n.ok());
-  EXPECT_EQ(*n, -2);
-  EXPECT_EQ((*js)->Available(), 4);
+  auto keep = (*js)->OpenLease();  // another sub-phase still running
+  {
+    auto lease = (*js)->OpenLease();
+    ASSERT_TRUE(lease.ok());
+    char b;
+    ASSERT_EQ(::read((*lease)->read_fd(), &b, 1), 1);
+    (*js)->Balance();
+    ASSERT_EQ(::read((*lease)->read_fd(), &b, 1), 1);
+    EXPECT_EQ((*lease)->out(), 2);
+    // The client is SIGKILLed holding both; its sub-phase ends.
+  }
+  EXPECT_EQ((*js)->recovered(), 2);
+  EXPECT_EQ((*js)->Available(), 4);  // at once, while `keep` still runs
+  EXPECT_EQ((*keep)->Idle(), 1);
 }
 
-TEST(JobServer, FifoFormIsNamedByPathAndPassesNoFds) {
-  std::string path = ::testing::TempDir() + "/jobserver_test.fifo";
+TEST(JobServer, StartingASubPhaseTakesBackAnIdleLeaseToken) {
+  auto js = JobServer::Create(2);
+  ASSERT_TRUE(js.ok());
+  Token first = (*js)->TryAcquire();
+  auto lease = (*js)->OpenLease();
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*lease)->Idle(), 1);  // parked, no make asked for it yet
+  Token second = (*js)->TryAcquire();
+  EXPECT_TRUE(second.valid());
+  EXPECT_EQ((*lease)->Idle(), 0);
+  EXPECT_FALSE((*js)->TryAcquire().valid());
+}
+
+TEST(JobServer, FifoLeasesAreNamedByPathAndPassNoFds) {
+  std::string dir = ::testing::TempDir() + "/jobserver_test.fifos";
   {
-    auto js = JobServer::CreateFifo(3, path, "/nsbuild/jobserver", ::getuid(), ::getgid());
+    auto js = JobServer::CreateFifo(3, dir, "/nsbuild/jobserver", ::getuid(), ::getgid());
     ASSERT_TRUE(js.ok()) << js.error().Message();
-    EXPECT_EQ((*js)->MakeFlags(0), " -j3 --jobserver-auth=fifo:/nsbuild/jobserver");
-    EXPECT_TRUE((*js)->pass_fds().empty());
-    EXPECT_EQ((*js)->Available(), 2);
-    // A client opens the path, as make 4.4 does, takes a token and dies.
-    int client = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    ASSERT_GE(client, 0);
-    char b;
-    EXPECT_EQ(::read(client, &b, 1), 1);
-    ::close(client);
-    auto n = (*js)->Reconcile();
-    ASSERT_TRUE(n.ok());
-    EXPECT_EQ(*n, 1);
-    EXPECT_EQ((*js)->Available(), 2);
+    std::string path;
+    {
+      auto lease = (*js)->OpenLease();
+      ASSERT_TRUE(lease.ok()) << lease.error().Message();
+      EXPECT_EQ((*lease)->MakeFlags(0), " -j3 --jobserver-auth=fifo:/nsbuild/jobserver");
+      EXPECT_TRUE((*lease)->pass_fds().empty());
+      path = (*lease)->fifo_path();
+      EXPECT_EQ(path.rfind(dir + "/", 0), 0u) << path;
+      // A client opens the path, as make 4.4 does, takes a token and dies.
+      int client = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      ASSERT_GE(client, 0);
+      char b;
+      EXPECT_EQ(::read(client, &b, 1), 1);
+      ::close(client);
+    }
+    EXPECT_NE(::access(path.c_str(), F_OK), 0);  // removed with its lease
+    EXPECT_EQ((*js)->recovered(), 1);
+    EXPECT_EQ((*js)->Available(), 3);
   }
-  EXPECT_NE(::access(path.c_str(), F_OK), 0);  // removed with the server
+  EXPECT_NE(::access(dir.c_str(), F_OK), 0);  // and the dir with the server
 }
 
 TEST(JobServer, RejectsBadJobCounts) {

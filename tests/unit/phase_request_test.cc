@@ -32,25 +32,26 @@ struct Fixture {
     ctx.source_root = "/host/src";
     ctx.source_date_epoch = 1700000000;
     ctx.jobs = 3;
-    ctx.makeflags = " -j3 --jobserver-auth=5,6";
-    ctx.pass_fds = {5, 6};
+    js.makeflags = " -j3 --jobserver-auth=5,6";
+    js.pass_fds = {5, 6};
     ctx.stdin_fd = 9;
   }
   std::map<std::string, std::string> Env(size_t target) {
     std::map<std::string, std::string> m;
-    for (const auto& [k, v] : PhaseEnvironment(ctx, plan, target)) m[k] = v;
+    for (const auto& [k, v] : PhaseEnvironment(ctx, plan, target, js.makeflags)) m[k] = v;
     return m;
   }
   Recipe recipe;
   BuildContext ctx;
+  PhaseJobserver js;
   Plan plan;
   WorkDir work;
 };
 
 TEST(PhaseRequest, OverlayAndPrivateDirsPerTarget) {
   Fixture f;
-  auto a = MakePhaseRequest(f.ctx, f.plan, f.plan.nodes[0], 7);
-  auto b = MakePhaseRequest(f.ctx, f.plan, f.plan.nodes[1], 8);
+  auto a = MakePhaseRequest(f.ctx, f.plan, f.plan.nodes[0], 7, f.js);
+  auto b = MakePhaseRequest(f.ctx, f.plan, f.plan.nodes[1], 8, f.js);
   ASSERT_EQ(a.mounts.size(), 5u);
   EXPECT_EQ(a.mounts[0].kind, sandbox::MountKind::kOverlay);
   EXPECT_EQ(a.mounts[0].source, "/host/src");

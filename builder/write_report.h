@@ -1,0 +1,32 @@
+// What a build wrote where it should not, told the way Gentoo users know it:
+// one ACCESS VIOLATION SUMMARY block per implementation and phase (from the
+// write watcher's records in the RunSummary), and notices for files a
+// sub-phase left in its private HOME (~/.cache and the like: harmless here,
+// but a sign the package writes to a user's home when built elsewhere).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "builder/plan.h"
+#include "builder/results.h"
+
+namespace nsbuild::builder {
+
+// The summary blocks; empty when nothing was denied.
+std::string FormatWriteSummary(const Plan& plan, const RunSummary& summary);
+
+// Files under a HOME, grouped by their first two path components
+// (".cache/pip"), so a pip cache of thousands of files is one line.
+struct HomeLeftover {
+  std::string path;  // relative to HOME
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+};
+std::vector<HomeLeftover> ListHomeLeftovers(const std::string& home_dir);
+
+// "notice: TARGET left N file(s) in its HOME: .cache/pip (12 files, 340 KiB), ..."
+std::string FormatHomeLeftovers(const std::string& target, const std::vector<HomeLeftover>& left);
+
+}  // namespace nsbuild::builder
