@@ -203,7 +203,8 @@ std::vector<Attack> MakeAttacks() {
      "EPERM\nEPERM\nEPERM\n");
   sh("RemountReadOnlyBindWritable",
      "mount -o remount,rw /usr 2>/dev/null || echo refused; touch /usr/x 2>/dev/null || echo ro",
-     "refused\nro\n");
+     "refused\nro\n")
+      .writes_outside_roots = true;
   py("PtraceAndProcMemOfInit",
      "print(sys_call(101, 16, 1, 0, 0))\n"  // PTRACE_ATTACH to PID 1 (nsbuild's init)
      "try:\n  open('/proc/1/mem', 'rb').read(1)\nexcept OSError as e:\n  print(errno.errorcode[e.errno])",
@@ -212,7 +213,8 @@ std::vector<Attack> MakeAttacks() {
   sh("OverwriteHostBinaryThroughProcExe",
      "(echo x > /proc/1/exe) 2>/dev/null || echo refused; "
      "(echo x >> /proc/self/exe) 2>/dev/null || echo refused",
-     "refused\nrefused\n");
+     "refused\nrefused\n")
+      .writes_outside_roots = true;
   // No directory fd is open at exec (a build's jobserver pipes are), the
   // root is the sandbox's, and '..' of it stays in it.
   py("LeakedFdOrCwdGivesAPathToTheHost",
@@ -303,7 +305,8 @@ std::vector<Attack> MakeAttacks() {
   sh("SysfsAndProcfsWrites",
      "for f in /proc/sys/kernel/core_pattern /proc/sysrq-trigger /proc/sys/kernel/hostname; do"
      "  (echo x > $f) 2>/dev/null && echo WROTE $f; done; test -e /sys/kernel && echo sys; echo end",
-     "end\n");
+     "end\n")
+      .writes_outside_roots = true;
   sh("CgroupEscape", "cat /proc/self/cgroup | grep -c '::/$'; test -e /sys/fs/cgroup && echo cgroupfs; echo end",
      "1\nend\n");
   py("HostnameAndTimeChanges",

@@ -40,6 +40,9 @@ struct Attack {
   // Build only: it leaves something in $D that the merger must refuse, so
   // the build fails with nothing merged.
   bool leaves_refused_image = false;
+  // Build only: it writes outside the sub-phase's roots, which the build's
+  // write watcher denies and reports, failing the build (default policy).
+  bool writes_outside_roots = false;
   std::string root_only;  // non-empty: skipped when not root, with this reason
   std::function<std::unique_ptr<HostSide>()> host;  // optional
 };

@@ -160,6 +160,9 @@ TEST_P(Escape, InBuild) {
   if (a.ends_by_timeout) {
     EXPECT_EQ(r.status, 1) << r.err;
     EXPECT_NE(r.err.find("timed out"), std::string::npos) << r.err;
+  } else if (a.writes_outside_roots) {
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_NE(r.err.find("outside the allowed roots were denied"), std::string::npos) << r.err;
   } else if (a.leaves_refused_image) {
     EXPECT_EQ(r.status, 1) << r.err;
     EXPECT_NE(r.err.find("nothing was merged"), std::string::npos) << r.err;
