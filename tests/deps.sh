@@ -43,5 +43,6 @@ nsbuild_build() {
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   fi
   cmake -S "$NSBUILD_TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" "$@" >/dev/null
-  cmake --build "$dir" -j "$(nproc)"
+  # NSBUILD_TARGET=NAME builds only that target (and what it needs).
+  cmake --build "$dir" -j "$(nproc)" ${NSBUILD_TARGET:+--target "$NSBUILD_TARGET"}
 }
