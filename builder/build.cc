@@ -9,11 +9,9 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <optional>
 
 #include "base/fs.h"
 #include "builder/commands.h"
-#include "builder/distcc.h"
 #include "builder/images.h"
 #include "builder/impls.h"
 #include "builder/jobserver.h"
@@ -31,16 +29,28 @@
 namespace nsbuild::builder {
 namespace {
 
-// Everything decided before anything runs; a failure here is bad input.
-struct Setup {
-  Recipe recipe;
-  std::vector<Implementation> impls;
-  sandbox::Policy policy;
-  WritesPolicy writes;
-  Plan plan;
-  int jobs = 1;
-  std::optional<DistccConfig> distcc;
-};
+using Setup = BuildSetup;
+
+long SelfMaxRssKib() {
+  struct rusage ru = {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+std::vector<Image> Images(const Setup& s, const WorkDir& work) {
+  std::vector<Image> out;
+  for (const auto& t : s.plan.targets) out.push_back(MeasureImage(t, work.Target(t).image));
+  return out;
+}
+
+void WriteOutputs(const BuildOptions& o, const ReportInput& in) {
+  if (!o.report_path.empty()) {
+    if (auto st = WriteReport(o.report_path, in); !st) spdlog::error("{}", st.error().Message());
+  }
+  if (!o.trace_path.empty()) {
+    if (auto st = WriteTrace(o.trace_path, in); !st) spdlog::error("{}", st.error().Message());
+  }
+}
 
 // --distcc, else a policy whose network is "distcc": the daemons, and the
 // local CPUs distcc's own slot limits keep local work to.
@@ -65,56 +75,16 @@ base::Status PlanDistcc(const BuildOptions& o, Setup& s, int local_cpus) {
   return {};
 }
 
-base::Result<Setup> PlanBuild(const BuildOptions& o) {
-  Setup s;
-  NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
-  NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
-  NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
-                       LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
-  NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
-  NSB_ASSIGN_OR_RETURN(s.writes, WritesPolicyOf(doc));
-  if (!o.on_write_violation.empty()) {
-    NSB_ASSIGN_OR_RETURN(s.writes.on_violation,
-                         ParseOnViolation(o.on_write_violation, "--on-write-violation"));
+// The counts after the run: distcc's log for jobs, the relay for connections.
+DistccSummary SummarizeDistcc(const DistccConfig& c, const RunSummary& summary) {
+  DistccSummary d;
+  d.hosts = InsideHostsVariable(c);
+  if (auto log = base::ReadFile(c.host_dir + "/" + kDistccLogName)) d.compiles = CountDistccLog(*log);
+  for (const auto& n : summary.nodes) {
+    for (uint64_t k : n.exit.forwarded) d.connections += k;
+    d.connection_failures += n.exit.forward_failures;
   }
-  if (o.no_watch_writes) s.writes.watch = false;
-  // verify's user_group variation: every sandbox of this build, and the
-  // ownership of its directories, follow the varied ids.
-  if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
-  if (o.variation && o.variation->gid) s.policy.inside_gid = *o.variation->gid;
-  int cpus = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  // distcc's local slots follow the CPUs the sandboxes may use.
-  bool fewer_cpus = o.variation && o.variation->cpus > 0;
-  NSB_TRY(PlanDistcc(o, s, fewer_cpus ? o.variation->cpus : cpus));
-  // With distcc the pool also covers the daemons' slots (distcc.h).
-  int remote = s.distcc ? sandbox::DistccRemoteSlots(s.distcc->hosts) : 0;
-  s.jobs = o.jobs > 0 ? o.jobs : cpus + remote;
-  if (o.variation && o.variation->jobs > 0) s.jobs = o.variation->jobs;
-  if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
-  s.plan = MakePlan(s.recipe, s.impls);
-  if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
-  return s;
-}
-
-long SelfMaxRssKib() {
-  struct rusage ru = {};
-  ::getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
-std::vector<Image> Images(const Setup& s, const WorkDir& work) {
-  std::vector<Image> out;
-  for (const auto& t : s.plan.targets) out.push_back(MeasureImage(t, work.Target(t).image));
-  return out;
-}
-
-void WriteOutputs(const BuildOptions& o, const ReportInput& in) {
-  if (!o.report_path.empty()) {
-    if (auto st = WriteReport(o.report_path, in); !st) spdlog::error("{}", st.error().Message());
-  }
-  if (!o.trace_path.empty()) {
-    if (auto st = WriteTrace(o.trace_path, in); !st) spdlog::error("{}", st.error().Message());
-  }
+  return d;
 }
 
 bool AnySetupFailure(const RunSummary& s) {
@@ -171,41 +141,12 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
   ctx.variation = o.variation;
   if (s.distcc) ctx.distcc = &*s.distcc;
   SandboxRunner runner(s.policy, ctx, s.plan, s.writes.watch);
+  if (o.capture_writes) runner.set_capture_root(work.path() + "/capture");
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
   double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
   SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
   so.write_violations_fail = s.writes.on_violation == OnViolation::kFail;
   return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
-}
-
-// WORK/distcc: distcc's lock, state and log dir shared by every sandbox,
-// owned by the ids the sandboxes' root maps to.
-base::Status PrepareDistccDir(Setup& s, const WorkDir& work) {
-  if (!s.distcc) return {};
-  s.distcc->host_dir = work.path() + "/distcc";
-  // Fresh each run: an old log would be counted again, and an old backoff
-  // file would keep distcc away from a daemon that is back.
-  NSB_TRY(RemoveTree(s.distcc->host_dir));
-  if (::mkdir(s.distcc->host_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return base::ErrnoError("mkdir " + s.distcc->host_dir);
-  }
-  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
-  if (::geteuid() == 0 && ::lchown(s.distcc->host_dir.c_str(), ids.first, ids.second) != 0) {
-    return base::ErrnoError("chown " + s.distcc->host_dir);
-  }
-  return {};
-}
-
-// The counts after the run: distcc's log for jobs, the relay for connections.
-DistccSummary SummarizeDistcc(const DistccConfig& c, const RunSummary& summary) {
-  DistccSummary d;
-  d.hosts = InsideHostsVariable(c);
-  if (auto log = base::ReadFile(c.host_dir + "/" + kDistccLogName)) d.compiles = CountDistccLog(*log);
-  for (const auto& n : summary.nodes) {
-    for (uint64_t k : n.exit.forwarded) d.connections += k;
-    d.connection_failures += n.exit.forward_failures;
-  }
-  return d;
 }
 
 // After the run: the denied writes (an error or a warning, as the policy
@@ -275,6 +216,61 @@ int Execute(const BuildOptions& o, Setup& s) {
 }
 
 }  // namespace
+
+void AdjustSetup(const Variation& v, BuildSetup& s) {
+  // verify's user_group variation: every sandbox of this build, and the
+  // ownership of its directories, follow the varied ids.
+  if (v.uid) s.policy.inside_uid = *v.uid;
+  if (v.gid) s.policy.inside_gid = *v.gid;
+  if (v.jobs > 0) s.jobs = v.jobs;
+  // distcc's local slots follow the CPUs the sandboxes may use.
+  if (v.cpus > 0 && s.distcc) s.distcc->local_cpus = v.cpus;
+}
+
+base::Status PrepareDistccDir(BuildSetup& s, const WorkDir& work) {
+  if (!s.distcc) return {};
+  s.distcc->host_dir = work.path() + "/distcc";
+  // Fresh each run: an old log would be counted again, and an old backoff
+  // file would keep distcc away from a daemon that is back.
+  NSB_TRY(RemoveTree(s.distcc->host_dir));
+  if (::mkdir(s.distcc->host_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return base::ErrnoError("mkdir " + s.distcc->host_dir);
+  }
+  // Owned by the ids the sandboxes' root maps to: every sandbox writes there.
+  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
+  if (::geteuid() == 0 && ::lchown(s.distcc->host_dir.c_str(), ids.first, ids.second) != 0) {
+    return base::ErrnoError("chown " + s.distcc->host_dir);
+  }
+  return {};
+}
+
+base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
+  BuildSetup s;
+  NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
+  NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
+  NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
+                       LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
+  NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
+  NSB_ASSIGN_OR_RETURN(s.writes, WritesPolicyOf(doc));
+  if (!o.on_write_violation.empty()) {
+    NSB_ASSIGN_OR_RETURN(s.writes.on_violation,
+                         ParseOnViolation(o.on_write_violation, "--on-write-violation"));
+  }
+  if (o.no_watch_writes) s.writes.watch = false;
+  if (o.capture_writes && o.no_watch_writes) {
+    return base::PlainError("--capture-writes needs the write watcher; drop --no-watch-writes");
+  }
+  int cpus = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  NSB_TRY(PlanDistcc(o, s, cpus));
+  // With distcc the pool also covers the daemons' slots (distcc.h).
+  int remote = s.distcc ? sandbox::DistccRemoteSlots(s.distcc->hosts) : 0;
+  s.jobs = o.jobs > 0 ? o.jobs : cpus + remote;
+  if (o.variation) AdjustSetup(*o.variation, s);
+  if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
+  s.plan = MakePlan(s.recipe, s.impls);
+  if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
+  return s;
+}
 
 int RunBuild(const BuildOptions& o) {
   auto setup = PlanBuild(o);

@@ -106,6 +106,10 @@ class Checker {
     if (e.mode & S_ISUID) Reject(e, "has the setuid bit");
     if (e.type == EntryType::kFile && (e.mode & S_ISGID)) Reject(e, "has the setgid bit");
     if (e.type == EntryType::kFile && (e.mode & S_IWOTH)) Reject(e, "is world-writable");
+    if (e.type == EntryType::kFile && e.size > p_.max_file_size) {
+      Reject(e, "is " + std::to_string(e.size) + " bytes, more than the policy's max_file_size (" +
+                    std::to_string(p_.max_file_size) + ")");
+    }
     if (e.type == EntryType::kDir && (e.mode & (S_IWGRP | S_IWOTH)) && !(e.mode & S_ISVTX)) {
       Reject(e, "is a group- or world-writable directory without the sticky bit");
     }

@@ -72,6 +72,26 @@ std::vector<std::string> ListXattrs(int fd) {
   return out;
 }
 
+// Sealing keeps new writers out (the file now belongs to the policy's
+// owner), but not one that opened the file before: a build process still
+// alive could change it after it was hashed and linked into the
+// destination. The kernel grants a read lease only while nobody has the
+// file open for writing (fcntl(2), F_SETLEASE), so taking one and dropping
+// it at once proves there is no such writer. Where leases are unavailable
+// (fs.leases-enable=0, a filesystem without them, a file we do not own)
+// this cannot be checked and sealing alone protects.
+base::Status NoWriterHoldsIt(int fd, const ImageEntry& e, const Image& img) {
+  if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+    ::fcntl(fd, F_SETLEASE, F_UNLCK);
+    return {};
+  }
+  if (errno == EAGAIN || errno == EBUSY) {
+    return base::PlainError("/" + e.path + " in image " + img.path +
+                            " is open for writing by a live process");
+  }
+  return {};
+}
+
 class Worker {
  public:
   Worker(Image& img, const MergePolicy& p, const ContentOptions& o) : img_(img), p_(p), o_(o) {}
@@ -97,7 +117,11 @@ class Worker {
     }
     e.xattrs = ListXattrs(fd.get());
     if (outside_links_) return {};
-    if (o_.seal) NSB_TRY(SealFile(fd.get(), e, p_, *o_.seal));
+    if (o_.seal) {
+      NSB_TRY(SealFile(fd.get(), e, p_, *o_.seal));
+      NSB_TRY(NoWriterHoldsIt(fd.get(), e, img_));
+    }
+    if (e.size > p_.max_file_size) return {};  // rejected by the checks; never read
     if (o_.hash) EVP_DigestInit_ex(md_.ctx, EVP_sha256(), nullptr);
     std::string whole;  // kept only for ELF files, which the QA parses
     bool first = true, elf = false;
@@ -182,11 +206,13 @@ base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOp
   }
   unsigned n = opts.threads > 0 ? unsigned(opts.threads) : std::thread::hardware_concurrency();
   n = std::max(1u, std::min(n, unsigned(files.size() / 64 + 1)));
+  // Every worker exists before the first thread starts: a thread reads
+  // `workers`, which must not grow (and reallocate) under it.
   std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned t = 0; t < n; ++t) workers.push_back(std::make_unique<Worker>(img, policy, opts));
   std::vector<base::Status> results(n);
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < n; ++t) {
-    workers.push_back(std::make_unique<Worker>(img, policy, opts));
     // Contiguous slices keep each worker in few directories (one dirfd each).
     size_t lo = files.size() * t / n, hi = files.size() * (t + 1) / n;
     threads.emplace_back([&, t, lo, hi] {

@@ -60,8 +60,16 @@ base::Status ForEachComponent(std::string_view rel, Fn fn) {
 
 Result<UniqueFd> OpenRootDir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), kDirFlags));
-  if (!fd) return ErrnoError("open directory " + dir);
-  return fd;
+  if (fd) return fd;
+  int err = errno;
+  struct stat st;
+  if ((err == ENOTDIR || err == ELOOP) && ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    // Say so: "Not a directory" about a link to a directory puzzles people.
+    return base::PlainError(dir + " is a symlink, which the merger never follows; give the "
+                            "directory itself");
+  }
+  errno = err;
+  return ErrnoError("open directory " + dir);
 }
 
 Result<UniqueFd> OpenDirBeneath(BorrowedFd root, std::string_view rel) {

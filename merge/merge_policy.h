@@ -41,6 +41,9 @@ struct MergePolicy {
   int64_t max_depth = 64;          // directory levels below the image root
   int64_t max_path_length = 1024;  // bytes of a path inside the image
   int64_t max_name_length = 255;   // bytes of one component
+  // Bytes of one file. A build can make a sparse file of terabytes that
+  // costs it no disk; hashing it would keep the merger busy for hours.
+  int64_t max_file_size = int64_t{8} << 30;
 
   bool NoticeIsFatal(const std::string& kind) const;
 };

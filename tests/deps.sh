@@ -12,6 +12,8 @@ NSBUILD_PACKAGES=(
   python3 python3-dev python3-setuptools python3-build python3-installer python3-wheel
   pypy3 pypy3-dev
   distcc
+  # nsbuild verify: fileordering, time, diffoscope reports; the benchmark's baseline
+  disorderfs faketime diffoscope-minimal reprotest
 )
 
 nsbuild_install_deps() {
@@ -42,5 +44,6 @@ nsbuild_build() {
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   fi
   cmake -S "$NSBUILD_TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" "$@" >/dev/null
-  cmake --build "$dir" -j "$(nproc)"
+  # NSBUILD_TARGET=NAME builds only that target (and what it needs).
+  cmake --build "$dir" -j "$(nproc)" ${NSBUILD_TARGET:+--target "$NSBUILD_TARGET"}
 }

@@ -7,21 +7,17 @@
 # two implementations on two cores), and the builder's own max RSS from the
 # report (goal <= 16 MiB). Prints numbers; asserts nothing.
 #   tests/bench/build_bench.sh [BUILD_DIR] [ROUNDS] [RECIPE...]
+# Default recipes: examples/cext, examples/cmany and the real package
+# (tests/bench/real_package.sh: brotli from Debian's sources).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-rounds=${2:-5}
-shift $(( $# >= 2 ? 2 : $# ))
-recipes=("$@")
-[ ${#recipes[@]} -gt 0 ] || recipes=("$top/examples/cext/recipe.json" "$top/examples/cmany/recipe.json")
-nsbuild=$build/builder/nsbuild
+source "$(dirname "$0")/common.sh"
+bench_args "$@"
+if [ ${#recipes[@]} -eq 0 ]; then
+  recipes=("$top/examples/cext/recipe.json" "$top/examples/cmany/recipe.json")
+  real=$("$top/tests/bench/real_package.sh") && recipes+=("$real") ||
+    echo "(the real package could not be fetched; examples only)"
+fi
 jobs=$(nproc)
-scratch=$(mktemp -d /tmp/nsbuild-bench.XXXXXX)
-chmod 0755 "$scratch"
-trap 'chmod -R u+rwx "$scratch"; rm -rf "$scratch"' EXIT
-
-now() { date +%s.%N; }
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
 # The implementations nsbuild picks for a recipe: its own list, else every
 # usable Python; the baseline must build the same set.
@@ -39,7 +35,7 @@ PY
 
 for recipe in "${recipes[@]}"; do
   read -r -a impls <<<"$(impls_of "$recipe")"
-  name=$(basename "$(dirname "$recipe")")
+  name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$recipe")
   echo "== $name: ${impls[*]} on $jobs CPU(s), $rounds rounds (A = -j1, B = -j$jobs, C = unsandboxed parallel)"
   : >"$scratch/a" ; : >"$scratch/b" ; : >"$scratch/c"
   for ((r = 1; r <= rounds; r++)); do

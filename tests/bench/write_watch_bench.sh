@@ -7,23 +7,14 @@
 # Default recipes: the C-extension example and the real package
 # (tests/bench/real_package.sh: brotli from Debian's sources).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-rounds=${2:-5}
-shift $(( $# >= 2 ? 2 : $# ))
-recipes=("$@")
+source "$(dirname "$0")/common.sh"
+bench_args "$@"
 if [ ${#recipes[@]} -eq 0 ]; then
   recipes=("$top/examples/cext/recipe.json")
   real=$("$top/tests/bench/real_package.sh") && recipes+=("$real") ||
     echo "(the real package could not be fetched; cext only)"
 fi
-nsbuild=$build/builder/nsbuild
-scratch=$(mktemp -d /tmp/nsbuild-wbench.XXXXXX)
-chmod 0755 "$scratch"
-trap 'chmod -R u+rwx "$scratch"; rm -rf "$scratch"' EXIT
 
-now() { date +%s.%N; }
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 timed() {  # FILE CMD... : appends the wall time; a failed build aborts
   local out=$1 t0 t1
   shift
@@ -34,7 +25,7 @@ timed() {  # FILE CMD... : appends the wall time; a failed build aborts
 }
 
 for recipe in "${recipes[@]}"; do
-  name=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["name"])' "$recipe")
+  name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$recipe")
   echo "== $name: $rounds rounds, A = --no-watch-writes, B = watched (default)"
   : >"$scratch/a"; : >"$scratch/b"
   for ((r = 1; r <= rounds; r++)); do

@@ -20,7 +20,7 @@ TEST(MergePolicy, ParsesEveryKey) {
       nlohmann::json::parse(R"({"owner": "123:root", "allowed_prefixes": ["/usr", "/usr/local"],
     "protected_config": ["/etc", "/usr/share/config"], "allowed_xattrs": ["security.capability"],
     "fatal_notices": ["execstack"], "build_dirs": ["/b"], "max_depth": 10,
-    "max_path_length": 200, "max_name_length": 100})");
+    "max_path_length": 200, "max_name_length": 100, "max_file_size": 4096})");
   auto p = ParseMergePolicy(j, "p: $.merge");
   ASSERT_TRUE(p.ok()) << p.error().Message();
   EXPECT_EQ(p->owner_uid, 123u);
@@ -28,6 +28,7 @@ TEST(MergePolicy, ParsesEveryKey) {
   EXPECT_TRUE(p->NoticeIsFatal("execstack"));
   EXPECT_FALSE(p->NoticeIsFatal("textrel"));
   EXPECT_EQ(p->max_depth, 10);
+  EXPECT_EQ(p->max_file_size, 4096);
   EXPECT_EQ(p->build_dirs, std::vector<std::string>{"/b"});
 }
 

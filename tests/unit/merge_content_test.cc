@@ -1,0 +1,79 @@
+// The content pass on several threads: every file hashed once, by the right
+// worker, whatever the slicing. Also the test the TSan build runs
+// (tests/run.sh, NSBUILD_TSAN): the hashing threads are the merger's only
+// ones.
+#include "merge/content.h"
+
+#include <gtest/gtest.h>
+
+#include "merge/merge.h"
+#include "tests/unit/merge_fixture.h"
+
+namespace nsbuild::merge {
+namespace {
+
+using testing::TempTree;
+using testing::Write;
+
+// `count` files spread over a few directories, each with its own content.
+void ManyFiles(const TempTree& t, int count) {
+  for (int i = 0; i < count; ++i) {
+    std::string dir = "usr/share/d" + std::to_string(i % 7);
+    Write(t / (dir + "/f" + std::to_string(i)), "content of file " + std::to_string(i));
+  }
+}
+
+TEST(Content, SeveralThreadsHashEveryFileOnce) {
+  TempTree img;
+  ManyFiles(img, 700);  // enough files for every worker to get a slice
+  for (int threads : {1, 3, 8}) {
+    auto scanned = ScanImage(img.path(), "", ScanLimits{});
+    ASSERT_TRUE(scanned.ok()) << scanned.error().Message();
+    std::vector<Finding> notices;
+    ContentOptions opts;
+    opts.threads = threads;
+    auto st = ReadContents(*scanned, MergePolicy{}, opts, &notices);
+    ASSERT_TRUE(st.ok()) << st.error().Message();
+    int files = 0;
+    for (const auto& e : scanned->entries) {
+      if (e.type != EntryType::kFile) continue;
+      ++files;
+      std::string n = e.path.substr(e.path.rfind("/f") + 2);
+      EXPECT_EQ(e.sha256, Sha256Hex("content of file " + n)) << e.path << " threads=" << threads;
+    }
+    EXPECT_EQ(files, 700);
+  }
+}
+
+TEST(Content, ChangedFileFailsWhicheverThreadFindsIt) {
+  TempTree img;
+  ManyFiles(img, 400);
+  auto scanned = ScanImage(img.path(), "", ScanLimits{});
+  ASSERT_TRUE(scanned.ok());
+  // Grown after the scan, in the last worker's slice.
+  Write(img / "usr/share/d6/f398", "grown after the scan, so the size differs");
+  std::vector<Finding> notices;
+  ContentOptions opts;
+  opts.threads = 4;
+  auto st = ReadContents(*scanned, MergePolicy{}, opts, &notices);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().Message().find("/usr/share/d6/f398"), std::string::npos)
+      << st.error().Message();
+  EXPECT_NE(st.error().Message().find("changed after it was scanned"), std::string::npos);
+}
+
+TEST(Content, MergeOfManyFilesUsesEveryCpu) {
+  TempTree img, dest;
+  ManyFiles(img, 500);
+  MergeRequest r;
+  r.dest = dest.path();
+  r.package = "many";
+  r.images = {{"", img.path()}};
+  auto rep = MergeImages(r);
+  ASSERT_TRUE(rep.ok()) << rep.error().Message();
+  EXPECT_TRUE(rep->merged);
+  EXPECT_EQ(testing::Read(dest / "usr/share/d3/f10"), "content of file 10");
+}
+
+}  // namespace
+}  // namespace nsbuild::merge
