@@ -13,6 +13,7 @@
 #include "builder/recipe.h"
 #include "builder/scheduler.h"
 #include "builder/variation.h"
+#include "builder/workdir.h"
 #include "builder/write_policy.h"
 #include "sandbox/policy.h"
 
