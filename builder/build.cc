@@ -25,40 +25,7 @@
 namespace nsbuild::builder {
 namespace {
 
-// Everything decided before anything runs; a failure here is bad input.
-struct Setup {
-  Recipe recipe;
-  std::vector<Implementation> impls;
-  sandbox::Policy policy;
-  WritesPolicy writes;
-  Plan plan;
-  int jobs = 1;
-};
-
-base::Result<Setup> PlanBuild(const BuildOptions& o) {
-  Setup s;
-  NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
-  NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
-  NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
-                       LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
-  NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
-  NSB_ASSIGN_OR_RETURN(s.writes, WritesPolicyOf(doc));
-  if (!o.on_write_violation.empty()) {
-    NSB_ASSIGN_OR_RETURN(s.writes.on_violation,
-                         ParseOnViolation(o.on_write_violation, "--on-write-violation"));
-  }
-  if (o.no_watch_writes) s.writes.watch = false;
-  // verify's user_group variation: every sandbox of this build, and the
-  // ownership of its directories, follow the varied ids.
-  if (o.variation && o.variation->uid) s.policy.inside_uid = *o.variation->uid;
-  if (o.variation && o.variation->gid) s.policy.inside_gid = *o.variation->gid;
-  s.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  if (o.variation && o.variation->jobs > 0) s.jobs = o.variation->jobs;
-  if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
-  s.plan = MakePlan(s.recipe, s.impls);
-  if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
-  return s;
-}
+using Setup = BuildSetup;
 
 long SelfMaxRssKib() {
   struct rusage ru = {};
@@ -134,6 +101,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
                    o.load_average, res.devnull.get()};
   ctx.variation = o.variation;
   SandboxRunner runner(s.policy, ctx, s.plan, s.writes.watch);
+  if (o.capture_writes) runner.set_capture_root(work.path() + "/capture");
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
   double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
   SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
@@ -201,6 +169,38 @@ int Execute(const BuildOptions& o, Setup& s) {
 }
 
 }  // namespace
+
+void AdjustSetup(const Variation& v, BuildSetup& s) {
+  // verify's user_group variation: every sandbox of this build, and the
+  // ownership of its directories, follow the varied ids.
+  if (v.uid) s.policy.inside_uid = *v.uid;
+  if (v.gid) s.policy.inside_gid = *v.gid;
+  if (v.jobs > 0) s.jobs = v.jobs;
+}
+
+base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
+  BuildSetup s;
+  NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
+  NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
+  NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
+                       LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
+  NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
+  NSB_ASSIGN_OR_RETURN(s.writes, WritesPolicyOf(doc));
+  if (!o.on_write_violation.empty()) {
+    NSB_ASSIGN_OR_RETURN(s.writes.on_violation,
+                         ParseOnViolation(o.on_write_violation, "--on-write-violation"));
+  }
+  if (o.no_watch_writes) s.writes.watch = false;
+  if (o.capture_writes && o.no_watch_writes) {
+    return base::PlainError("--capture-writes needs the write watcher; drop --no-watch-writes");
+  }
+  s.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  if (o.variation) AdjustSetup(*o.variation, s);
+  if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
+  s.plan = MakePlan(s.recipe, s.impls);
+  if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
+  return s;
+}
 
 int RunBuild(const BuildOptions& o) {
   auto setup = PlanBuild(o);

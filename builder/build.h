@@ -7,8 +7,12 @@
 #include <vector>
 
 #include "builder/images.h"
+#include "builder/plan.h"
+#include "builder/recipe.h"
 #include "builder/scheduler.h"
 #include "builder/variation.h"
+#include "builder/write_policy.h"
+#include "sandbox/policy.h"
 
 namespace nsbuild::builder {
 
@@ -28,6 +32,9 @@ struct BuildOptions {
   // no_watch_writes turns the watcher off (benchmarks, debugging).
   std::string on_write_violation;
   bool no_watch_writes = false;
+  // Stray file creations succeed into WORK/capture/TARGET-PHASE
+  // instead of failing (still violations); implies watching.
+  bool capture_writes = false;
   int verbosity = 0;
   // Reproducibility checks: the conditions every sub-phase runs under
   // (nullptr: the defaults), and where the images of a successful build go.
@@ -36,5 +43,19 @@ struct BuildOptions {
 };
 
 int RunBuild(const BuildOptions& options);
+
+// Everything decided before anything runs; a failure here is bad input.
+// `nsbuild verify` plans each of its builds with it too.
+struct BuildSetup {
+  Recipe recipe;
+  std::vector<Implementation> impls;
+  sandbox::Policy policy;
+  WritesPolicy writes;
+  Plan plan;
+  int jobs = 1;
+};
+base::Result<BuildSetup> PlanBuild(const BuildOptions& options);
+// What a variation changes in a planned build: the inside ids, -j.
+void AdjustSetup(const Variation& variation, BuildSetup& setup);
 
 }  // namespace nsbuild::builder

@@ -36,6 +36,10 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
                   "A write outside a sub-phase's roots (denied either way) fails the build or\n"
                   "only warns (default: the policy's \"writes\".\"on_violation\", else fail)")
       ->check(CLI::IsMember({"fail", "warn"}));
+  cmd->add_flag("--capture-writes", opts->capture_writes,
+                "Let stray file creations succeed into WORK/capture/TARGET-PHASE\n"
+                "(same paths below it) instead of failing, to see what the package would\n"
+                "have put on the host; still violations, the host is never written");
   cmd->add_flag("--no-watch-writes", opts->no_watch_writes,
                 "Do not watch for writes outside the roots (the mounts still forbid them;\n"
                 "nothing is reported)");

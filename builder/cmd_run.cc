@@ -4,12 +4,15 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "builder/commands.h"
+#include "builder/report.h"
 #include "builder/policy_file.h"
 #include "sandbox/plan.h"
 #include "sandbox/supervise.h"
+#include "sandbox/write_capture.h"
 #include "sandbox/write_watch.h"
 
 extern char** environ;
@@ -25,6 +28,7 @@ struct RunOptions {
   double timeout = 0;
   bool dry_run = false;
   bool report_writes = false;
+  std::string capture_writes;  // capture dir; implies report_writes
   bool no_aslr = false;
   int cpus = 0;
   std::string domainname;
@@ -125,22 +129,30 @@ int Execute(const RunOptions& o) {
     return kExitOk;
   }
   sandbox::WriteWatcher watcher(sandbox::WritableRoots(*spec));
+  std::optional<sandbox::WriteCapture> capture;
+  if (!o.capture_writes.empty()) {
+    auto c = sandbox::WriteCapture::Open(o.capture_writes);
+    if (!c) return Fail(kExitUsage, "--capture-writes: " + c.error().Message());
+    capture.emplace(std::move(c).value());
+    watcher.set_capture(&*capture);
+  }
   auto info = sandbox::RunInForeground(*spec, o.report_writes ? &watcher : nullptr);
   if (!info) return Fail(kExitSetup, info.error().Message());
   if (o.report_writes) {
     std::fputs(sandbox::FormatViolations(watcher.violations(), "writes outside the writable paths:").c_str(),
                stderr);
+    if (capture && !capture->captured().empty()) {
+      std::fprintf(stderr, "nsbuild run: %zu captured write(s) are in %s\n", capture->captured().size(),
+                   capture->dir().c_str());
+    }
   }
   if (!o.json_status.empty()) {
     std::ofstream out(o.json_status);
     auto j = StatusJson(*spec, *info);
     if (o.report_writes) {
       j["write_notifications"] = watcher.notifications();
-      j["write_violations"] = nlohmann::json::array();
-      for (const auto& v : watcher.violations()) {
-        j["write_violations"].push_back(
-            {{"op", v.op}, {"path", v.path}, {"pid", v.pid}, {"command", v.command}});
-      }
+      j["write_violations"] = ViolationsJson(watcher.violations());
+      if (capture) j["capture_dir"] = capture->dir();
     }
     out << j.dump(2) << "\n";
     if (!out) return Fail(kExitFailure, "cannot write " + o.json_status);
@@ -192,9 +204,13 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
   run->add_flag("--dry-run", opts->dry_run, "Print the mount plan and seccomp rules; run nothing");
   run->add_flag("--report-writes", opts->report_writes,
                 "Deny (EACCES) and report every write attempt outside the writable paths");
+  run->add_option("--capture-writes", opts->capture_writes,
+                  "Like --report-writes, but a stray file creation succeeds into DIR\n"
+                  "(at the same path below it) instead of failing; the host is never written");
   run->add_option("command", opts->command, "The command and its arguments (after --)");
   run->prefix_command();
   run->callback([opts, run, &ctx] {
+    if (!opts->capture_writes.empty()) opts->report_writes = true;
     auto rest = run->remaining();
     // The "--" that ends nsbuild's options is not part of the command.
     if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());

@@ -11,27 +11,36 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
   std::string factors;
   for (const auto& f : VariationFactors()) factors += std::string("  ") + f.name + ": " + f.what + "\n";
   cmd->footer(
-      "Builds every implementation in a control build (every factor pinned) and in an\n"
-      "experiment that varies the chosen factors, same sandbox and jobserver as `nsbuild\n"
-      "build`, with the same SOURCE_DATE_EPOCH. Images are compared canonically (paths,\n"
-      "types, modes, symlink targets, content). When they differ, nsbuild rebuilds varying\n"
-      "one factor at a time, and the control once more, and names for every differing file\n"
-      "the factor(s) that change it (\"nondeterminism\" when two identical builds differ).\n\n"
-      "Factors (--variations takes reprotest-style lists, e.g. +all,-time):\n" + factors +
-      "A factor that cannot be varied here is reported as skipped. Time namespaces shift\n"
-      "only the monotonic and boot clocks, so wall-clock time needs libfaketime.\n\n"
-      "Exit status: 0 reproducible, 1 not reproducible, 2 bad input or a failed build.");
+      "Builds every implementation in a control build (every factor pinned) and in\n"
+      "experiment builds that vary the chosen factors, with the same SOURCE_DATE_EPOCH.\n"
+      "The control and the experiments run at once, in one scheduler under one job pool\n"
+      "(-j bounds all of them together, as it bounds the implementations of `nsbuild\n"
+      "build`); a failed build stops the others, Ctrl-C stops every sandbox. Images are\n"
+      "compared canonically (paths, types, modes, symlink targets, content). When they\n"
+      "differ, nsbuild rebuilds varying one factor at a time, and the control once more,\n"
+      "again all at once, and names for every differing file the factor(s) that change\n"
+      "it (\"nondeterminism\" when two identical builds differ). With diffoscope installed\n"
+      "it shows each differing file's text and HTML report (diffoscope runs sandboxed: no\n"
+      "network, images read-only, 300 s); without it, a unified diff or first differing byte.\n\n"
+      "Factors (--variations takes reprotest-style lists, e.g. +all,-time):\n" + factors + "\n" +
+      "fileordering mounts the source through disorderfs before the build (root, or a user\n"
+      "who may open /dev/fuse). time preloads libfaketime: a time namespace would shift\n"
+      "only the monotonic and boot clocks, never the wall clock; statically linked\n"
+      "programs do not see the fake time. A factor that cannot be varied here is printed\n"
+      "as skipped, with the reason.\n\n"
+      "Exit status: 0 reproducible, 1 not reproducible, 2 bad input or a failed build,\n"
+      "130/143 interrupted (nothing left running or mounted).");
   cmd->add_option("recipe", o->recipe_path, "The recipe (JSON)")->required();
   cmd->add_option("--impl", o->impls, "Only this implementation (repeatable)");
   cmd->add_option("--variations", o->variations, "Factors to vary")->capture_default_str();
-  cmd->add_option("--rounds", o->rounds, "Experiment builds before concluding reproducible")
+  cmd->add_option("--rounds", o->rounds, "Experiment builds (run at once) before concluding reproducible")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("-j,--jobs", o->jobs, "Job slots (default: CPUs)");
+  cmd->add_option("-j,--jobs", o->jobs, "Job slots shared by all the builds (default: CPUs)");
   cmd->add_option("--work-dir", o->work_dir, "Where the builds go (default: ./nsbuild-work/NAME-VERSION/verify)");
   cmd->add_option("--policy", o->policy, "Policy name or file (default: the recipe's)");
-  cmd->add_option("--report", o->report_path, "Write the verdict as JSON here");
+  cmd->add_option("--report", o->report_path, "Write the verdict as JSON here (differences, causes, builds' start/end, diffoscope reports)");
   cmd->callback([o, &ctx] {
-    o->verbosity = ctx.verbosity - 1;
+    o->verbosity = ctx.verbosity;
     ctx.exit_status = RunVerify(*o);
   });
 }

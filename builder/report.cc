@@ -32,11 +32,9 @@ json SubPhaseJson(const Plan& plan, const SubPhase& node, const NodeResult& r) {
   if (!r.log_path.empty()) j["log"] = r.log_path;
   if (!r.error.empty()) j["error"] = r.error;
   if (r.writes.watched) {
-    json denied = json::array();
-    for (const auto& v : r.writes.violations) {
-      denied.push_back({{"op", v.op}, {"path", v.path}, {"pid", v.pid}, {"command", v.command}});
-    }
-    j["writes"] = {{"notifications", r.writes.notifications}, {"violations", denied}};
+    j["writes"] = {{"notifications", r.writes.notifications},
+                   {"violations", ViolationsJson(r.writes.violations)}};
+    if (!r.writes.capture_dir.empty()) j["writes"]["capture_dir"] = r.writes.capture_dir;
   }
   return j;
 }
@@ -63,6 +61,15 @@ json WritesJson(const ReportInput& in) {
 }
 
 }  // namespace
+
+json ViolationsJson(const std::vector<sandbox::WriteViolation>& violations) {
+  json out = json::array();
+  for (const auto& v : violations) {
+    out.push_back({{"op", v.op}, {"path", v.path}, {"pid", v.pid}, {"command", v.command},
+                   {"captured", v.captured}});
+  }
+  return out;
+}
 
 std::string ReportJson(const ReportInput& in) {
   const RunSummary& s = *in.summary;

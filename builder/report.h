@@ -5,6 +5,7 @@
 // edge; the scheduler fills plain structs.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct ReportInput {
 };
 
 std::string ReportJson(const ReportInput& in);
+// The write watcher's records, as `run --json-status` and the report show them.
+nlohmann::json ViolationsJson(const std::vector<sandbox::WriteViolation>& violations);
 std::string TraceJson(const ReportInput& in);
 base::Status WriteReport(const std::string& path, const ReportInput& in);
 base::Status WriteTrace(const std::string& path, const ReportInput& in);

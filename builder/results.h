@@ -25,6 +25,7 @@ struct WriteRecord {
   bool watched = false;
   uint64_t notifications = 0;  // calls the kernel handed to the watcher
   std::vector<sandbox::WriteViolation> violations;  // denied and recorded
+  std::string capture_dir;  // capture mode: where the captured writes are
 };
 
 struct NodeResult {

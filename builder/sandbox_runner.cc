@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "sandbox/sandbox.h"
+#include "sandbox/write_capture.h"
 #include "sandbox/write_watch.h"
 
 namespace nsbuild::builder {
@@ -10,9 +11,11 @@ namespace {
 
 class SandboxCommand : public RunningCommand {
  public:
-  // watcher: null when writes are not watched.
-  SandboxCommand(sandbox::Sandbox s, std::unique_ptr<sandbox::WriteWatcher> watcher)
-      : sandbox_(std::move(s)), watcher_(std::move(watcher)) {}
+  // watcher: null when writes are not watched; capture: null unless the
+  // watcher captures (it points there).
+  SandboxCommand(sandbox::Sandbox s, std::unique_ptr<sandbox::WriteWatcher> watcher,
+                 std::unique_ptr<sandbox::WriteCapture> capture)
+      : capture_(std::move(capture)), sandbox_(std::move(s)), watcher_(std::move(watcher)) {}
   // ~Sandbox kills the pid namespace and reaps PID 1 if still running.
   int wait_fd() const override { return sandbox_.pidfd(); }
   base::Result<sandbox::ExitInfo> Collect() override { return sandbox_.Wait(); }
@@ -26,10 +29,14 @@ class SandboxCommand : public RunningCommand {
   }
   WriteRecord TakeWrites() override {
     if (!watcher_) return {};
-    return {true, watcher_->notifications(), watcher_->violations()};
+    bool captured = capture_ && !capture_->captured().empty();
+    return {true, watcher_->notifications(), watcher_->violations(),
+            captured ? capture_->dir() : ""};
   }
 
  private:
+  // Destroyed last: the watcher may use it until the sandbox is gone.
+  std::unique_ptr<sandbox::WriteCapture> capture_;
   sandbox::Sandbox sandbox_;
   std::unique_ptr<sandbox::WriteWatcher> watcher_;
 };
@@ -60,7 +67,12 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
     NSB_TRY(ctx_.work->CreateTarget(target, ids.first, ids.second));
     prepared_targets_.insert(node.target);
   }
-  PhaseJobserver js{lease.MakeFlags(ctx_.load_average), lease.pass_fds(), lease.fifo_path()};
+  // A build limited to one job (-j1, verify's num_cpus) gets no lease: its
+  // make runs one job on the sub-phase's own slot.
+  PhaseJobserver js = ctx_.jobs == 1
+                          ? PhaseJobserver{" -j1", {}, ""}
+                          : PhaseJobserver{lease.MakeFlags(ctx_.load_average), lease.pass_fds(),
+                                           lease.fifo_path()};
   sandbox::RunRequest req = MakePhaseRequest(ctx_, plan_, node, output_fd, js);
   auto spec = sandbox::PlanSandbox(policy_, req);
   if (!spec.ok()) return base::Wrap(spec.take_error(), "plan sandbox for " + plan_.NameOf(node));
@@ -69,10 +81,17 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
   // The writable places of this very plan: D, BUILD_DIR, the source
   // overlay, T, HOME, the private tmpfs mounts and the recipe's addwrite.
   if (watch_writes_) watcher = std::make_unique<sandbox::WriteWatcher>(sandbox::WritableRoots(*spec));
+  std::unique_ptr<sandbox::WriteCapture> capture;
+  if (watcher && !capture_root_.empty()) {
+    auto c = sandbox::WriteCapture::Open(capture_root_ + "/" + target + "-" + node.PhaseName());
+    if (!c.ok()) return base::Wrap(c.take_error(), "capture dir for " + plan_.NameOf(node));
+    capture = std::make_unique<sandbox::WriteCapture>(std::move(c).value());
+    watcher->set_capture(capture.get());
+  }
   auto started = sandbox::Sandbox::Start(*spec);
   if (!started.ok()) return base::Wrap(started.take_error(), "start sandbox for " + plan_.NameOf(node));
   return std::unique_ptr<RunningCommand>(
-      new SandboxCommand(std::move(started).value(), std::move(watcher)));
+      new SandboxCommand(std::move(started).value(), std::move(watcher), std::move(capture)));
 }
 
 }  // namespace nsbuild::builder

@@ -17,6 +17,9 @@ class SandboxRunner : public CommandRunner {
   SandboxRunner(const sandbox::Policy& policy, const BuildContext& ctx, const Plan& plan,
                 bool watch_writes = false)
       : policy_(policy), ctx_(ctx), plan_(plan), watch_writes_(watch_writes) {}
+  // Capture mode (sandbox/write_capture.h): each watched sub-phase's stray
+  // file creations succeed into CAPTURE_ROOT/TARGET-PHASE.
+  void set_capture_root(std::string dir) { capture_root_ = std::move(dir); }
 
   base::Result<std::unique_ptr<RunningCommand>> Start(const SubPhase& node, int output_fd,
                                                       const Lease& lease) override;
@@ -26,6 +29,7 @@ class SandboxRunner : public CommandRunner {
   const BuildContext& ctx_;
   const Plan& plan_;
   bool watch_writes_;
+  std::string capture_root_;
   std::set<size_t> prepared_targets_;
 };
 

@@ -1,10 +1,12 @@
 #include "builder/variation.h"
 
+#include <glob.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "builder/disorder_view.h"
 #include "builder/phase_request.h"
 
 namespace nsbuild::builder {
@@ -13,12 +15,9 @@ namespace {
 constexpr unsigned long kAddrNoRandomize = 0x0040000;
 constexpr unsigned long kUname26 = 0x0020000;
 
-bool HasProgram(const char* name) {
-  for (const char* dir : {"/usr/bin/", "/bin/", "/usr/local/bin/"}) {
-    if (::access((std::string(dir) + name).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
+// More than a year and not a whole number of weeks: the year, month, day
+// and weekday all differ from the control's.
+constexpr const char* kFaketimeOffset = "+397d";
 
 int UsableCpus() {
   cpu_set_t set;
@@ -36,7 +35,45 @@ std::string Replace(const std::string& s, const std::string& from, const std::st
   return out + s.substr(pos);
 }
 
+// Only the wall clock moves: monotonic time stays real (make and timeouts
+// measure with it), and stat() is left alone, so file times the build reads
+// (a .pyc's source mtime) do not shift and pass for a time dependency.
+void AddFaketime(const std::string& offset, std::vector<std::pair<std::string, std::string>>& env) {
+  std::string lib = LibFaketimePath();
+  auto it = std::find_if(env.begin(), env.end(), [](const auto& e) { return e.first == "LD_PRELOAD"; });
+  if (it == env.end()) {
+    env.emplace_back("LD_PRELOAD", lib);
+  } else {
+    it->second = it->second.empty() ? lib : lib + ":" + it->second;
+  }
+  env.emplace_back("FAKETIME", offset);
+  env.emplace_back("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+  env.emplace_back("NO_FAKE_STAT", "1");
+}
+
 }  // namespace
+
+std::string FindProgram(const char* name) {
+  for (const char* dir : {"/usr/bin/", "/bin/", "/usr/local/bin/", "/usr/sbin/", "/sbin/"}) {
+    std::string path = std::string(dir) + name;
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "";
+}
+
+// Debian puts it under the multiarch directory, other distributions under
+// /usr/lib or /usr/lib64; the sandbox sees /usr at the same path.
+std::string LibFaketimePath() {
+  for (const char* pattern : {"/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
+                              "/usr/lib64/faketime/libfaketime.so.1"}) {
+    glob_t g = {};
+    bool found = ::glob(pattern, 0, nullptr, &g) == 0 && g.gl_pathc > 0;
+    std::string path = found ? g.gl_pathv[0] : "";
+    ::globfree(&g);
+    if (found) return path;
+  }
+  return "";
+}
 
 const std::vector<VariationFactor>& VariationFactors() {
   static const std::vector<VariationFactor> f = {
@@ -52,8 +89,8 @@ const std::vector<VariationFactor>& VariationFactors() {
       {"num_cpus", "one CPU (affinity) and -j1 instead of all"},
       {"aslr", "address space randomisation on (pinned off in the control)"},
       {"kernel", "UNAME26: a 2.6-style kernel version string"},
-      {"fileordering", "directory read order (needs disorderfs)"},
-      {"time", "wall-clock time (needs libfaketime)"},
+      {"fileordering", "directory read order of the source: reversed by disorderfs (FUSE)"},
+      {"time", "wall-clock time 397 days ahead (libfaketime preloaded)"},
   };
   return f;
 }
@@ -90,13 +127,9 @@ base::Result<std::vector<std::string>> ParseVariations(const std::string& spec) 
 }
 
 std::string Unavailable(const std::string& factor) {
-  if (factor == "fileordering") {
-    return HasProgram("disorderfs") ? "disorderfs needs FUSE inside the sandbox, not supported yet"
-                                    : "disorderfs is not installed";
-  }
+  if (factor == "fileordering") return DisorderView::Unavailable();
   if (factor == "time") {
-    return HasProgram("faketime") ? "libfaketime is not wired into sub-phases yet"
-                                  : "libfaketime (faketime) is not installed";
+    return LibFaketimePath().empty() ? "libfaketime is not installed (Debian package faketime)" : "";
   }
   if (factor == "user_group" && ::geteuid() != 0) {
     return "an unprivileged caller maps a single id; there is no other uid to use";
@@ -149,6 +182,8 @@ Variation VaryFactors(const std::vector<std::string>& factors) {
     }
     if (f == "aslr") v.personality &= ~kAddrNoRandomize;
     if (f == "kernel") v.personality |= kUname26;
+    if (f == "fileordering") v.disorder_source = true;
+    if (f == "time") v.faketime = kFaketimeOffset;
   }
   return v;
 }
@@ -179,6 +214,7 @@ void ApplyVariation(const Variation& v, sandbox::RunRequest& req) {
   for (auto& [k, val] : req.setenv) {
     if (k == "PATH" && !v.path_append.empty()) val += ":" + v.path_append;
   }
+  if (!v.faketime.empty()) AddFaketime(v.faketime, req.setenv);
   if (v.reverse_env) std::reverse(req.setenv.begin(), req.setenv.end());
   req.keep_env_order = true;  // the control keeps its order too: only `environment` changes it
   req.hostname = v.hostname;

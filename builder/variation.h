@@ -30,6 +30,11 @@ struct Variation {
   int cpus = 0;  // 0: all
   unsigned long personality = 0;
   int jobs = 0;  // 0: the build's -j
+  // fileordering: the source is seen through disorderfs (reversed directory
+  // order); the build set mounts it, outside the sandbox (build_set.h).
+  bool disorder_source = false;
+  // time: libfaketime preloaded with this FAKETIME offset ("" = real time).
+  std::string faketime;
 };
 
 // One factor that can be varied, reprotest-style.
@@ -45,6 +50,11 @@ base::Result<std::vector<std::string>> ParseVariations(const std::string& spec);
 
 // Why a factor cannot be varied here ("" if it can).
 std::string Unavailable(const std::string& factor);
+
+// The full path of a program in the usual directories, "" if absent.
+std::string FindProgram(const char* name);
+// libfaketime's preload library, "" if not installed.
+std::string LibFaketimePath();
 
 // Every factor pinned (the control), or the given factors varied.
 Variation ControlVariation();

@@ -2,48 +2,62 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
-#include "builder/build.h"
+#include "builder/build_set.h"
 #include "builder/commands.h"
+#include "builder/diffoscope.h"
+#include "builder/policy_file.h"
 #include "builder/recipe.h"
 #include "merge/image_diff.h"
 
 namespace nsbuild::builder {
 namespace {
 
-struct BuildRun {
-  std::string name;  // control, experiment-1, only-hostname, control-2
-  std::map<std::string, std::string> images;  // target → image path
+using DiffMap = std::map<std::string, std::vector<merge::EntryDiff>>;  // target → diffs
+using Reports = std::map<std::string, std::map<std::string, DiffoscopeOutput>>;  // target → path → reports
+
+// When each build ran, for the report: the stages run their builds at once.
+struct BuildRecord {
+  std::string name, stage;
+  std::vector<std::string> factors;
+  double start = 0, end = 0;  // seconds since verify started
 };
 
-// One full build under a variation, quiet, into its own work dir.
-int Build(const VerifyOptions& o, const std::string& root, const std::string& name,
-          const Variation& v, BuildRun* out) {
-  BuildOptions b;
-  b.recipe_path = o.recipe_path;
-  b.impls = o.impls;
-  b.jobs = o.jobs;
-  b.policy = o.policy;
-  b.work_dir = root + "/" + name;
-  b.verbosity = o.verbosity;
-  b.variation = &v;
-  std::vector<Image> images;
-  b.images_out = &images;
-  std::fprintf(stderr, "verify: building %s\n", name.c_str());
-  int rc = RunBuild(b);
-  out->name = name;
-  for (const auto& i : images) out->images[i.target] = i.path;
+struct Verdict {
+  DiffMap diffs;  // control vs the first experiment that differs
+  std::string experiment;
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> causes;  // target → path → factors
+  std::map<std::string, std::string> digests;
+  std::vector<std::string> varied;
+  std::vector<std::pair<std::string, std::string>> skipped;  // factor, why
+  std::vector<BuildRecord> builds;
+  int jobs = 0, peak_jobs_in_use = 0;
+  Reports diffoscope;
+  std::string diffoscope_note;  // why it was not used, or what went wrong
+  std::string error;            // why there is no verdict
+};
+
+// Says why verify stops without a verdict; the report keeps it too.
+int Fail(Verdict& v, const std::string& message, int rc) {
+  std::fprintf(stderr, "nsbuild verify: %s\n", message.c_str());
+  v.error = message;
   return rc;
 }
 
-using DiffMap = std::map<std::string, std::vector<merge::EntryDiff>>;  // target → diffs
+double SteadySeconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
 
-base::Result<DiffMap> Compare(const BuildRun& a, const BuildRun& b, std::map<std::string, std::string>* digests) {
+
+
+base::Result<DiffMap> Compare(const MemberResult& a, const MemberResult& b,
+                              std::map<std::string, std::string>* digests) {
   DiffMap out;
   for (const auto& [target, path] : a.images) {
     auto it = b.images.find(target);
@@ -62,114 +76,219 @@ bool Contains(const std::vector<merge::EntryDiff>& diffs, const std::string& pat
   return false;
 }
 
-struct Verdict {
-  DiffMap diffs;  // control vs experiment
-  std::map<std::string, std::map<std::string, std::vector<std::string>>> causes;  // target → path → factors
-  std::map<std::string, std::string> digests;
-  std::vector<std::pair<std::string, std::string>> skipped;  // factor, why
-};
-
-void Print(const Verdict& v, const BuildRun& control, const BuildRun& experiment) {
-  for (const auto& [f, why] : v.skipped) std::printf("skipped variation %s: %s\n", f.c_str(), why.c_str());
-  if (v.diffs.empty()) {
-    for (const auto& [t, d] : v.digests) std::printf("reproducible: %s %s\n", t.c_str(), d.c_str());
-    return;
+// One stage: its builds at once, under one job pool. kExitOk with the
+// results in *out, or the exit status to stop with (every build that failed
+// or the interrupt already said on stderr).
+int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& members,
+             const std::map<std::string, std::vector<std::string>>& factors, const char* stage, double t0,
+             Verdict& v, BuildSetResult* out) {
+  std::string names;
+  for (const auto& m : members) names += (names.empty() ? "" : ", ") + m.name;
+  if (so.verbosity >= 0) std::fprintf(stderr, "nsbuild verify: %s: building %s at once\n", stage, names.c_str());
+  auto r = RunBuildSet(so, members);
+  if (!r.ok()) return Fail(v, r.error().Message(), kExitUsage);
+  double offset = r->started - t0;
+  for (const auto& m : r->members) {
+    v.builds.push_back({m.name, stage, factors.at(m.name), m.start + offset, m.end + offset});
   }
-  for (const auto& [target, diffs] : v.diffs) {
-    std::printf("NOT reproducible: %s (%zu path(s) differ)\n", target.c_str(), diffs.size());
-    for (const auto& d : diffs) {
-      std::string cause;
-      auto tc = v.causes.find(target);
-      if (tc != v.causes.end() && tc->second.count(d.path)) {
-        for (const auto& c : tc->second.at(d.path)) cause += (cause.empty() ? "" : ", ") + c;
-      }
-      std::printf("  %s: %s\n    caused by: %s\n", d.path.c_str(), d.what.c_str(),
-                  cause.empty() ? "a combination of variations (no single one changes it)" : cause.c_str());
-      if (d.what.find("content") != std::string::npos) {
-        std::fputs(merge::DescribeFileDifference(control.images.at(target), experiment.images.at(target), d.path)
-                       .c_str(),
-                   stdout);
-      }
+  if (!r->write_summary.empty()) std::fputs(r->write_summary.c_str(), stderr);
+  v.jobs = r->jobs;
+  v.peak_jobs_in_use = std::max(v.peak_jobs_in_use, r->peak_jobs_in_use);
+  if (r->interrupted_by) {
+    return Fail(v, "interrupted: every sandbox stopped, no verdict", 128 + r->interrupted_by);
+  }
+  // Name the build that failed, not those its failure stopped.
+  for (bool failed : {true, false}) {
+    for (const auto& m : r->members) {
+      if (!m.ok && m.failed == failed) return Fail(v, "build " + m.name + " failed: " + m.error, kExitUsage);
     }
   }
+  *out = std::move(*r);
+  return kExitOk;
 }
 
-void WriteReport(const std::string& path, const Verdict& v) {
-  nlohmann::json j = {{"reproducible", v.diffs.empty()}, {"digests", v.digests}};
-  j["skipped"] = nlohmann::json::object();
-  for (const auto& [f, why] : v.skipped) j["skipped"][f] = why;
-  j["differences"] = nlohmann::json::array();
-  for (const auto& [target, diffs] : v.diffs) {
-    for (const auto& d : diffs) {
-      std::vector<std::string> causes;
-      auto tc = v.causes.find(target);
-      if (tc != v.causes.end() && tc->second.count(d.path)) causes = tc->second.at(d.path);
-      j["differences"].push_back({{"target", target}, {"path", d.path}, {"what", d.what}, {"causes", causes}});
-    }
+// Rebuild varying one factor at a time (and the control again), all at
+// once, and name for every differing path the factors that change it alone.
+int Attribute(BuildSetOptions so, const std::string& root, double t0,
+              const BuildSetResult& first, const std::vector<std::string>& factors, Verdict& v) {
+  std::vector<BuildSetMember> members = {{"control-2", ControlVariation(), root + "/control-2"}};
+  std::map<std::string, std::vector<std::string>> varied = {{"control-2", {}}};
+  std::map<std::string, std::string> cause_of = {{"control-2", "nondeterminism"}};
+  for (const auto& f : factors) {
+    members.push_back({"only-" + f, VaryFactors({f}), root + "/only-" + f});
+    varied["only-" + f] = {f};
+    cause_of["only-" + f] = f;
   }
-  std::ofstream(path) << j.dump(2) << "\n";
-}
-
-// Rebuild varying one factor at a time (and the control again), and name,
-// for every differing path, the factors that change it alone.
-int Attribute(const VerifyOptions& o, const std::string& root, const BuildRun& control,
-              const std::vector<std::string>& factors, Verdict& v) {
-  std::vector<std::pair<std::string, Variation>> probes = {{"nondeterminism", ControlVariation()}};
-  for (const auto& f : factors) probes.emplace_back(f, VaryFactors({f}));
-  for (const auto& [factor, variation] : probes) {
-    BuildRun run;
-    std::string name = factor == "nondeterminism" ? "control-2" : "only-" + factor;
-    if (int rc = Build(o, root, name, variation, &run); rc != kExitOk) return rc;
-    auto d = Compare(control, run, nullptr);
-    if (!d) return std::fprintf(stderr, "nsbuild verify: %s\n", d.error().Message().c_str()), kExitUsage;
+  so.source_date_epoch = first.source_date_epoch;
+  BuildSetResult probes;
+  if (int rc = RunStage(so, members, varied, "attribution", t0, v, &probes); rc != kExitOk) return rc;
+  for (const auto& run : probes.members) {
+    auto d = Compare(first.members.front(), run, nullptr);
+    if (!d) return Fail(v, d.error().Message(), kExitUsage);
     for (const auto& [target, diffs] : v.diffs) {
       auto it = d->find(target);
       if (it == d->end()) continue;
       for (const auto& diff : diffs) {
-        if (Contains(it->second, diff.path)) v.causes[target][diff.path].push_back(factor);
+        if (Contains(it->second, diff.path)) v.causes[target][diff.path].push_back(cause_of.at(run.name));
       }
     }
   }
   return kExitOk;
 }
 
-}  // namespace
+// diffoscope on the files whose content differs, one sandbox per target.
+void ShowWithDiffoscope(const VerifyOptions& o, const Recipe& recipe, const std::string& root,
+                        const MemberResult& control, const MemberResult& experiment, Verdict& v) {
+  v.diffoscope_note = DiffoscopeUnavailable();
+  if (!v.diffoscope_note.empty()) return;
+  auto doc = LoadPolicyDocument(o.policy.empty() ? recipe.policy : o.policy);
+  auto policy = doc.ok() ? SandboxPolicyOf(*doc) : base::Result<sandbox::Policy>(doc.error());
+  if (!policy.ok()) {
+    v.diffoscope_note = policy.error().Message();
+    return;
+  }
+  for (const auto& [target, diffs] : v.diffs) {
+    DiffoscopeRequest r{&*policy, control.images.at(target), experiment.images.at(target), {},
+                        root + "/diffoscope/" + target};
+    for (const auto& d : diffs) {
+      if (d.what.find("content") != std::string::npos) r.paths.push_back(d.path);
+    }
+    auto reports = RunDiffoscope(r);
+    if (!reports.ok()) {
+      v.diffoscope_note = reports.error().Message();
+      std::fprintf(stderr, "nsbuild verify: diffoscope: %s\n", v.diffoscope_note.c_str());
+      return;
+    }
+    v.diffoscope[target] = *reports;
+  }
+}
 
-int RunVerify(const VerifyOptions& o) {
+std::vector<std::string> CausesOf(const Verdict& v, const std::string& target, const std::string& path) {
+  auto tc = v.causes.find(target);
+  if (tc == v.causes.end() || !tc->second.count(path)) return {};
+  return tc->second.at(path);
+}
+
+const DiffoscopeOutput* ReportOf(const Verdict& v, const std::string& target, const std::string& path) {
+  auto t = v.diffoscope.find(target);
+  if (t == v.diffoscope.end()) return nullptr;
+  auto p = t->second.find(path);
+  return p == t->second.end() ? nullptr : &p->second;
+}
+
+void PrintDifference(const Verdict& v, const std::string& target, const merge::EntryDiff& d,
+                     const MemberResult& control, const MemberResult& experiment) {
+  std::string cause;
+  for (const auto& c : CausesOf(v, target, d.path)) cause += (cause.empty() ? "" : ", ") + c;
+  std::printf("  %s: %s\n    caused by: %s\n", d.path.c_str(), d.what.c_str(),
+              cause.empty() ? "a combination of variations (no single one changes it)" : cause.c_str());
+  if (d.what.find("content") == std::string::npos) return;
+  if (const DiffoscopeOutput* r = ReportOf(v, target, d.path)) {
+    std::printf("    diffoscope: %s\n    diffoscope (HTML): %s\n", r->text.c_str(), r->html.c_str());
+    return;
+  }
+  std::fputs(merge::DescribeFileDifference(control.images.at(target), experiment.images.at(target), d.path)
+                 .c_str(),
+             stdout);
+}
+
+void Print(const Verdict& v, const MemberResult& control, const MemberResult& experiment) {
+  for (const auto& [f, why] : v.skipped) std::printf("skipped variation %s: %s\n", f.c_str(), why.c_str());
+  if (v.diffs.empty()) {
+    for (const auto& [t, d] : v.digests) std::printf("reproducible: %s %s\n", t.c_str(), d.c_str());
+    return;
+  }
+  for (const auto& [target, diffs] : v.diffs) {
+    std::printf("NOT reproducible: %s (%zu path(s) differ between control and %s)\n", target.c_str(),
+                diffs.size(), v.experiment.c_str());
+    for (const auto& d : diffs) PrintDifference(v, target, d, control, experiment);
+  }
+}
+
+nlohmann::json DifferencesJson(const Verdict& v) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [target, diffs] : v.diffs) {
+    for (const auto& d : diffs) {
+      nlohmann::json e = {{"target", target}, {"path", d.path}, {"what", d.what},
+                          {"causes", CausesOf(v, target, d.path)}};
+      if (const DiffoscopeOutput* r = ReportOf(v, target, d.path)) {
+        e["diffoscope"] = {{"text", r->text}, {"html", r->html}};
+      }
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+// Written whatever the outcome: without a verdict (exit 2 or interrupted),
+// "reproducible" is null and "error" says why.
+void WriteReport(const std::string& path, const Verdict& v, int exit_status) {
+  nlohmann::json j = {{"exit_status", exit_status}, {"digests", v.digests}, {"varied", v.varied},
+                      {"jobs", v.jobs}, {"peak_jobs_in_use", v.peak_jobs_in_use}};
+  j["reproducible"] = exit_status > kExitFailure ? nlohmann::json() : nlohmann::json(v.diffs.empty());
+  if (!v.error.empty()) j["error"] = v.error;
+  j["skipped"] = nlohmann::json::object();
+  for (const auto& [f, why] : v.skipped) j["skipped"][f] = why;
+  j["builds"] = nlohmann::json::array();
+  for (const auto& b : v.builds) {
+    j["builds"].push_back({{"name", b.name}, {"stage", b.stage}, {"factors", b.factors},
+                           {"start", b.start}, {"end", b.end}});
+  }
+  if (!v.diffs.empty()) j["experiment"] = v.experiment;
+  j["differences"] = DifferencesJson(v);
+  j["diffoscope"] = {{"used", !v.diffoscope.empty()}, {"note", v.diffoscope_note}};
+  std::ofstream(path) << j.dump(2) << "\n";
+}
+
+int Verify(const VerifyOptions& o, double t0, Verdict& v) {
   auto factors = ParseVariations(o.variations);
-  if (!factors) return std::fprintf(stderr, "nsbuild verify: %s\n", factors.error().Message().c_str()), kExitUsage;
+  if (!factors) return Fail(v, factors.error().Message(), kExitUsage);
   auto recipe = LoadRecipe(o.recipe_path);
-  if (!recipe) return std::fprintf(stderr, "nsbuild verify: %s\n", recipe.error().Message().c_str()), kExitUsage;
+  if (!recipe) return Fail(v, recipe.error().Message(), kExitUsage);
   std::string root = o.work_dir.empty() ? "nsbuild-work/" + recipe->name + "-" + recipe->version + "/verify"
                                         : o.work_dir;
-  Verdict v;
-  std::vector<std::string> usable;
   for (const auto& f : *factors) {
     std::string why = Unavailable(f);
     if (why.empty()) {
-      usable.push_back(f);
+      v.varied.push_back(f);
     } else {
       v.skipped.emplace_back(f, why);
     }
   }
-  BuildRun control;
-  if (int rc = Build(o, root, "control", ControlVariation(), &control); rc != kExitOk) return kExitUsage;
-  for (int round = 1; round <= std::max(1, o.rounds) && v.diffs.empty(); ++round) {
-    BuildRun experiment;
+  BuildSetOptions so{o.recipe_path, o.impls, o.jobs, o.policy, root + "/logs", o.verbosity, {}};
+  std::vector<BuildSetMember> members = {{"control", ControlVariation(), root + "/control"}};
+  std::map<std::string, std::vector<std::string>> varied = {{"control", {}}};
+  for (int round = 1; round <= std::max(1, o.rounds); ++round) {
     std::string name = "experiment-" + std::to_string(round);
-    if (Build(o, root, name, VaryFactors(usable), &experiment) != kExitOk) return kExitUsage;
-    auto d = Compare(control, experiment, &v.digests);
-    if (!d) return std::fprintf(stderr, "nsbuild verify: %s\n", d.error().Message().c_str()), kExitUsage;
-    v.diffs = *d;
-    if (!v.diffs.empty()) {
-      if (Attribute(o, root, control, usable, v) != kExitOk) return kExitUsage;
-      Print(v, control, experiment);
-    } else if (round == std::max(1, o.rounds)) {
-      Print(v, control, experiment);
-    }
+    members.push_back({name, VaryFactors(v.varied), root + "/" + name});
+    varied[name] = v.varied;
   }
-  if (!o.report_path.empty()) WriteReport(o.report_path, v);
+  BuildSetResult first;
+  if (int rc = RunStage(so, members, varied, "comparison", t0, v, &first); rc != kExitOk) return rc;
+  const MemberResult& control = first.members.front();
+  const MemberResult* differing = &first.members.back();
+  for (size_t i = 1; i < first.members.size() && v.diffs.empty(); ++i) {
+    auto d = Compare(control, first.members[i], &v.digests);
+    if (!d) return Fail(v, d.error().Message(), kExitUsage);
+    v.diffs = *d;
+    if (!v.diffs.empty()) differing = &first.members[i];
+  }
+  if (!v.diffs.empty()) {
+    v.experiment = differing->name;
+    if (int rc = Attribute(so, root, t0, first, v.varied, v); rc != kExitOk) return rc;
+    ShowWithDiffoscope(o, *recipe, root, control, *differing, v);
+  }
+  Print(v, control, *differing);
   return v.diffs.empty() ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+int RunVerify(const VerifyOptions& o) {
+  Verdict v;
+  int rc = Verify(o, SteadySeconds(), v);
+  if (!o.report_path.empty()) WriteReport(o.report_path, v, rc);
+  return rc;
 }
 
 }  // namespace nsbuild::builder

@@ -14,8 +14,10 @@ std::string FormatWriteSummary(const Plan& plan, const RunSummary& summary) {
   for (const auto& node : plan.nodes) {
     const auto& v = summary.nodes[node.id].writes.violations;
     if (v.empty()) continue;
+    const WriteRecord& w = summary.nodes[node.id].writes;
     std::string heading = plan.targets[node.target] + " " + node.PhaseName() + ": " +
-                          std::to_string(v.size()) + " write(s) outside the allowed roots, denied";
+                          std::to_string(v.size()) + " write(s) outside the allowed roots, denied" +
+                          (w.capture_dir.empty() ? "" : " (captured ones are in " + w.capture_dir + ")");
     out += sandbox::FormatViolations(v, heading);
   }
   return out;

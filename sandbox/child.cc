@@ -100,7 +100,10 @@ int BecomeInsideIds(const Prepared& p) {
     if (long rc = Sys(SYS_setgroups, 0, nullptr); rc < 0) return static_cast<int>(rc);
   }
   if (long rc = Sys(SYS_setresgid, p.gid, p.gid, p.gid); rc < 0) return static_cast<int>(rc);
-  return AsRc(Sys(SYS_setresuid, p.uid, p.uid, p.uid));
+  if (long rc = Sys(SYS_setresuid, p.uid, p.uid, p.uid); rc < 0) return static_cast<int>(rc);
+  // Changing the effective ids clears the parent-death signal (prctl(2)):
+  // without arming it again, a SIGKILLed nsbuild left its sandboxes running.
+  return AsRc(Sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
 }
 
 int SetupNetwork(const Prepared& p) {

@@ -19,6 +19,7 @@
 #include "base/fs.h"
 #include "base/unique_fd.h"
 #include "sandbox/watched_calls.h"
+#include "sandbox/write_capture.h"
 
 namespace nsbuild::sandbox {
 namespace {
@@ -104,6 +105,7 @@ std::string OpenFlagsText(uint64_t flags) {
   std::string s = (flags & O_ACCMODE) == O_RDWR ? "O_RDWR" : (flags & O_ACCMODE) == O_WRONLY ? "O_WRONLY" : "O_RDONLY";
   if (flags & O_CREAT) s += "|O_CREAT";
   if (flags & O_TRUNC) s += "|O_TRUNC";
+  if (flags & O_APPEND) s += "|O_APPEND";
   if ((flags & __O_TMPFILE) == __O_TMPFILE) s += "|O_TMPFILE";
   return s;
 }
@@ -118,6 +120,7 @@ std::string CommandLine(pid_t pid) {
 }
 
 struct Target {
+  std::string call;  // the syscall's name
   std::string op;
   std::vector<std::string> paths;
   bool creates = false;  // fails with EEXIST when the path is already there
@@ -134,6 +137,11 @@ bool ExistsInside(pid_t pid, const std::string& path) {
   return fd.valid();
 }
 
+std::string ParentOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
 bool Creates(const std::string& name) {
   for (const char* c : {"mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat", "link",
                         "linkat"}) {
@@ -146,7 +154,7 @@ std::optional<Target> Decode(const seccomp_notif& n) {
   auto it = CallsByNr().find(n.data.nr);
   if (it == CallsByNr().end()) return std::nullopt;
   const WatchedCall& c = *it->second;
-  Target t{c.name, {}, Creates(c.name)};
+  Target t{c.name, c.name, {}, Creates(c.name)};
   if (c.flags_arg >= 0) t.op += "(" + OpenFlagsText(n.data.args[c.flags_arg]) + ")";
   pid_t pid = static_cast<pid_t>(n.pid);
   if (c.sockaddr) {
@@ -240,6 +248,12 @@ bool WriteWatcher::HandleOne(int notify_fd) {
     std::string shown;
     for (const auto& p : target->paths) shown += (shown.empty() ? "" : " -> ") + p;
     violations_.push_back({target->op, shown, static_cast<pid_t>(n->pid), CommandLine(n->pid)});
+    if (capture_ && target->paths.size() == 1 &&
+        capture_->Handle(notify_fd, *n, target->call, target->paths[0],
+                         ExistsInside(static_cast<pid_t>(n->pid), ParentOf(target->paths[0])))) {
+      violations_.back().captured = true;
+      return true;
+    }
   }
   return Respond(notify_fd, n->id, allow);
 }
@@ -268,7 +282,8 @@ std::string FormatViolations(const std::vector<WriteViolation>& v, const std::st
   std::string out = "--------------------------- ACCESS VIOLATION SUMMARY ---------------------------\n";
   out += heading + "\n";
   for (const auto& x : v) {
-    out += "  " + x.op + std::string(x.op.size() < 24 ? 24 - x.op.size() : 1, ' ') + x.path + "\n";
+    out += "  " + x.op + std::string(x.op.size() < 24 ? 24 - x.op.size() : 1, ' ') + x.path +
+           (x.captured ? "  (captured)" : "") + "\n";
     out += "      by pid " + std::to_string(x.pid) + ": " + x.command + "\n";
   }
   out += "--------------------------------------------------------------------------------\n";

@@ -29,7 +29,10 @@ struct WriteViolation {
   std::string path;     // resolved as the process sees it
   pid_t pid = 0;        // host pid
   std::string command;  // the process's command line
+  bool captured = false;  // capture mode: it succeeded into the capture dir
 };
+
+class WriteCapture;
 
 class WriteWatcher {
  public:
@@ -43,12 +46,17 @@ class WriteWatcher {
   const std::vector<WriteViolation>& violations() const { return violations_; }
   uint64_t notifications() const { return notifications_; }
   bool IsAllowed(const std::string& inside_path) const;
+  // Capture mode (write_capture.h): stray opens for writing succeed into
+  // `capture` (not owned; must outlive the watcher's use) instead of
+  // failing. They are still violations.
+  void set_capture(WriteCapture* capture) { capture_ = capture; }
 
  private:
   std::vector<std::string> allowed_;
   size_t notif_size_;  // the kernel's struct seccomp_notif may outgrow our headers'
   std::vector<WriteViolation> violations_;
   uint64_t notifications_ = 0;
+  WriteCapture* capture_ = nullptr;
 };
 
 // The writable places of a plan (bind, tmpfs and overlay targets) plus the

@@ -11,6 +11,8 @@ NSBUILD_PACKAGES=(
   bubblewrap uidmap passwd util-linux iproute2 procps
   python3 python3-dev python3-setuptools python3-build python3-installer python3-wheel
   pypy3 pypy3-dev
+  # nsbuild verify: fileordering, time, diffoscope reports; the benchmark's baseline
+  disorderfs faketime diffoscope-minimal reprotest
 )
 
 nsbuild_install_deps() {

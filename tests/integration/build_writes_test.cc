@@ -134,6 +134,32 @@ TEST(BuildWrites, StaticBinaryInABuildIsCaughtWithItsCommand) {
                         "b compile openat(O_WRONLY|O_CREAT) /usr/lib/nsbuild-static-build"}));
 }
 
+TEST(BuildWrites, CaptureModeShowsWhatThePackageWouldHavePutOnTheHost) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", OneShellImplRecipe(
+      R"({"install": "echo conf > /etc/nsbuild-build-cap.conf && cat /etc/hostname > /dev/null && echo ok > $D/f"})"));
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "r.out",
+                    "--capture-writes", "--on-write-violation", "warn"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Read(dir / "w/capture/a-install/etc/nsbuild-build-cap.conf"), "conf\n");
+  EXPECT_FALSE(fs::exists("/etc/nsbuild-build-cap.conf"));
+  EXPECT_TRUE(Has(r.err, "(captured)")) << r.err;
+  EXPECT_TRUE(Has(r.err, "captured ones are in " + dir / "w/capture/a-install")) << r.err;
+  auto report = nlohmann::json::parse(Read(dir / "r.out"));
+  for (const auto& s : report["sub_phases"]) {
+    if (s["phase"] != "install") continue;
+    EXPECT_EQ(s["writes"]["capture_dir"], dir / "w/capture/a-install");
+    ASSERT_EQ(s["writes"]["violations"].size(), 1u);
+    EXPECT_TRUE(s["writes"]["violations"][0]["captured"].get<bool>());
+  }
+  // The flag needs the watcher.
+  auto bad = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--capture-writes",
+                      "--no-watch-writes"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_TRUE(Has(bad.err, "--capture-writes needs the write watcher")) << bad.err;
+}
+
 TEST(BuildWrites, AddwriteGivesAPrivateWritablePlaceAndIsListed) {
   BuildDir dir;
   Write(dir / "src/x", "");

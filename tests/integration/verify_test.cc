@@ -2,11 +2,21 @@
 // reproducible package passes. Each case is a one-phase recipe whose install
 // writes one file depending on one build condition.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "tests/integration/harness.h"
 
@@ -14,18 +24,15 @@ namespace nsbuild::testing {
 namespace {
 
 struct Verdict {
+  std::unique_ptr<ScratchDir> dir;  // kept: the reports point into it
   CommandResult run;
   nlohmann::json report;
 };
 
-// Modes are normalised after the install command unless a test is about
-// them, so each fixture differs in one way only.
-Verdict Verify(const std::string& install, const std::string& variations = "+all",
-               bool normalise_modes = true) {
-  ScratchDir dir;
-  std::filesystem::create_directories(dir.path() + "/src");
-  std::ofstream(dir.path() + "/src/README") << "fixture\n";
-  nlohmann::json recipe = {
+using Files = std::vector<std::pair<std::string, std::string>>;
+
+nlohmann::json Recipe(const std::string& install, bool normalise_modes) {
+  return {
       {"name", "fixture"},
       {"version", "1"},
       {"source", "src"},
@@ -35,11 +42,28 @@ Verdict Verify(const std::string& install, const std::string& variations = "+all
        {{"install", "install -d -m 0755 $D/usr/share/fixture && " + install +
                         (normalise_modes ? " && chmod 0644 $D/usr/share/fixture/*" : "")}}},
   };
-  std::ofstream(dir.path() + "/recipe.json") << recipe.dump(2);
+}
+
+// Modes are normalised after the install command unless a test is about
+// them, so each fixture differs in one way only. `files` go into the source.
+Verdict Verify(const std::string& install, const std::string& variations = "+all",
+               bool normalise_modes = true, const Files& files = {},
+               const std::vector<std::string>& extra_args = {}) {
   Verdict v;
-  v.run = Nsbuild({"verify", dir.path() + "/recipe.json", "--variations", variations, "--work-dir",
-                   dir.path() + "/w", "--report", dir.path() + "/verdict.json"});
-  std::ifstream in(dir.path() + "/verdict.json");
+  v.dir = std::make_unique<ScratchDir>();
+  const std::string& dir = v.dir->path();
+  std::filesystem::create_directories(dir + "/src");
+  std::ofstream(dir + "/src/README") << "fixture\n";
+  for (const auto& [name, text] : files) {
+    std::filesystem::create_directories(std::filesystem::path(dir + "/src/" + name).parent_path());
+    std::ofstream(dir + "/src/" + name) << text;
+  }
+  std::ofstream(dir + "/recipe.json") << Recipe(install, normalise_modes).dump(2);
+  std::vector<std::string> args = {"verify", dir + "/recipe.json", "--variations", variations, "--work-dir",
+                                   dir + "/w", "--report", dir + "/verdict.json"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  v.run = Nsbuild(args);
+  std::ifstream in(dir + "/verdict.json");
   if (in) v.report = nlohmann::json::parse(in);
   return v;
 }
@@ -104,14 +128,205 @@ TEST(Verify, LocaleTimezoneAndKernelAreNamed) {
   EXPECT_NE(std::find(env.begin(), env.end(), "locales"), env.end());
 }
 
-TEST(Verify, UnavailableVariationsAreReportedAsSkipped) {
+// Every factor asked for is either varied or skipped with a reason.
+TEST(Verify, EveryRequestedVariationIsVariedOrSkipped) {
   auto v = Verify("echo constant > $D/usr/share/fixture/f", "+fileordering,+time,+hostname");
   EXPECT_EQ(v.run.status, 0) << v.run.err;
-  EXPECT_NE(v.run.out.find("skipped variation fileordering"), std::string::npos) << v.run.out;
-  EXPECT_NE(v.run.out.find("skipped variation time"), std::string::npos);
+  for (const std::string f : {"fileordering", "time", "hostname"}) {
+    auto varied = v.report["varied"].get<std::vector<std::string>>();
+    bool is_varied = std::find(varied.begin(), varied.end(), f) != varied.end();
+    bool is_skipped = v.report["skipped"].contains(f);
+    EXPECT_NE(is_varied, is_skipped) << f;
+    if (is_skipped) {
+      EXPECT_FALSE(v.report["skipped"][f].get<std::string>().empty());
+      EXPECT_NE(v.run.out.find("skipped variation " + f + ": "), std::string::npos) << v.run.out;
+    }
+  }
   auto bad = Nsbuild({"verify", "/nonexistent.json", "--variations", "+all,-colour"});
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("unknown variation 'colour'"), std::string::npos) << bad.err;
+}
+
+// The skip reason, or "" when the factor was varied.
+std::string SkipReason(const Verdict& v, const std::string& factor) {
+  if (!v.report.contains("skipped") || !v.report["skipped"].contains(factor)) return "";
+  return v.report["skipped"][factor].get<std::string>();
+}
+
+std::string MountInfo() {
+  std::ifstream in("/proc/self/mountinfo");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A build that concatenates its sources in readdir order (`ls -f`, no sort).
+TEST(Verify, ReaddirOrderIsNamedFileordering) {
+  Files parts;
+  for (const char* name : {"delta", "alpha", "echo", "charlie", "bravo"}) {
+    parts.emplace_back(std::string("parts/") + name, std::string(name) + "\n");
+  }
+  auto v = Verify("for f in $(ls -f $S/parts | grep -v '^[.]'); do cat $S/parts/$f; done"
+                  " > $D/usr/share/fixture/joined",
+                  "+all", true, parts);
+  if (std::string why = SkipReason(v, "fileordering"); !why.empty()) GTEST_SKIP() << why;
+  EXPECT_EQ(v.run.status, 1) << v.run.err;
+  EXPECT_EQ(CausesOf(v, "joined"), std::vector<std::string>{"fileordering"}) << v.run.out;
+  // The views are gone once verify returns.
+  EXPECT_EQ(MountInfo().find(v.dir->path()), std::string::npos) << MountInfo();
+}
+
+// `date` ignoring SOURCE_DATE_EPOCH: the day changes with the wall clock.
+TEST(Verify, WallClockDateIsNamedTime) {
+  // UTC: the timezone factor would move the date too.
+  auto v = Verify("date -u +%Y-%m-%d > $D/usr/share/fixture/day");
+  if (std::string why = SkipReason(v, "time"); !why.empty()) GTEST_SKIP() << why;
+  EXPECT_EQ(v.run.status, 1) << v.run.err;
+  EXPECT_EQ(CausesOf(v, "day"), std::vector<std::string>{"time"}) << v.run.out;
+}
+
+// The control and the experiment build at once, and so do the one-factor
+// rebuilds: their recorded start/end intervals overlap, within one -j pool.
+TEST(Verify, BuildsRunInParallelUnderOneJobPool) {
+  auto v = Verify("sleep 0.5; hostname > $D/usr/share/fixture/host", "+hostname,+umask,+timezone", true, {},
+                  {"-j", "3"});
+  ASSERT_EQ(v.run.status, 1) << v.run.err;
+  std::map<std::string, nlohmann::json> builds;
+  for (const auto& b : v.report["builds"]) builds[b["name"].get<std::string>()] = b;
+  ASSERT_TRUE(builds.count("control") && builds.count("experiment-1")) << v.report.dump(2);
+  auto overlap = [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a["start"].get<double>() < b["end"].get<double>() && b["start"].get<double>() < a["end"].get<double>();
+  };
+  EXPECT_TRUE(overlap(builds["control"], builds["experiment-1"])) << v.report["builds"].dump(2);
+  // Four attribution builds (control-2 and three factors) in three slots:
+  // at least two of them run together.
+  std::vector<nlohmann::json> probes;
+  for (const auto& [name, b] : builds) {
+    if (b["stage"] == "attribution") probes.push_back(b);
+  }
+  ASSERT_EQ(probes.size(), 4u);
+  int overlapping = 0;
+  for (size_t i = 0; i < probes.size(); ++i) {
+    for (size_t j = i + 1; j < probes.size(); ++j) overlapping += overlap(probes[i], probes[j]);
+  }
+  EXPECT_GE(overlapping, 1) << v.report["builds"].dump(2);
+  EXPECT_EQ(v.report["jobs"].get<int>(), 3);
+  EXPECT_LE(v.report["peak_jobs_in_use"].get<int>(), 3);
+  EXPECT_GE(v.report["peak_jobs_in_use"].get<int>(), 2);
+  EXPECT_EQ(CausesOf(v, "host"), std::vector<std::string>{"hostname"});
+}
+
+TEST(Verify, DiffoscopeReportsAreProducedWhenInstalled) {
+  if (::access("/usr/bin/diffoscope", X_OK) != 0) GTEST_SKIP() << "diffoscope is not installed";
+  auto v = Verify("hostname > $D/usr/share/fixture/host", "+hostname");
+  ASSERT_EQ(v.run.status, 1) << v.run.err;
+  ASSERT_EQ(v.report["differences"].size(), 1u) << v.report.dump(2);
+  const auto& d = v.report["differences"][0];
+  ASSERT_TRUE(d.contains("diffoscope")) << v.report.dump(2) << v.run.err;
+  std::ifstream text(d["diffoscope"]["text"].get<std::string>());
+  std::stringstream content;
+  content << text.rdbuf();
+  EXPECT_NE(content.str().find("nsbuild-experiment"), std::string::npos) << content.str();
+  EXPECT_TRUE(std::filesystem::exists(d["diffoscope"]["html"].get<std::string>()));
+  EXPECT_NE(v.run.out.find("diffoscope: " + d["diffoscope"]["text"].get<std::string>()), std::string::npos)
+      << v.run.out;
+}
+
+bool ProcessWithArgExists(const std::string& needle) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(e.path().string() + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(needle) != std::string::npos && cmdline.find("nsbuild") == std::string::npos) return true;
+  }
+  return false;
+}
+
+// The experiment fails while the control is still running: the control is
+// stopped at once, and the message names the build that failed.
+TEST(Verify, AFailedBuildStopsTheOthersAndIsNamed) {
+  const std::string token = "4242.4141";
+  auto v = Verify("if [ \"$(hostname)\" != nsbuild ]; then echo boom; exit 3; fi; sleep " + token, "+hostname");
+  EXPECT_EQ(v.run.status, 2) << v.run.err;
+  EXPECT_NE(v.run.err.find("build experiment-1 failed: experiment-1/sh:install: exit status 3"), std::string::npos)
+      << v.run.err;
+  EXPECT_FALSE(ProcessWithArgExists(token));
+  EXPECT_EQ(v.report["exit_status"].get<int>(), 2);
+  EXPECT_TRUE(v.report["reproducible"].is_null());
+  EXPECT_NE(v.report["error"].get<std::string>().find("experiment-1"), std::string::npos);
+}
+
+// nsbuild SIGKILLed mid-build: its sandboxes die with it (nothing can
+// unmount then), and the next run over the same work dir detaches the view
+// left behind and builds normally.
+TEST(Verify, AKilledRunLeavesNoSandboxAndTheNextRunRecovers) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.path() + "/src");
+  std::ofstream(dir.path() + "/src/README") << "fixture\n";
+  const std::string token = "4242.5151";
+  std::ofstream(dir.path() + "/recipe.json")
+      << Recipe("touch $D/started; [ -e $S/stop ] || sleep " + token + "; echo same > $D/f", false).dump(2);
+  std::string bin = NsbuildBin(), recipe = dir.path() + "/recipe.json", work = dir.path() + "/w";
+  std::vector<std::string> args = {bin, "verify", recipe, "--work-dir", work, "-j", "2", "-q",
+                                   "--variations", "+fileordering,+hostname"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!std::filesystem::exists(work + "/experiment-1/targets/sh/image/started") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(ProcessWithArgExists(token));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  // The parent-death signal is asynchronous: give the kernel a moment.
+  for (int i = 0; i < 100 && ProcessWithArgExists(token); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(ProcessWithArgExists(token));
+  std::ofstream(dir.path() + "/src/stop") << "\n";
+  auto again = Nsbuild({"verify", recipe, "--work-dir", work, "-q", "--variations", "+fileordering,+hostname"});
+  EXPECT_EQ(again.status, 0) << again.err << again.out;
+  EXPECT_EQ(MountInfo().find(work), std::string::npos) << MountInfo();
+}
+
+// Ctrl-C while the control and the experiment run: every sandbox stops, no
+// disorderfs view stays mounted, the exit status says interrupted.
+TEST(Verify, InterruptStopsEveryBuildAndUnmountsTheViews) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.path() + "/src");
+  std::ofstream(dir.path() + "/src/README") << "fixture\n";
+  const std::string token = "4242.3131";
+  std::ofstream(dir.path() + "/recipe.json") << Recipe("touch $D/started; sleep " + token, false).dump(2);
+  std::string bin = NsbuildBin(), recipe = dir.path() + "/recipe.json", work = dir.path() + "/w";
+  std::vector<std::string> args = {bin, "verify", recipe, "--work-dir", work, "-j", "2", "-q"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  ASSERT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto started = [&](const char* build) {
+    return std::filesystem::exists(work + "/" + build + "/targets/sh/image/started");
+  };
+  while (!(started("control") && started("experiment-1")) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(ProcessWithArgExists(token));
+  // Where the experiment's source is seen through disorderfs, it is mounted now.
+  bool viewed = MountInfo().find(work + "/experiment-1/source-view") != std::string::npos;
+  EXPECT_EQ(viewed, ::access("/usr/bin/disorderfs", X_OK) == 0 && IsRoot());
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT);
+  EXPECT_FALSE(ProcessWithArgExists(token));
+  EXPECT_EQ(MountInfo().find(work), std::string::npos) << MountInfo();
 }
 
 }  // namespace

@@ -3,10 +3,10 @@
 // relative paths, dirfds, renames, links, redirections, chmod.
 #include <gtest/gtest.h>
 
-#include <sys/stat.h>
-
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/integration/sandbox_test_util.h"
 
@@ -41,6 +41,13 @@ Watched Sh(const std::string& script, std::vector<std::string> opts = {}) {
 }
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 TEST(WriteWatch, ShellRedirectionRelativePathAndMkdir) {
   auto w = Sh("echo x > /usr/lib/nsb-evil; cd /usr && echo y > share/nsb-rel; mkdir -p /etc/nsb/sub; true");
@@ -118,6 +125,43 @@ TEST(WriteWatch, IoUringCannotGoAround) {
   auto w = RunWatched({"/usr/bin/python3", "-c", std::string(kPyPrelude) +
                                                      "print(sys_call(425, 8, ctypes.create_string_buffer(120)))"});
   EXPECT_EQ(w.result.out, "EPERM\n");
+}
+
+
+TEST(WriteWatch, CaptureModeLetsStrayFileWritesSucceedIntoItsDir) {
+  ScratchDir scratch;
+  std::string dir = scratch.path() + "/capture";
+  auto w = Sh("echo hi > /etc/nsb-captured && echo a >> /usr/lib/nsb-log && echo b >> /usr/lib/nsb-log && echo ok;"
+              "mkdir /etc/nsb-dir || echo mkdir-denied; echo x > /etc/nsb-nodir/f || echo nodir-denied",
+              {"--capture-writes", dir});
+  EXPECT_EQ(w.result.status, 0) << w.result.err;
+  EXPECT_EQ(w.result.out, "ok\nmkdir-denied\nnodir-denied\n");
+  EXPECT_EQ(ReadText(dir + "/etc/nsb-captured"), "hi\n");
+  EXPECT_EQ(ReadText(dir + "/usr/lib/nsb-log"), "a\nb\n");
+  EXPECT_FALSE(std::filesystem::exists("/etc/nsb-captured"));
+  EXPECT_FALSE(std::filesystem::exists("/usr/lib/nsb-log"));
+  // Every one is still a violation; only the file opens were captured.
+  std::vector<bool> captured;
+  for (const auto& v : w.status["write_violations"]) captured.push_back(v["captured"]);
+  EXPECT_EQ(captured, (std::vector<bool>{true, true, true, false, false}));
+  EXPECT_EQ(w.violations[1], (std::pair<std::string, std::string>{"openat(O_WRONLY|O_CREAT|O_APPEND)",
+                                                                  "/usr/lib/nsb-log"}));
+  EXPECT_NE(w.result.err.find("(captured)"), std::string::npos) << w.result.err;
+}
+
+TEST(WriteWatch, CaptureModeCatchesAStaticBinarysRawWrite) {
+  ScratchDir dir;
+  std::string src = dir.path() + "/w.c";
+  std::ofstream(src) << "#include <fcntl.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n"
+                        "int main(void) { int fd = syscall(SYS_openat, AT_FDCWD, \"/usr/lib/nsb-static-cap\", O_WRONLY | O_CREAT, 0644);\n"
+                        "  return fd >= 0 && write(fd, \"static\\n\", 7) == 7 ? 0 : 1; }\n";
+  auto cc = RunCommand({"cc", "-static", "-O1", "-o", dir.path() + "/w", src});
+  if (cc.status != 0) GTEST_SKIP() << "no static libc here: " << cc.err;
+  auto w = RunWatched({"/t/w"}, {"--capture-writes", dir.path() + "/capture", "--ro-bind",
+                                 dir.path() + ":/t"});
+  EXPECT_EQ(w.result.status, 0) << w.result.err;
+  EXPECT_EQ(ReadText(dir.path() + "/capture/usr/lib/nsb-static-cap"), "static\n");
+  EXPECT_FALSE(std::filesystem::exists("/usr/lib/nsb-static-cap"));
 }
 
 }  // namespace
