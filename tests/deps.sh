@@ -8,7 +8,7 @@ NSBUILD_PACKAGES=(
   build-essential cmake pkg-config make
   libseccomp-dev libcap-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev
   libgtest-dev clang libclang-rt-14-dev
-  bubblewrap uidmap passwd util-linux iproute2
+  bubblewrap uidmap passwd util-linux iproute2 procps
   python3 python3-dev python3-setuptools python3-build python3-installer python3-wheel
   pypy3 pypy3-dev
   distcc

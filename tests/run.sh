@@ -68,8 +68,9 @@ if [ -z "${NSBUILD_SKIP_SANITIZE:-}" ] && command -v clang++ >/dev/null; then
   san_summary="sanitized unit, integration and security tests and ${seconds}s per fuzz target passed"
   # ThreadSanitizer on the merger's hashing threads, the only threads nsbuild
   # has (the scheduler and the write watcher are poll loops): a small build
-  # of the merge library and its tests only. setarch -R: clang 14's TSan
-  # cannot map its shadow memory under the newer kernels' ASLR entropy.
+  # of the merge library and its tests only. setarch -R (no ASLR): older
+  # TSan runtimes abort with "unexpected memory mapping" on kernels whose
+  # vm.mmap_rnd_bits is raised above 28.
   TSAN=${NSBUILD_TSAN_BUILD_DIR:-$NSBUILD_TOP/build-tsan}
   echo "== TSan build and merge tests ($TSAN)"
   CC=clang CXX=clang++ NSBUILD_TARGET=nsbuild_tsan_tests nsbuild_build "$TSAN" -DNSBUILD_TSAN=ON >/dev/null
