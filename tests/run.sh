@@ -66,9 +66,9 @@ if [ -z "${NSBUILD_SKIP_SANITIZE:-}" ] && command -v clang++ >/dev/null; then
     rm -rf "$corpus"
   done
   san_summary="sanitized unit, integration and security tests and ${seconds}s per fuzz target passed"
-  # ThreadSanitizer on the merger's hashing threads, the only threads nsbuild
-  # has (the scheduler and the write watcher are poll loops): a small build
-  # of the merge library and its tests only. setarch -R (no ASLR): older
+  # ThreadSanitizer on nsbuild's threads, the merger's hashing workers and the
+  # distcc relay (the scheduler and the write watcher are poll loops): a small
+  # build of their libraries and tests only. setarch -R (no ASLR): older
   # TSan runtimes abort with "unexpected memory mapping" on kernels whose
   # vm.mmap_rnd_bits is raised above 28.
   TSAN=${NSBUILD_TSAN_BUILD_DIR:-$NSBUILD_TOP/build-tsan}
