@@ -10,17 +10,15 @@
 # relay works and what it costs. Prints numbers; asserts nothing.
 #   tests/bench/distcc_bench.sh [BUILD_DIR] [ROUNDS] [RECIPE...]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-rounds=${2:-3}
-shift $(( $# >= 2 ? 2 : $# ))
-recipes=("$@")
-[ ${#recipes[@]} -gt 0 ] || recipes=("$top/examples/cext/recipe.json" "$top/examples/cmany/recipe.json")
-nsbuild=$build/builder/nsbuild
+source "$(dirname "$0")/common.sh"
+bench_args "${1:-}" "${2:-3}" "${@:3}"
+if [ ${#recipes[@]} -eq 0 ]; then
+  recipes=("$top/examples/cext/recipe.json" "$top/examples/cmany/recipe.json")
+  real=$("$top/tests/bench/real_package.sh") && recipes+=("$real") ||
+    echo "(the real package could not be fetched; examples only)"
+fi
 command -v distccd >/dev/null || { echo "distcc_bench: distccd not installed (Debian package distcc)" >&2; exit 1; }
 slots=$(nproc)
-scratch=$(mktemp -d /tmp/nsbuild-distcc-bench.XXXXXX)
-chmod 0755 "$scratch"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 : >"$scratch/distccd.log" && chmod 0666 "$scratch/distccd.log"
 setsid distccd --daemon --no-detach --listen 127.0.0.1 --port "$port" --allow 127.0.0.0/8 \
@@ -31,12 +29,10 @@ cleanup() { kill -TERM -- "-$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/
 trap cleanup EXIT
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break; sleep 0.1; done
 
-now() { date +%s.%N; }
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["distcc"]; print(d[sys.argv[2]])' "$1" "$2"; }
 
 for recipe in "${recipes[@]}"; do
-  name=$(basename "$(dirname "$recipe")")
+  name=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$recipe")
   echo "== $name: $rounds rounds, daemon 127.0.0.1:$port/$slots (A = local, B = --distcc)"
   : >"$scratch/a"; : >"$scratch/b"; : >"$scratch/share"
   for ((r = 1; r <= rounds; r++)); do
