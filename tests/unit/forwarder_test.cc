@@ -12,6 +12,7 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace nsbuild::testing {
 namespace {
@@ -75,7 +76,7 @@ TEST(Forwarder, RelaysEachConnectionToItsDaemonAndCountsIt) {
   listeners.push_back(std::move(inside));
   auto fw = sandbox::Forwarder::Start(std::move(listeners), {f});
   ASSERT_TRUE(fw.ok()) << fw.error().Message();
-  for (const std::string msg : {"abc", std::string(100000, 'x') + "y"}) {
+  for (const std::string& msg : std::vector<std::string>{"abc", std::string(100000, 'x') + "y"}) {
     UniqueFd c = Connect(inside_port);
     ASSERT_TRUE(c.valid());
     ASSERT_EQ(::write(c.get(), msg.data(), msg.size()), static_cast<ssize_t>(msg.size()));
