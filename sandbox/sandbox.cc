@@ -72,30 +72,10 @@ std::optional<SetupFailure> ReadFailure(int fd) {
   return SetupFailure{static_cast<Step>(rec.step), rec.errnum, rec.detail};
 }
 
-// The command's seccomp listener, sent with SCM_RIGHTS; -1 on EOF.
-int ReceiveFd(int sock) {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  struct cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
-  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
-}
-
-// The listening sockets PID 1 made in the sandbox's network namespace, all
-// in one SCM_RIGHTS message; empty on EOF (PID 1 failed and says why).
-Result<std::vector<UniqueFd>> ReceiveListeners(int sock, size_t want) {
+// The descriptors of one SCM_RIGHTS message (at most kMaxDistccHosts);
+// empty on EOF (the sender failed and says why elsewhere). *truncated: the
+// message carried more than that (only meaningful when some arrived).
+std::vector<UniqueFd> ReceiveFds(int sock, bool* truncated) {
   char byte;
   struct iovec iov = {&byte, 1};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxDistccHosts)];
@@ -109,6 +89,7 @@ Result<std::vector<UniqueFd>> ReceiveListeners(int sock, size_t want) {
     n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   std::vector<UniqueFd> fds;
+  *truncated = n > 0 && (msg.msg_flags & MSG_CTRUNC);
   struct cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
   if (!c || c->cmsg_type != SCM_RIGHTS) return fds;
   size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -117,8 +98,24 @@ Result<std::vector<UniqueFd>> ReceiveListeners(int sock, size_t want) {
     std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
     fds.emplace_back(fd);
   }
-  if (got != want || (msg.msg_flags & MSG_CTRUNC)) {
-    return base::PlainError("forwarding listeners: got " + std::to_string(got) + " of " +
+  return fds;
+}
+
+// The command's seccomp listener, sent with SCM_RIGHTS; -1 on EOF.
+int ReceiveFd(int sock) {
+  bool truncated = false;
+  std::vector<UniqueFd> fds = ReceiveFds(sock, &truncated);
+  return fds.empty() ? -1 : fds.front().release();
+}
+
+// The listening sockets PID 1 made in the sandbox's network namespace, all
+// in one message; empty on EOF (PID 1 failed and says why).
+Result<std::vector<UniqueFd>> ReceiveListeners(int sock, size_t want) {
+  bool truncated = false;
+  std::vector<UniqueFd> fds = ReceiveFds(sock, &truncated);
+  if (fds.empty()) return fds;
+  if (fds.size() != want || truncated) {
+    return base::PlainError("forwarding listeners: got " + std::to_string(fds.size()) + " of " +
                             std::to_string(want));
   }
   return fds;
