@@ -37,8 +37,8 @@ long CloneTrampoline(long nr, long a0, long a1, long a2, long a3, long a4, int (
       "hlt\n"
       "1:"
       : "=a"(ret)
-      : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), [fn] "r"(fn), [arg] "r"(arg),
-        [exit_nr] "i"(SYS_exit)
+      : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10),
+        "r"(r8), [fn] "r"(fn), [arg] "r"(arg), [exit_nr] "i"(SYS_exit)
       : "rcx", "r11", "memory", "cc");
   return ret;
 }

@@ -26,8 +26,8 @@ namespace nsbuild::sandbox::child {
 namespace {
 
 // A step: run it; on failure (-errno) report (step, errno, detail) and exit.
-#define STEP(step, expr)                                                              \
-  do {                                                                                \
+#define STEP(step, expr)                                                               \
+  do {                                                                                 \
     if (int step_rc_ = (expr); step_rc_ < 0) Die(p.error_write, &rec, step, step_rc_); \
   } while (0)
 
@@ -108,8 +108,8 @@ int SendFd(int sock, int fd) {
 // keeps no copy (a process holding it could answer its own notifications).
 int LoadWriteWatch(const Plan& p) {
   if (p.watch_filter.len == 0) return 0;
-  long fd = Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-                &p.watch_filter);
+  long fd =
+      Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &p.watch_filter);
   if (fd < 0) return static_cast<int>(fd);
   int rc = SendFd(p.notify_sock, static_cast<int>(fd));
   Sys(SYS_close, fd);

@@ -21,8 +21,8 @@ namespace nsbuild::sandbox::child {
 namespace {
 
 // A step: run it; on failure (-errno) report (step, errno, detail) and exit.
-#define STEP(step, expr)                                                              \
-  do {                                                                                \
+#define STEP(step, expr)                                                               \
+  do {                                                                                 \
     if (int step_rc_ = (expr); step_rc_ < 0) Die(p.error_write, &rec, step, step_rc_); \
   } while (0)
 
@@ -114,7 +114,8 @@ int SetHostname(const Plan& p) {
   // Block what init waits for before the command starts, so nothing is lost.
   KernelSigset waited = Bit(SIGCHLD);
   for (int sig : kForwarded) waited |= Bit(sig);
-  STEP(Step::kBlockSignals, AsRc(Sys(SYS_rt_sigprocmask, SIG_BLOCK, &waited, nullptr, sizeof waited)));
+  STEP(Step::kBlockSignals,
+       AsRc(Sys(SYS_rt_sigprocmask, SIG_BLOCK, &waited, nullptr, sizeof waited)));
   // Not dumpable before the command exists: nothing inside may ptrace PID 1
   // or read its memory, which is nsbuild's (and /proc/1/exe is nsbuild).
   STEP(Step::kNotDumpable, AsRc(Sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0)));

@@ -177,8 +177,8 @@ int MountDevpts(const Mount& m) {
 int MountOverlay(const Mount& m) {
   // userxattr: overlayfs mounted in a user namespace keeps its metadata in
   // user.overlay.* (trusted.* needs host privileges).
-  const char* opts[] = {"lowerdir", m.overlay_lower, "upperdir", m.overlay_upper,
-                        "workdir",  m.overlay_work,  "userxattr", nullptr, nullptr};
+  const char* opts[] = {"lowerdir",     m.overlay_lower, "upperdir", m.overlay_upper, "workdir",
+                        m.overlay_work, "userxattr",     nullptr,    nullptr};
   return MountNewFs(m.target, "overlay", opts, BaseAttrs(m));
 }
 
@@ -239,14 +239,22 @@ int ApplyOne(const Plan& p, int i, int devnull) {
       uint64_t attrs = BaseAttrs(m) | (m.kind == MountKind::kRoBind ? MOUNT_ATTR_RDONLY : 0);
       return BindFd(p.source_fds[i], m.target, attrs);
     }
-    case MountKind::kTmpfs: return MountTmpfs(m);
-    case MountKind::kProc: return MountProc(m);
-    case MountKind::kDevpts: return MountDevpts(m);
-    case MountKind::kSymlink: return MakeSymlink(m);
-    case MountKind::kDir: return MakeDir(m);
-    case MountKind::kHide: return Hide(m, devnull);
-    case MountKind::kRemountRo: return RemountReadOnly(m.target);
-    case MountKind::kOverlay: return MountOverlay(m);
+    case MountKind::kTmpfs:
+      return MountTmpfs(m);
+    case MountKind::kProc:
+      return MountProc(m);
+    case MountKind::kDevpts:
+      return MountDevpts(m);
+    case MountKind::kSymlink:
+      return MakeSymlink(m);
+    case MountKind::kDir:
+      return MakeDir(m);
+    case MountKind::kHide:
+      return Hide(m, devnull);
+    case MountKind::kRemountRo:
+      return RemountReadOnly(m.target);
+    case MountKind::kOverlay:
+      return MountOverlay(m);
   }
   return -EINVAL;
 }

@@ -60,8 +60,8 @@ struct Plan {
   char* const* envp;  // null-terminated
   const Mount* mounts;
   int mount_count;
-  int* source_fds;  // mount_count slots, written by PID 1 (O_PATH fds of bind sources)
-  struct sock_fprog seccomp;       // len 0: no deny filter
+  int* source_fds;            // mount_count slots, written by PID 1 (O_PATH fds of bind sources)
+  struct sock_fprog seccomp;  // len 0: no deny filter
   struct sock_fprog watch_filter;  // len 0: writes are not watched
   const int* keep_fds;             // sorted: fds the command inherits (pass_fds)
   int keep_count;
@@ -84,7 +84,7 @@ struct Plan {
   bool drop_groups;  // root caller: setgroups(0) is allowed and done
   mode_t umask;
   int stdin_fd, stdout_fd, stderr_fd;  // -1: inherit
-  int cap_last;  // highest capability number, read by the parent
+  int cap_last;                        // highest capability number, read by the parent
 
   // Stacks for the clones (clone.h): PID 1's, which lives as long as the
   // sandbox, and the command's vfork-style start. stack_size bytes each.

@@ -8,7 +8,8 @@
 namespace nsbuild::sandbox::child {
 
 // Signals PID 1 passes on to the command; everything else it keeps default.
-constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+constexpr int kForwarded[] = {SIGTERM, SIGINT,  SIGHUP,   SIGQUIT,
+                              SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 
 using KernelSigset = uint64_t;
 constexpr KernelSigset Bit(int sig) { return KernelSigset{1} << (sig - 1); }

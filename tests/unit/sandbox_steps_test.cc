@@ -24,7 +24,8 @@ TEST(SandboxSteps, EveryStepHasItsOwnName) {
 
 TEST(SandboxSteps, TheMessageNamesTheStepAndTheErrno) {
   SetupFailure f{Step::kNotDumpable, EPERM, ""};
-  EXPECT_EQ(f.Message(), "sandbox setup failed at 'prctl(PR_SET_DUMPABLE, 0)': Operation not permitted");
+  EXPECT_EQ(f.Message(),
+            "sandbox setup failed at 'prctl(PR_SET_DUMPABLE, 0)': Operation not permitted");
   SetupFailure pivot{Step::kPivotRoot, EINVAL, "/tmp"};
   EXPECT_EQ(pivot.Message(), "sandbox setup failed at 'pivot_root' (/tmp): Invalid argument");
 }
