@@ -6,12 +6,9 @@
 #include <cstddef>
 #include <set>
 
-#include "sandbox/raw_syscall.h"
-
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
 #define SYS_landlock_add_rule 445
-#define SYS_landlock_restrict_self 446
 #endif
 
 namespace nsbuild::sandbox {
@@ -74,11 +71,6 @@ base::Result<base::UniqueFd> DistccLandlockRuleset(const std::vector<uint16_t>& 
     }
   }
   return fd;
-}
-
-int LandlockRestrictSelf(int ruleset_fd) {
-  long rc = Sys(SYS_landlock_restrict_self, ruleset_fd, 0);
-  return rc < 0 ? static_cast<int>(rc) : 0;
 }
 
 }  // namespace nsbuild::sandbox

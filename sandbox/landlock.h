@@ -3,8 +3,8 @@
 // abstract unix socket and no signal leaving the sandbox's Landlock domain.
 // The forwarding proxy (forward.h) is what limits addresses; Landlock limits
 // ports but not addresses, so it is a second wall, never the only one.
-// Parent side builds the ruleset (allocation allowed); the child only calls
-// landlock_restrict_self on the fd.
+// Parent side: builds the ruleset (allocation allowed); the command only
+// calls landlock_restrict_self on the fd (sandbox/child/command.cc).
 #pragma once
 
 #include <cstdint>
@@ -25,9 +25,5 @@ std::string DescribeDistccLandlock(int abi);
 // The ruleset for the "distcc" network: an invalid fd when abi < 4.
 base::Result<base::UniqueFd> DistccLandlockRuleset(const std::vector<uint16_t>& connect_ports,
                                                    int abi);
-
-// Child side, raw syscall: enforce the ruleset on the calling thread (and
-// what it execs); 0 or -errno. Needs no_new_privs.
-int LandlockRestrictSelf(int ruleset_fd);
 
 }  // namespace nsbuild::sandbox

@@ -1,9 +1,11 @@
-// Parent side: turns a SandboxSpec into the allocation-free Prepared data.
+// Parent side: turns a SandboxSpec into the allocation-free plan the child
+// reads (child/plan.h), with the storage it points into (prepared.h).
 #include <arpa/inet.h>
 #include <fcntl.h>
 
 #include <algorithm>
 
+#include "sandbox/caps.h"
 #include "sandbox/landlock.h"
 #include "sandbox/prepared.h"
 #include "sandbox/seccomp_rules.h"
@@ -39,8 +41,8 @@ std::string Octal(uint32_t mode) {
   return buf;
 }
 
-PreparedMount PrepareMount(const MountOp& op, Interner& intern) {
-  PreparedMount m{};
+child::Mount PrepareMount(const MountOp& op, Interner& intern) {
+  child::Mount m{};
   m.kind = op.kind;
   m.source = intern(op.source);
   m.target = intern(op.target);
@@ -93,7 +95,35 @@ base::Status PrepareForwards(const SandboxSpec& spec, Prepared& p) {
     ports.push_back(f.inside_port);
   }
   NSB_ASSIGN_OR_RETURN(p.landlock_ruleset, DistccLandlockRuleset(ports, LandlockAbi()));
-  p.landlock_fd = p.landlock_ruleset.get();
+  return {};
+}
+
+// Points the plan into p's storage (done last, once nothing grows).
+base::Status LinkPlan(Prepared& p) {
+  // sock_fprog counts instructions in an unsigned short; the kernel takes
+  // at most BPF_MAXINSNS anyway.
+  if (p.seccomp.size() > BPF_MAXINSNS || p.watch_filter.size() > BPF_MAXINSNS) {
+    return base::PlainError("seccomp program longer than BPF_MAXINSNS");
+  }
+  child::Plan& c = p.plan;
+  c.argv = p.argv.data();
+  c.envp = p.envp.data();
+  c.mounts = p.mounts.data();
+  c.mount_count = static_cast<int>(p.mounts.size());
+  c.source_fds = p.source_fds.data();
+  c.seccomp = {static_cast<unsigned short>(p.seccomp.size()), p.seccomp.data()};
+  c.watch_filter = {static_cast<unsigned short>(p.watch_filter.size()), p.watch_filter.data()};
+  c.keep_fds = p.keep_fds.data();
+  c.keep_count = static_cast<int>(p.keep_fds.size());
+  c.rlimits = p.rlimits.data();
+  c.rlimit_count = static_cast<int>(p.rlimits.size());
+  c.listen_addrs = p.listen_addrs.data();
+  c.listen_count = static_cast<int>(p.listen_addrs.size());
+  c.landlock_fd = p.landlock_ruleset ? p.landlock_ruleset.get() : -1;
+  c.init_stack = p.init_stack.get();
+  c.command_stack = p.command_stack.get();
+  c.stack_size = Prepared::kStackSize;
+  c.sync_read = c.error_write = c.status_write = c.notify_sock = c.listen_sock = -1;
   return {};
 }
 
@@ -102,6 +132,7 @@ base::Status PrepareForwards(const SandboxSpec& spec, Prepared& p) {
 base::Result<Prepared> Prepare(const SandboxSpec& spec) {
   if (spec.argv.empty()) return base::PlainError("no command to run");
   Prepared p;
+  child::Plan& c = p.plan;
   Interner intern(p.strings, CountStrings(spec));
   for (const auto& a : spec.argv) p.argv.push_back(const_cast<char*>(intern(a)));
   p.argv.push_back(nullptr);
@@ -120,27 +151,29 @@ base::Result<Prepared> Prepare(const SandboxSpec& spec) {
     if (fd < 3) return base::PlainError("pass_fds may not name stdin/stdout/stderr");
     if (fcntl(fd, F_GETFD) < 0) return base::ErrnoError("fd " + std::to_string(fd) + " to pass");
   }
-  p.rlimits = spec.rlimits;
-  p.hostname = intern(spec.hostname);
-  p.domainname = intern(spec.domainname);
-  p.personality = spec.personality;
+  for (const Rlimit& r : spec.rlimits) p.rlimits.push_back({r.resource, r.soft, r.hard});
+  c.hostname = intern(spec.hostname);
+  c.domainname = intern(spec.domainname);
+  c.personality = spec.personality;
   if (spec.cpus > 0) {
-    NSB_ASSIGN_OR_RETURN(p.affinity, FirstCpus(spec.cpus));
-    p.set_affinity = true;
+    NSB_ASSIGN_OR_RETURN(c.affinity, FirstCpus(spec.cpus));
+    c.set_affinity = true;
   }
-  p.cwd = intern(spec.cwd.empty() ? "/" : spec.cwd);
-  p.net = spec.net;
+  c.cwd = intern(spec.cwd.empty() ? "/" : spec.cwd);
+  c.loopback = spec.net == NetMode::kLoopback || spec.net == NetMode::kDistcc;
   NSB_TRY(PrepareForwards(spec, p));
-  p.uid = spec.ids.inside_uid;
-  p.gid = spec.ids.inside_gid;
-  p.drop_groups = spec.ids.count > 1;
-  p.umask = spec.umask;
-  p.stdin_fd = spec.stdin_fd;
-  p.stdout_fd = spec.stdout_fd;
-  p.stderr_fd = spec.stderr_fd;
+  c.uid = spec.ids.inside_uid;
+  c.gid = spec.ids.inside_gid;
+  c.drop_groups = spec.ids.count > 1;
+  c.umask = spec.umask;
+  c.stdin_fd = spec.stdin_fd;
+  c.stdout_fd = spec.stdout_fd;
+  c.stderr_fd = spec.stderr_fd;
+  c.cap_last = CapLastCap();
   // Not zeroed: never touched by the parent.
   p.init_stack.reset(new char[Prepared::kStackSize]);
   p.command_stack.reset(new char[Prepared::kStackSize]);
+  NSB_TRY(LinkPlan(p));
   return p;
 }
 

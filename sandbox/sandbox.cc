@@ -15,8 +15,9 @@
 #include <cstring>
 
 #include "base/fs.h"
-#include "sandbox/caps.h"
-#include "sandbox/child.h"
+#include "sandbox/child/clone.h"
+#include "sandbox/child/init.h"
+#include "sandbox/child/report.h"
 #include "sandbox/distcc_hosts.h"
 #include "sandbox/prepared.h"
 #include "sandbox/user_ns.h"
@@ -35,20 +36,23 @@ uint64_t CloneFlags(const SandboxSpec& spec) {
   return flags;
 }
 
-// PID 1 shares our memory when we are root (see child.h for why and what
-// that demands); otherwise it is a copying clone3 that continues right here.
-pid_t ClonePid1(uint64_t flags, Prepared& p, int* pidfd, bool share_memory) {
-  if (share_memory) {
-    return clone(ChildEntry, p.init_stack.get() + Prepared::kStackSize,
-                 static_cast<int>(flags | CLONE_VM) | SIGCHLD, &p, pidfd);
-  }
-  struct clone_args args = {};
-  args.flags = flags;
-  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
-  args.exit_signal = SIGCHLD;
-  pid_t pid = static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
-  if (pid == 0) ChildMain(p);
-  return pid;
+// PID 1 shares our memory when we are root (child/init.h says why and what
+// that demands); otherwise it is a copying clone. Either way it starts on
+// its own stack in child::Pid1Entry. Returns the pid or -errno.
+long ClonePid1(uint64_t flags, const Prepared& p, int* pidfd, bool share_memory) {
+  if (share_memory) flags |= CLONE_VM;
+  return child::CloneOnStack(flags, SIGCHLD, pidfd, p.plan.init_stack, p.plan.stack_size,
+                             child::Pid1Entry, const_cast<child::Plan*>(&p.plan));
+}
+
+// PID 1's parent-death signal fires when the *thread* that cloned it ends,
+// and a shared-memory PID 1 runs on that thread's TLS: only the main thread,
+// which lives as long as nsbuild, may start a sandbox.
+base::Status CheckMainThread() {
+  pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  if (tid == getpid()) return {};
+  return base::PlainError("sandboxes start only from nsbuild's main thread (called from thread " +
+                          std::to_string(tid) + " of process " + std::to_string(getpid()) + ")");
 }
 
 double Seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
@@ -62,7 +66,7 @@ int WaitPidfd(int pidfd, siginfo_t* si, struct rusage* ru) {
 }
 
 std::optional<SetupFailure> ReadFailure(int fd) {
-  FailureRecord rec;
+  child::FailureRecord rec;
   ssize_t n;
   do {
     n = read(fd, &rec, sizeof rec);
@@ -132,6 +136,7 @@ base::Status StartForwarder(int sock, const SandboxSpec& spec, std::unique_ptr<F
 }  // namespace
 
 Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
+  NSB_TRY(CheckMainThread());
   NSB_ASSIGN_OR_RETURN(Prepared prepared, Prepare(spec));
   NSB_ASSIGN_OR_RETURN(base::Pipe sync, base::MakePipe());
   NSB_ASSIGN_OR_RETURN(base::Pipe error, base::MakePipe());
@@ -149,18 +154,18 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   UniqueFd listen_ours(lsocks[0]), listen_theirs(lsocks[1]);
   Sandbox s;
   s.prepared_ = std::make_unique<Prepared>(std::move(prepared));
-  Prepared& p = *s.prepared_;
-  p.sync_read = sync.read.get();
-  p.error_write = error.write.get();
-  p.status_write = status.write.get();
-  p.notify_sock = notify_theirs.get();
-  p.listen_sock = listen_theirs.get();
-  p.cap_last = CapLastCap();
+  child::Plan& plan = s.prepared_->plan;
+  plan.sync_read = sync.read.get();
+  plan.error_write = error.write.get();
+  plan.status_write = status.write.get();
+  plan.notify_sock = notify_theirs.get();
+  plan.listen_sock = listen_theirs.get();
 
   int pidfd = -1;
   bool share_memory = spec.ids.count > 1;  // a root caller's range mapping
-  pid_t pid = ClonePid1(CloneFlags(spec), p, &pidfd, share_memory);
-  if (pid < 0) return ErrnoError("clone with new namespaces");
+  long rc = ClonePid1(CloneFlags(spec), *s.prepared_, &pidfd, share_memory);
+  if (rc < 0) return base::Error{static_cast<int>(-rc), "clone with new namespaces"};
+  pid_t pid = static_cast<pid_t>(rc);
 
   s.pid_ = pid;
   s.pidfd_.reset(pidfd);
@@ -188,11 +193,18 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   return s;
 }
 
-Sandbox::Sandbox(Sandbox&& o) noexcept { *this = std::move(o); }
+Sandbox::Sandbox(Sandbox&& o) noexcept { TakeFrom(o); }
 
 Sandbox& Sandbox::operator=(Sandbox&& o) noexcept {
   if (this == &o) return *this;
-  this->~Sandbox();
+  // Our own sandbox ends first: its PID 1 may run on prepared_'s memory,
+  // which the move below frees.
+  KillAndReap();
+  TakeFrom(o);
+  return *this;
+}
+
+void Sandbox::TakeFrom(Sandbox& o) {
   pid_ = std::exchange(o.pid_, -1);
   pidfd_ = std::move(o.pidfd_);
   prepared_ = std::move(o.prepared_);
@@ -203,10 +215,11 @@ Sandbox& Sandbox::operator=(Sandbox&& o) noexcept {
   started_ = o.started_;
   timeout_seconds_ = o.timeout_seconds_;
   reaped_ = std::exchange(o.reaped_, true);
-  return *this;
 }
 
-Sandbox::~Sandbox() {
+Sandbox::~Sandbox() { KillAndReap(); }
+
+void Sandbox::KillAndReap() {
   if (reaped_ || !pidfd_) return;
   // Killing PID 1 ends the whole pid namespace; then reap it.
   syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);

@@ -1,7 +1,8 @@
 // Running one command in a sandbox: the parent-side owner of the sandbox's
 // PID 1. Start() returns as soon as the child is released into its setup;
 // Wait() (or pidfd readiness in a poll loop) tells when it is over. The
-// destructor kills and reaps, so no sandbox outlives its owner.
+// destructor (and a move assignment, for the sandbox it replaces) kills and
+// reaps, so no sandbox outlives its owner. Start only from the main thread.
 #pragma once
 
 #include <signal.h>
@@ -18,7 +19,7 @@
 
 namespace nsbuild::sandbox {
 
-struct Prepared;  // the spec turned into allocation-free child data
+struct Prepared;  // the spec turned into the child's plain data (prepared.h)
 
 class Sandbox {
  public:
@@ -44,6 +45,10 @@ class Sandbox {
 
  private:
   Sandbox() = default;
+  // The destructor's work: SIGKILL PID 1 (ending the namespace) and reap it.
+  void KillAndReap();
+  // Takes o's sandbox; o is left empty (reaped, nothing owned).
+  void TakeFrom(Sandbox& o);
   ExitInfo Collect(const siginfo_t& si, const struct rusage& ru);
 
   pid_t pid_ = -1;

@@ -11,23 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/child/plan.h"
+#include "sandbox/child/report.h"
+
 namespace nsbuild::sandbox {
 
-// One filesystem operation of the new root, executed in order. Composite
-// views (a minimal /dev, merged-/usr links) are expanded into these by the
-// planner, so the child only ever runs primitive steps.
-enum class MountKind {
-  kBind,     // source (host path) → target, writable
-  kRoBind,   // source → target, read-only, recursively
-  kTmpfs,    // fresh tmpfs at target
-  kProc,     // fresh procfs of the sandbox's pid namespace
-  kDevpts,   // new devpts instance (newinstance, ptmx 0666)
-  kSymlink,  // target becomes a symlink whose text is `source`
-  kDir,      // an empty directory at target (on a writable parent)
-  kHide,     // whatever is at target is covered: empty ro tmpfs or /dev/null
-  kRemountRo,  // make the mount at target read-only
-  kOverlay,  // overlayfs: lower = source (host, read-only), upper/work (host)
-};
+// One filesystem operation of the new root, executed in order (the kinds
+// are listed in child/plan.h, where the child executes them).
+using MountKind = child::MountKind;
 
 struct MountOp {
   MountKind kind = MountKind::kRoBind;
@@ -117,31 +108,9 @@ struct SandboxSpec {
   int cpus = 0;
 };
 
-// The setup step that failed, reported by the child over a pipe.
-enum class Step : int32_t {
-  kNone = 0,
-  kCloseFds,
-  kWaitIdMap,
-  kMountPrivate,
-  kOpenSource,
-  kNewRoot,
-  kPivotRoot,
-  kMount,
-  kDetachOldRoot,
-  kLoopback,
-  kListen,
-  kHostname,
-  kFork,
-  kSetsid,
-  kStdio,
-  kRlimit,
-  kChdir,
-  kCapabilities,
-  kNoNewPrivs,
-  kLandlock,
-  kSeccomp,
-  kExec,
-};
+// The setup step that failed, reported by the child over a pipe; every
+// step has its own label (child/report.h lists them in order).
+using Step = child::Step;
 const char* StepName(Step step);
 
 struct SetupFailure {

@@ -1,29 +1,19 @@
-#include "sandbox/mounts.h"
+#include "sandbox/child/mounts.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
-#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "sandbox/raw_syscall.h"
+#include "sandbox/child/sys.h"
+#include "sandbox/child/text.h"
 
-namespace nsbuild::sandbox {
+namespace nsbuild::sandbox::child {
 namespace {
 
 constexpr const char* kOldRoot = "/oldroot";
-
-// Sets the failure detail without allocating; passes rc through.
-int Fail(FailureRecord* rec, int rc, const char* a, const char* b = nullptr) {
-  size_t n = 0;
-  for (const char* s : {a, b}) {
-    for (; s && *s && n + 1 < sizeof rec->detail; ++s) rec->detail[n++] = *s;
-  }
-  rec->detail[n] = '\0';
-  return rc;
-}
 
 class Fd {  // minimal owner; the child avoids anything that allocates
  public:
@@ -50,14 +40,14 @@ long OpenAt(int dir, const char* path, int flags, mode_t mode = 0) {
 // component to leaf (empty for "/"). Returns the fd or -errno.
 long OpenParent(const char* path, char* leaf) {
   char buf[PATH_MAX];
-  size_t len = strnlen(path, sizeof buf);
+  size_t len = LengthAtMost(path, sizeof buf);
   if (len == 0 || len >= sizeof buf || path[0] != '/') return -EINVAL;
-  memcpy(buf, path, len + 1);
+  CopyBytes(buf, path, len + 1);
   while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
   long dir = OpenAt(AT_FDCWD, "/", O_PATH | O_DIRECTORY);
   if (dir < 0) return dir;
   char* comp = buf + 1;
-  for (char* slash; (slash = strchr(comp, '/')) != nullptr; comp = slash + 1) {
+  for (char* slash; *(slash = FindOrEnd(comp, '/')) == '/'; comp = slash + 1) {
     *slash = '\0';
     long rc = Sys(SYS_mkdirat, dir, comp, 0755);
     long next = rc < 0 && rc != -EEXIST ? rc : OpenAt(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW);
@@ -65,7 +55,7 @@ long OpenParent(const char* path, char* leaf) {
     if (next < 0) return next;
     dir = next;
   }
-  strcpy(leaf, comp);  // fits: comp is a suffix of buf
+  CopyBytes(leaf, comp, Length(comp) + 1);  // fits: comp is a suffix of buf
   return dir;
 }
 
@@ -107,7 +97,7 @@ long CloneTree(int source, bool recursive) {
   return Sys(SYS_open_tree, source, "", flags | (recursive ? AT_RECURSIVE : 0));
 }
 
-uint64_t BaseAttrs(const PreparedMount& m) {
+uint64_t BaseAttrs(const Mount& m) {
   uint64_t a = MOUNT_ATTR_NOSUID;
   if (!m.allow_devices) a |= MOUNT_ATTR_NODEV;
   if (m.noexec) a |= MOUNT_ATTR_NOEXEC;
@@ -151,7 +141,7 @@ int MountNewFs(const char* target, const char* type, const char* const* opts, ui
   return Attach(mnt.get(), point.get());
 }
 
-int MountTmpfs(const PreparedMount& m, uint64_t extra_attrs = 0) {
+int MountTmpfs(const Mount& m, uint64_t extra_attrs = 0) {
   const char* opts[6] = {"mode", m.mode_opt, nullptr, nullptr, nullptr, nullptr};
   if (m.size_opt[0]) {
     opts[2] = "size";
@@ -162,12 +152,13 @@ int MountTmpfs(const PreparedMount& m, uint64_t extra_attrs = 0) {
 
 // procfs of our pid namespace, with the kernel tunables that a root inside a
 // user namespace could still write made read-only (as bubblewrap does).
-int MountProc(const PreparedMount& m) {
+int MountProc(const Mount& m) {
   uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   if (int rc = MountNewFs(m.target, "proc", nullptr, attrs); rc < 0) return rc;
   Fd proc(OpenAt(AT_FDCWD, m.target, O_PATH | O_DIRECTORY | O_NOFOLLOW));
   if (!proc.ok()) return proc.error();
-  for (const char* sub : {"sys", "sysrq-trigger", "irq", "bus"}) {
+  static constexpr const char* kTunables[] = {"sys", "sysrq-trigger", "irq", "bus"};
+  for (const char* sub : kTunables) {
     Fd src(OpenAt(proc.get(), sub, O_PATH | O_NOFOLLOW));
     if (!src.ok()) continue;  // not every kernel has every entry
     Fd tree(CloneTree(src.get(), false));
@@ -178,20 +169,20 @@ int MountProc(const PreparedMount& m) {
   return 0;
 }
 
-int MountDevpts(const PreparedMount& m) {
+int MountDevpts(const Mount& m) {
   const char* opts[] = {"newinstance", nullptr, "ptmxmode", "0666", "mode", "0620", nullptr};
   return MountNewFs(m.target, "devpts", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 }
 
-int MountOverlay(const PreparedMount& m) {
+int MountOverlay(const Mount& m) {
   // userxattr: overlayfs mounted in a user namespace keeps its metadata in
   // user.overlay.* (trusted.* needs host privileges).
-  const char* opts[] = {"lowerdir", m.overlay_lower, "upperdir", m.overlay_upper,
-                        "workdir",  m.overlay_work,  "userxattr", nullptr, nullptr};
+  const char* opts[] = {"lowerdir",     m.overlay_lower, "upperdir", m.overlay_upper, "workdir",
+                        m.overlay_work, "userxattr",     nullptr,    nullptr};
   return MountNewFs(m.target, "overlay", opts, BaseAttrs(m));
 }
 
-int MakeSymlink(const PreparedMount& m) {
+int MakeSymlink(const Mount& m) {
   char leaf[PATH_MAX];
   Fd parent(OpenParent(m.target, leaf));
   if (!parent.ok()) return parent.error();
@@ -201,12 +192,12 @@ int MakeSymlink(const PreparedMount& m) {
   long n = Sys(SYS_readlinkat, parent.get(), leaf, existing, sizeof existing - 1);
   if (n >= 0) {
     existing[n] = '\0';
-    if (strcmp(existing, m.source) == 0) return 0;
+    if (Equal(existing, m.source)) return 0;
   }
   return -EEXIST;
 }
 
-int MakeDir(const PreparedMount& m) {
+int MakeDir(const Mount& m) {
   Fd dir(OpenMountPoint(m.target, true, m.mode));
   return dir.ok() ? 0 : dir.error();
 }
@@ -214,13 +205,13 @@ int MakeDir(const PreparedMount& m) {
 // Covers a path: a directory with an empty read-only tmpfs, anything else
 // with /dev/null mounted nodev (so opening it fails). A missing path has
 // nothing to hide.
-int Hide(const PreparedMount& m, int devnull) {
+int Hide(const Mount& m, int devnull) {
   Fd what(OpenAt(AT_FDCWD, m.target, O_PATH | O_NOFOLLOW));
   if (!what.ok()) return what.error() == -ENOENT ? 0 : what.error();
   struct stat st;
   if (long rc = Sys(SYS_fstat, what.get(), &st); rc < 0) return static_cast<int>(rc);
   if (S_ISDIR(st.st_mode)) {
-    PreparedMount empty = m;
+    Mount empty = m;
     empty.mode_opt = "0";
     empty.size_opt = "4k";
     return MountTmpfs(empty, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
@@ -239,8 +230,8 @@ int RemountReadOnly(const char* target) {
   return SetAttr(point.get(), MOUNT_ATTR_RDONLY, false);
 }
 
-int ApplyOne(Prepared& p, size_t i) {
-  const PreparedMount& m = p.mounts[i];
+int ApplyOne(const Plan& p, int i, int devnull) {
+  const Mount& m = p.mounts[i];
   switch (m.kind) {
     case MountKind::kBind:
     case MountKind::kRoBind: {
@@ -248,14 +239,22 @@ int ApplyOne(Prepared& p, size_t i) {
       uint64_t attrs = BaseAttrs(m) | (m.kind == MountKind::kRoBind ? MOUNT_ATTR_RDONLY : 0);
       return BindFd(p.source_fds[i], m.target, attrs);
     }
-    case MountKind::kTmpfs: return MountTmpfs(m);
-    case MountKind::kProc: return MountProc(m);
-    case MountKind::kDevpts: return MountDevpts(m);
-    case MountKind::kSymlink: return MakeSymlink(m);
-    case MountKind::kDir: return MakeDir(m);
-    case MountKind::kHide: return Hide(m, p.devnull_fd);
-    case MountKind::kRemountRo: return RemountReadOnly(m.target);
-    case MountKind::kOverlay: return MountOverlay(m);
+    case MountKind::kTmpfs:
+      return MountTmpfs(m);
+    case MountKind::kProc:
+      return MountProc(m);
+    case MountKind::kDevpts:
+      return MountDevpts(m);
+    case MountKind::kSymlink:
+      return MakeSymlink(m);
+    case MountKind::kDir:
+      return MakeDir(m);
+    case MountKind::kHide:
+      return Hide(m, devnull);
+    case MountKind::kRemountRo:
+      return RemountReadOnly(m.target);
+    case MountKind::kOverlay:
+      return MountOverlay(m);
   }
   return -EINVAL;
 }
@@ -270,13 +269,13 @@ int MakeMountsPrivate(FailureRecord* rec) {
   return rc < 0 ? Fail(rec, static_cast<int>(rc), "/") : 0;
 }
 
-int OpenMountSources(Prepared& p, FailureRecord* rec) {
+int OpenMountSources(const Plan& p, int* devnull, FailureRecord* rec) {
   // RESOLVE_NO_SYMLINKS: the planner canonicalised every source, so a
   // symlink here was swapped in after planning and must not redirect us.
   struct open_how how = {};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  for (size_t i = 0; i < p.mounts.size(); ++i) {
+  for (int i = 0; i < p.mount_count; ++i) {
     p.source_fds[i] = -1;
     if (!NeedsSource(p.mounts[i].kind)) continue;
     long fd = Sys(SYS_openat2, AT_FDCWD, p.mounts[i].source, &how, sizeof how);
@@ -284,39 +283,44 @@ int OpenMountSources(Prepared& p, FailureRecord* rec) {
     if (fd < 0) return Fail(rec, static_cast<int>(fd), p.mounts[i].source);
     p.source_fds[i] = static_cast<int>(fd);
   }
-  long devnull = OpenAt(AT_FDCWD, "/dev/null", O_PATH);
-  if (devnull < 0) return Fail(rec, static_cast<int>(devnull), "/dev/null");
-  p.devnull_fd = static_cast<int>(devnull);
+  long fd = OpenAt(AT_FDCWD, "/dev/null", O_PATH);
+  if (fd < 0) return Fail(rec, static_cast<int>(fd), "/dev/null");
+  *devnull = static_cast<int>(fd);
   return 0;
 }
 
-int EnterNewRoot(FailureRecord* rec) {
+int MountNewRoot(FailureRecord* rec) {
   long rc = Sys(SYS_mount, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m");
   if (rc < 0) return Fail(rec, static_cast<int>(rc), "tmpfs on /tmp");
   if ((rc = Sys(SYS_chdir, "/tmp")) < 0) return Fail(rec, static_cast<int>(rc), "/tmp");
   if ((rc = Sys(SYS_mkdirat, AT_FDCWD, "oldroot", 0700)) < 0) {
     return Fail(rec, static_cast<int>(rc), "/tmp/oldroot");
   }
-  if ((rc = Sys(SYS_pivot_root, ".", "oldroot")) < 0) return Fail(rec, static_cast<int>(rc), "/tmp");
+  return 0;
+}
+
+int PivotIntoNewRoot(FailureRecord* rec) {
+  long rc = Sys(SYS_pivot_root, ".", "oldroot");
+  if (rc < 0) return Fail(rec, static_cast<int>(rc), "/tmp");
   if ((rc = Sys(SYS_chdir, "/")) < 0) return Fail(rec, static_cast<int>(rc), "/");
   return 0;
 }
 
-int ApplyMounts(Prepared& p, FailureRecord* rec) {
-  for (size_t i = 0; i < p.mounts.size(); ++i) {
-    if (int rc = ApplyOne(p, i); rc < 0) return Fail(rec, rc, p.mounts[i].target);
+int ApplyMounts(const Plan& p, int devnull, FailureRecord* rec) {
+  for (int i = 0; i < p.mount_count; ++i) {
+    if (int rc = ApplyOne(p, i, devnull); rc < 0) return Fail(rec, rc, p.mounts[i].target);
   }
   return 0;
 }
 
-int DetachOldRoot(Prepared& p, FailureRecord* rec) {
+int DetachOldRoot(const Plan& p, int* devnull, FailureRecord* rec) {
   // Source fds point into the host tree: close them before anything runs.
-  for (int& fd : p.source_fds) {
-    if (fd >= 0) Sys(SYS_close, fd);
-    fd = -1;
+  for (int i = 0; i < p.mount_count; ++i) {
+    if (p.source_fds[i] >= 0) Sys(SYS_close, p.source_fds[i]);
+    p.source_fds[i] = -1;
   }
-  if (p.devnull_fd >= 0) Sys(SYS_close, p.devnull_fd);
-  p.devnull_fd = -1;
+  if (*devnull >= 0) Sys(SYS_close, *devnull);
+  *devnull = -1;
   long rc = Sys(SYS_umount2, kOldRoot, MNT_DETACH);
   if (rc < 0) return Fail(rec, static_cast<int>(rc), kOldRoot);
   if ((rc = Sys(SYS_unlinkat, AT_FDCWD, kOldRoot, AT_REMOVEDIR)) < 0) {
@@ -327,4 +331,4 @@ int DetachOldRoot(Prepared& p, FailureRecord* rec) {
   return 0;
 }
 
-}  // namespace nsbuild::sandbox
+}  // namespace nsbuild::sandbox::child

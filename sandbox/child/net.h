@@ -1,10 +1,10 @@
 // Network: a private network namespace whose only interface is loopback (or
-// nothing at all). Child side, raw syscalls.
+// nothing at all). Child side: PID 1 runs these in the new network namespace.
 #pragma once
 
 #include <netinet/in.h>
 
-namespace nsbuild::sandbox {
+namespace nsbuild::sandbox::child {
 
 // Brings lo up in the current network namespace; 0 or -errno.
 int BringUpLoopback();
@@ -16,4 +16,4 @@ int BringUpLoopback();
 // them. 0 or -errno.
 int OpenAndSendListeners(const sockaddr_in* addrs, int n, int sock);
 
-}  // namespace nsbuild::sandbox
+}  // namespace nsbuild::sandbox::child

@@ -1,22 +1,22 @@
-#include "sandbox/net.h"
+#include "sandbox/child/net.h"
 
+#include <errno.h>
 #include <net/if.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <errno.h>
 
-#include "sandbox/raw_syscall.h"
+#include "sandbox/child/sys.h"
+#include "sandbox/child/text.h"
 
-namespace nsbuild::sandbox {
+namespace nsbuild::sandbox::child {
 
 int BringUpLoopback() {
   long s = Sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return static_cast<int>(s);
   struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  memcpy(ifr.ifr_name, "lo", 3);
+  ZeroBytes(&ifr, sizeof ifr);
+  CopyBytes(ifr.ifr_name, "lo", 3);
   long rc = Sys(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
   if (rc == 0) {
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
@@ -26,9 +26,6 @@ int BringUpLoopback() {
   return static_cast<int>(rc);
 }
 
-}  // namespace nsbuild::sandbox
-
-namespace nsbuild::sandbox {
 namespace {
 
 constexpr int kMaxListeners = 32;
@@ -47,7 +44,7 @@ int SendFds(int sock, const int* fds, int n) {
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-  memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+  CopyBytes(CMSG_DATA(c), fds, sizeof(int) * n);
   long rc = Sys(SYS_sendmsg, sock, &msg, 0);
   return rc < 0 ? static_cast<int>(rc) : 0;
 }
@@ -79,4 +76,4 @@ int OpenAndSendListeners(const sockaddr_in* addrs, int n, int sock) {
   return rc;
 }
 
-}  // namespace nsbuild::sandbox
+}  // namespace nsbuild::sandbox::child

@@ -1,16 +1,19 @@
 // Descriptor hygiene between clone and exec: nothing the parent had open may
 // reach the sandbox (runc CVE-2024-21626) except what is passed on purpose.
-// Child side: raw syscalls only (see raw_syscall.h).
 #pragma once
 
-namespace nsbuild::sandbox {
+namespace nsbuild::sandbox::child {
 
 // Closes every fd >= 3 not in keep (sorted ascending, n entries). Uses
 // close_range over the gaps, falling back to close(2) up to the fd limit on
 // kernels without it. Returns 0 or -errno.
 int CloseFdsExcept(const int* keep, int n);
 
+// The same for an unsorted list: keeps `extra` (entries below 3 ignored) and
+// `passed` (n_passed entries), closes every other fd >= 3. At most 64 in all.
+int CloseAllBut(const int* extra, int n_extra, const int* passed, int n_passed);
+
 // Clears FD_CLOEXEC so a passed fd survives execve. 0 or -errno.
 int KeepAcrossExec(int fd);
 
-}  // namespace nsbuild::sandbox
+}  // namespace nsbuild::sandbox::child

@@ -1,12 +1,12 @@
-#include "sandbox/fds.h"
+#include "sandbox/child/fds.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 
-#include "sandbox/raw_syscall.h"
+#include "sandbox/child/sys.h"
 
-namespace nsbuild::sandbox {
+namespace nsbuild::sandbox::child {
 namespace {
 
 // close_range(2) arrived in Linux 5.9; before it, close each fd up to the
@@ -25,7 +25,31 @@ int CloseRange(unsigned lo, unsigned hi) {
   return 0;
 }
 
+void SortFds(int* fds, int n) {  // insertion sort: tiny array, no allocation
+  for (int i = 1; i < n; ++i) {
+    for (int j = i; j > 0 && fds[j - 1] > fds[j]; --j) {
+      int t = fds[j];
+      fds[j] = fds[j - 1];
+      fds[j - 1] = t;
+    }
+  }
+}
+
 }  // namespace
+
+int CloseAllBut(const int* extra, int n_extra, const int* passed, int n_passed) {
+  constexpr int kMax = 64;
+  int keep[kMax];
+  int n = 0;
+  for (int i = 0; i < n_extra; ++i) {
+    if (extra[i] >= 3 && n < kMax) keep[n++] = extra[i];
+  }
+  for (int i = 0; i < n_passed; ++i) {
+    if (n < kMax) keep[n++] = passed[i];
+  }
+  SortFds(keep, n);
+  return CloseFdsExcept(keep, n);
+}
 
 int CloseFdsExcept(const int* keep, int n) {
   unsigned next = 3;
@@ -43,4 +67,4 @@ int KeepAcrossExec(int fd) {
   return static_cast<int>(Sys(SYS_fcntl, fd, F_SETFD, flags & ~FD_CLOEXEC));
 }
 
-}  // namespace nsbuild::sandbox
+}  // namespace nsbuild::sandbox::child
