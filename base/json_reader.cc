@@ -1,6 +1,7 @@
 #include "base/json_reader.h"
 
 #include "base/fs.h"
+#include "base/suggest.h"
 
 namespace nsbuild::base {
 
@@ -104,7 +105,10 @@ Status JsonObject::Get(const std::string& key, std::vector<std::string>* out, bo
 Status JsonObject::Finish() const {
   if (!j_.is_object()) return {};
   for (const auto& [key, value] : j_.items()) {
-    if (!seen_.count(key)) return JsonError(PathOf(key), "unknown key");
+    if (!seen_.count(key)) {
+      std::vector<std::string> known(seen_.begin(), seen_.end());
+      return JsonError(PathOf(key), "unknown key" + DidYouMean(key, known));
+    }
   }
   return {};
 }

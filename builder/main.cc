@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "builder/cli_errors.h"
 #include "builder/commands.h"
 
 #ifndef NSBUILD_VERSION
@@ -53,7 +54,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "nsbuild: %s (see nsbuild --help)\n", e.what());
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::fprintf(stderr, "%s\n", ExplainParseError(app, e, args).c_str());
     return kExitUsage;
   }
   return ctx.exit_status;

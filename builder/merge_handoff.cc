@@ -7,11 +7,10 @@
 
 #include "builder/policy_file.h"
 
-#ifndef NSBUILD_EXEC_INSTALLED
-#define NSBUILD_EXEC_INSTALLED ""
-#endif
-#ifndef NSBUILD_EXEC_BUILT
-#define NSBUILD_EXEC_BUILT ""
+#include "base/install_dirs.h"
+
+#ifndef NSBUILD_EXEC_REL
+#define NSBUILD_EXEC_REL "../libexec/nsbuild/nsbuild-exec"
 #endif
 
 namespace nsbuild::builder {
@@ -26,12 +25,11 @@ base::Result<merge::MergePolicy> LoadMergePolicy(const std::string& name) {
   return merge::ParseMergePolicy(doc.json.at("merge"), doc.path + ": $.merge");
 }
 
-// The dispatcher to install: $NSBUILD_EXEC_DISPATCHER, the installed one,
-// else the one in this build tree.
+// The dispatcher to install: $NSBUILD_EXEC_DISPATCHER, else the one
+// installed (or built) beside this binary.
 std::string DispatcherPath() {
   if (const char* e = std::getenv("NSBUILD_EXEC_DISPATCHER")) return e;
-  if (::access(NSBUILD_EXEC_INSTALLED, X_OK) == 0) return NSBUILD_EXEC_INSTALLED;
-  return NSBUILD_EXEC_BUILT;
+  return base::BesideExecutable(NSBUILD_EXEC_REL);
 }
 
 bool PrintMergeReport(const char* cmd, const merge::MergeReport& rep,

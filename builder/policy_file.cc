@@ -6,7 +6,12 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "base/install_dirs.h"
 #include "base/json_reader.h"
+
+#ifndef NSBUILD_POLICY_DIR_REL
+#define NSBUILD_POLICY_DIR_REL "../share/nsbuild/policies"
+#endif
 
 namespace nsbuild::builder {
 namespace {
@@ -25,10 +30,9 @@ std::vector<std::string> SearchDirs() {
       if (!d.empty()) dirs.push_back(d);
     }
   }
-  // A build tree's binary finds the source tree's policies; an installed one
-  // finds its own.
-  dirs.push_back(NSBUILD_SOURCE_POLICY_DIR);
-  dirs.push_back(NSBUILD_POLICY_DIR);
+  // The policies installed with this binary (a built one finds the build
+  // tree's copy at the same relative place), never a checkout's.
+  dirs.push_back(base::BesideExecutable(NSBUILD_POLICY_DIR_REL));
   return dirs;
 }
 
@@ -50,7 +54,7 @@ base::Result<PolicyDocument> LoadPolicyDocument(const std::string& name_or_path)
     }
     if (path.empty()) {
       return base::PlainError("policy '" + name_or_path + "' not found (looked in $NSBUILD_POLICY_PATH, " +
-                              std::string(NSBUILD_SOURCE_POLICY_DIR) + ", " + NSBUILD_POLICY_DIR + ")");
+                              base::BesideExecutable(NSBUILD_POLICY_DIR_REL) + ")");
     }
   }
   NSB_ASSIGN_OR_RETURN(nlohmann::json doc, base::ParseJsonFile(path));

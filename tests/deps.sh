@@ -12,6 +12,9 @@ NSBUILD_PACKAGES=(
   python3 python3-dev python3-setuptools python3-build python3-installer python3-wheel
   pypy3 pypy3-dev
   distcc
+  # cmake --install: the manual page is generated with help2man; the
+  # completion test loads bash-completion
+  help2man bash-completion
   # nsbuild verify: fileordering, time, diffoscope reports; the benchmark's baseline
   disorderfs faketime diffoscope-minimal reprotest
 )

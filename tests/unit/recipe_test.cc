@@ -71,7 +71,7 @@ TEST(Recipe, UnknownKeysNameTheirPath) {
             "r.json: $.phases.compiel: unknown key");
   EXPECT_EQ(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compile": "x"},
       "define_implementations": {"g": {"program": "/bin/true", "envs": {}}}})"),
-            "r.json: $.define_implementations.g.envs: unknown key");
+            "r.json: $.define_implementations.g.envs: unknown key (did you mean 'env'?)");
 }
 
 TEST(Recipe, BadValuesAreRejected) {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# What `cmake --install` gives a user, checked on a staged install:
+# the binary runs without the build tree (it finds its own policies and
+# dispatcher beside it, never the checkout's), names no build path, links
+# Debian's shared libraries unless built with -DNSBUILD_STATIC=ON, and comes
+# with a manual page and bash completion that know every subcommand.
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1
+src=$2
+stage=$(mktemp -d /tmp/nsbuild-install-test.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+cmake --install "$build" --prefix "$stage/usr" --strip >/dev/null
+bin=$stage/usr/bin/nsbuild
+[ -x "$bin" ] || fail "no bin/nsbuild after cmake --install"
+[ -x "$stage/usr/libexec/nsbuild/nsbuild-exec" ] || fail "no libexec/nsbuild/nsbuild-exec"
+"$bin" --version | grep -q '^nsbuild ' || fail "--version"
+
+# No path of the build machine: neither the checkout nor the build dir.
+for p in "$(cd "$src" && pwd)" "$(cd "$build" && pwd)"; do
+  if grep -qF -- "$p" "$bin"; then fail "the installed binary contains the build path $p"; fi
+done
+
+# The policies it uses are the installed ones, found beside the binary, even
+# with the checkout's policies sitting where the build tree put them.
+out=$(cd / && env -u NSBUILD_POLICY_PATH "$bin" run --policy default --dry-run -- /bin/true 2>&1) ||
+  fail "run --dry-run with the installed policy: $out"
+grep -qF "$stage/usr/share/nsbuild/policies/default.json" <<<"$out" ||
+  fail "the installed binary did not use its installed policy: $out"
+
+cache=$(grep -E '^NSBUILD_STATIC:BOOL=' "$build/CMakeCache.txt" | cut -d= -f2 || true)
+if [ "$cache" != "ON" ]; then
+  ldd "$bin" | grep -q 'libseccomp\.so' || fail "not linked against Debian's libseccomp.so"
+  ldd "$bin" | grep -q 'libcrypto\.so' || fail "not linked against Debian's libcrypto.so"
+fi
+
+# The manual page: renders, and has a subsection for every subcommand.
+man1=$stage/usr/share/man/man1/nsbuild.1
+[ -f "$man1" ] || fail "no share/man/man1/nsbuild.1"
+rendered=$(MANWIDTH=100 man -l "$man1" 2>&1) || fail "man -l failed: $rendered"
+subs=$("$bin" --help | awk '/^Subcommands:/ {on = 1; next} on && NF {print $1}')
+[ -n "$subs" ] || fail "no subcommands in --help"
+for s in $subs; do
+  grep -qE "^ +nsbuild $s\$" <<<"$rendered" || fail "the manual has no section for '$s'"
+done
+grep -q "EXIT STATUS" <<<"$rendered" || fail "the manual has no EXIT STATUS"
+
+# Bash completion completes subcommands and a subcommand's options.
+comp=$stage/usr/share/bash-completion/completions/nsbuild
+[ -f "$comp" ] || fail "no bash completion"
+complete_words() {
+  bash -c 'source /usr/share/bash-completion/bash_completion; source "$1"; shift
+           COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+           _nsbuild; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@"
+}
+[ "$(complete_words "$bin" bui)" = build ] || fail "completion of 'bui': $(complete_words "$bin" bui)"
+complete_words "$bin" build --capt | grep -qx -- --capture-writes ||
+  fail "completion of 'build --capt'"
+complete_words "$bin" merge --re | grep -q -- '^--' || fail "completion of 'merge --re'"
+echo "install test passed: $(ls "$stage/usr/bin" "$stage/usr/libexec/nsbuild" | tr '\n' ' ')"
