@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 #include "base/fs.h"
 #include "merge/content.h"
@@ -181,9 +182,10 @@ base::Result<MergeReport> MergeImages(const MergeRequest& req) {
   timer.Mark("execute");
   rep.operations = plan.ops.size();
   rep.merged = true;
+  std::unique_ptr<char, decltype(&std::free)> abs(::realpath(req.dest.c_str(), nullptr), &std::free);
   for (const auto& img : images) {
     if (!req.retire_images) break;
-    if (auto s = RetireImage(img, req.dest, rep.package); !s.ok()) {
+    if (auto s = RetireImage(img, abs ? abs.get() : req.dest, rep.package); !s.ok()) {
       rep.retire_error = s.error().Message();
     }
   }
