@@ -219,8 +219,9 @@ class Checker {
       return Reject(e, "path is reserved for the merger's database and exec wrappers");
     }
     if (UnderPrefix(abs, {"/" + std::string(kExecConf)})) {
-      return Reject(e, "path is reserved: the admin's nsbuild-exec configuration, which decides "
-                       "the implementation for every wrapped program");
+      return Reject(e,
+                    "path is reserved: the admin's nsbuild-exec configuration, which decides "
+                    "the implementation for every wrapped program");
     }
     bool local_allowed = std::find(p_.allowed_prefixes.begin(), p_.allowed_prefixes.end(),
                                    "/usr/local") != p_.allowed_prefixes.end();

@@ -41,9 +41,9 @@ inline constexpr const char* kMergedMarker = ".nsbuild-merged";
 // prefixes and protected paths, and these standard roots under them (a
 // symlinked usr/lib would send the loader wherever the package says).
 inline constexpr const char* kSystemTrees[] = {
-    "/usr/bin",   "/usr/sbin",    "/usr/lib",   "/usr/lib32", "/usr/lib64",
+    "/usr/bin",    "/usr/sbin",    "/usr/lib",     "/usr/lib32", "/usr/lib64",
     "/usr/libx32", "/usr/libexec", "/usr/include", "/usr/share", "/usr/src",
-    "/var/lib",   "/var/cache",   "/var/log",   "/var/spool"};
+    "/var/lib",    "/var/cache",   "/var/log",     "/var/spool"};
 
 // True when `abs` ("/usr/bin/x") is below one of `prefixes` or equal to it.
 bool UnderPrefix(const std::string& abs, const std::vector<std::string>& prefixes);

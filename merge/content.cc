@@ -232,7 +232,8 @@ base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOp
   // taken after every seal of the inode, stands for all of them.
   std::map<std::pair<dev_t, ino_t>, int64_t> latest;
   for (auto* f : files) {
-    if (f->nlink > 1) latest[{f->dev, f->ino}] = std::max(latest[{f->dev, f->ino}], f->pin.ctime_ns);
+    if (f->nlink > 1)
+      latest[{f->dev, f->ino}] = std::max(latest[{f->dev, f->ino}], f->pin.ctime_ns);
   }
   for (auto* f : files) {
     if (f->nlink > 1) f->pin.ctime_ns = latest[{f->dev, f->ino}];

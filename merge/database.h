@@ -39,8 +39,8 @@ struct DbRecord {
 
 struct PackageDb {
   std::string package;
-  std::string origin;         // "recipe /abs/path.json" or "operator" (merge.h)
-  std::string origin_sha256;  // the recipe's, when from a recipe
+  std::string origin;             // "recipe /abs/path.json" or "operator" (merge.h)
+  std::string origin_sha256;      // the recipe's, when from a recipe
   std::vector<DbRecord> records;  // sorted by path
 };
 

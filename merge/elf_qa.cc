@@ -41,7 +41,8 @@ bool ReadAt(std::string_view data, uint64_t off, T* out) {
 }
 
 // A table of `count` entries of `entsize` bytes at `off`, read once.
-std::string Table(const ReadFn& read, uint64_t off, uint64_t count, uint64_t entsize, uint64_t cap) {
+std::string Table(const ReadFn& read, uint64_t off, uint64_t count, uint64_t entsize,
+                  uint64_t cap) {
   return read(off, std::min(count * entsize, cap));
 }
 
@@ -165,7 +166,8 @@ ElfFindings AnalyzeElfFd(int fd, uint64_t size, const std::vector<std::string>& 
         std::string buf(std::min(len, size - off), '\0');
         size_t got = 0;
         while (got < buf.size()) {
-          ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(off + got));
+          ssize_t n =
+              ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(off + got));
           if (n < 0 && errno == EINTR) continue;
           if (n <= 0) break;
           got += static_cast<size_t>(n);

@@ -2,14 +2,13 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "base/fs.h"
@@ -110,7 +109,8 @@ base::Result<base::UniqueFd> OpenBeneath(const std::string& root, const std::str
   auto [parent, leaf] = SplitParent(rel);
   NSB_ASSIGN_OR_RETURN(base::UniqueFd r, OpenRootDir(root));
   NSB_ASSIGN_OR_RETURN(base::UniqueFd d, OpenDirBeneath(r, parent));
-  base::UniqueFd fd(::openat(d.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  base::UniqueFd fd(
+      ::openat(d.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   struct stat st;
   if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return base::ErrnoError("open " + root + "/" + rel);
@@ -195,9 +195,9 @@ std::string DescribeFileDifference(const std::string& a_root, const std::string&
   if (!fa || !fb) return "";
   Compared c = CompareStreams(fa->get(), fb->get());
   if (c.text && c.size_a <= kTextDiffCap && c.size_b <= kTextDiffCap) {
-    std::string out = Run({"diff", "-u", "--label", "A/" + rel, "--label", "B/" + rel, "/dev/fd/3",
-                           "/dev/fd/4"},
-                          {fa->get(), fb->get()}, size_t{1} << 20);
+    std::string out =
+        Run({"diff", "-u", "--label", "A/" + rel, "--label", "B/" + rel, "/dev/fd/3", "/dev/fd/4"},
+            {fa->get(), fb->get()}, size_t{1} << 20);
     size_t pos = 0;
     for (int i = 0; i < max_lines && pos != std::string::npos; ++i) pos = out.find('\n', pos + 1);
     if (pos != std::string::npos) out = out.substr(0, pos + 1) + "    ... (diff cut)\n";
@@ -206,8 +206,8 @@ std::string DescribeFileDifference(const std::string& a_root, const std::string&
   char line[200];
   std::snprintf(line, sizeof line,
                 "    %s: %lld vs %lld bytes, first difference at byte offset %lld\n",
-                c.small ? "binary" : "over 1 MiB, not diffed",
-                static_cast<long long>(c.size_a), static_cast<long long>(c.size_b),
+                c.small ? "binary" : "over 1 MiB, not diffed", static_cast<long long>(c.size_a),
+                static_cast<long long>(c.size_b),
                 static_cast<long long>(c.first_difference < 0 ? std::min(c.size_a, c.size_b)
                                                               : c.first_difference));
   return line;

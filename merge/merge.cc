@@ -182,7 +182,8 @@ base::Result<MergeReport> MergeImages(const MergeRequest& req) {
   timer.Mark("execute");
   rep.operations = plan.ops.size();
   rep.merged = true;
-  std::unique_ptr<char, decltype(&std::free)> abs(::realpath(req.dest.c_str(), nullptr), &std::free);
+  std::unique_ptr<char, decltype(&std::free)> abs(::realpath(req.dest.c_str(), nullptr),
+                                                  &std::free);
   for (const auto& img : images) {
     if (!req.retire_images) break;
     if (auto s = RetireImage(img, abs ? abs.get() : req.dest, rep.package); !s.ok()) {

@@ -72,7 +72,8 @@ std::optional<std::string> MergedInto(const std::string& image_path) {
   std::string text(buf, n > 0 ? static_cast<size_t>(n) : 0);
   size_t nl = text.find('\n');
   std::string dest = text.substr(0, nl);
-  std::string pkg = nl == std::string::npos ? "" : text.substr(nl + 1, text.find('\n', nl + 1) - nl - 1);
+  std::string pkg =
+      nl == std::string::npos ? "" : text.substr(nl + 1, text.find('\n', nl + 1) - nl - 1);
   return Printable(dest) + " (package " + Printable(pkg) + ")";
 }
 

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <map>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 
 #include "base/fs.h"
 #include "merge/database.h"
@@ -444,7 +444,7 @@ class Executor {
   Journal journal_;
   FaultHook hook_;
   size_t failed_ = SIZE_MAX;  // the operation running when Apply failed
-  UniqueFd src_;                                         // the source just checked
+  UniqueFd src_;              // the source just checked
   std::map<std::pair<dev_t, ino_t>, int64_t> relinked_;  // ctime after our own link
 };
 

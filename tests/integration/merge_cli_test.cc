@@ -264,7 +264,8 @@ TEST(MergeCli, BuildDestLeavesNoSecondNamesAndRecordsTheRecipe) {
   auto recipe = [&](const std::string& path, const std::string& text) {
     Write(path, R"({"name": "t", "version": "1", "source": "src", "implementations": ["a"],
       "define_implementations": {"a": {"program": "/bin/sh"}},
-      "phases": {"install": "mkdir -p $D/usr/share/t && echo )" + text + R"( > $D/usr/share/t/f"}})");
+      "phases": {"install": "mkdir -p $D/usr/share/t && echo )" +
+                    text + R"( > $D/usr/share/t/f"}})");
   };
   recipe(s.path() + "/r.json", "one");
   std::string dest = s.path() + "/dest", work = s.path() + "/w";
@@ -280,11 +281,13 @@ TEST(MergeCli, BuildDestLeavesNoSecondNamesAndRecordsTheRecipe) {
   ASSERT_EQ(::stat((dest + "/usr/share/t/f").c_str(), &st), 0);
   EXPECT_EQ(st.st_nlink, 1u) << "an image still holds a second name of the installed file";
   std::vector<std::string> left;
-  for (const auto& e : fs::directory_iterator(work + "/targets/a/image")) left.push_back(e.path().filename());
+  for (const auto& e : fs::directory_iterator(work + "/targets/a/image"))
+    left.push_back(e.path().filename());
   EXPECT_EQ(left, std::vector<std::string>{".nsbuild-merged"});
   std::string db = Read(dest + "/var/lib/nsbuild/t.json");
   EXPECT_NE(db.find("\"origin\": \"recipe " + fs::canonical(s.path() + "/r.json").string() + "\""),
-            std::string::npos) << db;
+            std::string::npos)
+      << db;
   EXPECT_NE(db.find("\"origin_sha256\": \""), std::string::npos) << db;
   // The same recipe, changed: an upgrade.
   recipe(s.path() + "/r.json", "two");

@@ -5,6 +5,8 @@
 // followed a link) and that a refused merge left the destination as it was.
 // Races use real concurrent processes or the merge API's before_execute
 // hook. tests/security/README.md lists every case and what stops it.
+#include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -14,8 +16,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
-#include <grp.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -176,7 +176,8 @@ const std::vector<Crafted>& CraftedImages() {
          fs::create_directories(p.img + "/usr/share/x");
          fs::create_symlink("a\nb", p.img + "/usr/share/x/l");
        }},
-      {"FileCapabilities", "carries file capabilities", "setting security.capability needs CAP_SETFCAP",
+      {"FileCapabilities", "carries file capabilities",
+       "setting security.capability needs CAP_SETFCAP",
        [](const Paths& p) {
          Write(p.img + "/usr/bin/ping", "x", 0755);
          const unsigned char cap[20] = {0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0x20};
@@ -189,15 +190,24 @@ const std::vector<Crafted>& CraftedImages() {
          ASSERT_EQ(::setxattr((p.img + "/usr/share/x").c_str(), "trusted.overlay.redirect", "/etc", 4, 0), 0);
        }},
       {"OutsideTheAllowedPrefixes", "outside the policy's allowed prefixes", nullptr,
-       [](const Paths& p) { Write(p.img + "/root/.ssh/authorized_keys", "ssh-ed25519 AAAA evil\n"); }},
+       [](const Paths& p) {
+         Write(p.img + "/root/.ssh/authorized_keys", "ssh-ed25519 AAAA evil\n");
+       }},
       {"UsrLocal", "/usr/local is not allowed", nullptr,
        [](const Paths& p) { Write(p.img + "/usr/local/bin/sudo", "x", 0755); }},
       {"ForgedDatabaseOfAnotherPackage", "reserved for the merger", nullptr,
-       [](const Paths& p) { Write(p.img + "/var/lib/nsbuild/victim.json", R"({"format": 1, "package": "victim", "files": []})"); }},
+       [](const Paths& p) {
+         Write(p.img + "/var/lib/nsbuild/victim.json",
+               R"({"format": 1, "package": "victim", "files": []})");
+       }},
       {"ForgedExecDispatcher", "reserved for the merger", nullptr,
-       [](const Paths& p) { Write(p.img + "/usr/lib/nsbuild-exec/nsbuild-exec", "#!/bin/sh\n", 0755); }},
+       [](const Paths& p) {
+         Write(p.img + "/usr/lib/nsbuild-exec/nsbuild-exec", "#!/bin/sh\n", 0755);
+       }},
       {"MergerTemporaryName", "names starting with .nsb- are reserved", nullptr,
-       [](const Paths& p) { Write(p.img + "/usr/share/x/.nsb-old.0", "recovery would delete this"); }},
+       [](const Paths& p) {
+         Write(p.img + "/usr/share/x/.nsb-old.0", "recovery would delete this");
+       }},
       {"TreeTooDeep", "deeper than 64 levels", nullptr,
        [](const Paths& p) {
          std::string d = p.img + "/usr/share";
@@ -553,7 +563,6 @@ TEST_F(Hostile, ImageMutatedWhileItIsChecked) {
   EXPECT_GE(merged, 1);  // round 10 at least
 }
 
-
 // ---- Exactly the inode that was checked (issue 13, item 1) ----
 
 // A POSIX access ACL in the kernel's xattr format granting `uid` rw: what
@@ -563,7 +572,8 @@ std::string AclGranting(uid_t uid) {
     uint16_t tag, perm;
     uint32_t id;
   };
-  const Entry entries[] = {{0x01, 6, ~0u}, {0x02, 6, uid}, {0x04, 4, ~0u}, {0x10, 6, ~0u}, {0x20, 4, ~0u}};
+  const Entry entries[] = {
+      {0x01, 6, ~0u}, {0x02, 6, uid}, {0x04, 4, ~0u}, {0x10, 6, ~0u}, {0x20, 4, ~0u}};
   std::string out(4, '\0');
   uint32_t version = 2;
   std::memcpy(out.data(), &version, 4);
@@ -581,7 +591,8 @@ std::string XattrsOf(const std::string& path) {
   char buf[4096];
   ssize_t n = ::llistxattr(path.c_str(), buf, sizeof buf);
   std::string out;
-  for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(std::strlen(buf + i)) + 1) out += std::string(buf + i) + " ";
+  for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(std::strlen(buf + i)) + 1)
+    out += std::string(buf + i) + " ";
   return out;
 }
 
@@ -596,19 +607,22 @@ TEST_F(Hostile, FileChangedAfterItWasHashedIsNeverLinked) {
     std::function<void(const std::string&)> apply;
   };
   const Change changes[] = {
-      {"appended", [](const std::string& f) {
+      {"appended",
+       [](const std::string& f) {
          int fd = ::open(f.c_str(), O_WRONLY | O_APPEND);
          ASSERT_GE(fd, 0);
          ASSERT_EQ(::write(fd, "EVIL", 4), 4);
          ::close(fd);
        }},
-      {"rewritten in place, same size", [](const std::string& f) {
+      {"rewritten in place, same size",
+       [](const std::string& f) {
          int fd = ::open(f.c_str(), O_WRONLY);
          ASSERT_GE(fd, 0);
          ASSERT_EQ(::pwrite(fd, "EVIL", 4, 0), 4);
          ::close(fd);
        }},
-      {"ACL added", [](const std::string& f) {
+      {"ACL added",
+       [](const std::string& f) {
          if (!SetAcl(f, kOtherUid)) GTEST_SKIP() << "no POSIX ACLs here: " << std::strerror(errno);
        }},
       {"chmod", [](const std::string& f) { ASSERT_EQ(::chmod(f.c_str(), 0666), 0); }},
@@ -627,9 +641,12 @@ TEST_F(Hostile, FileChangedAfterItWasHashedIsNeverLinked) {
     auto rep = merge::MergeImages(req);
     if (::testing::Test::IsSkipped()) return;
     ASSERT_FALSE(rep.ok());
-    EXPECT_NE(rep.error().Message().find("/usr/share/foo/f7 in image " + p_.img + " changed after it was checked"),
-              std::string::npos) << rep.error().Message();
-    EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos) << rep.error().Message();
+    EXPECT_NE(rep.error().Message().find("/usr/share/foo/f7 in image " + p_.img +
+                                         " changed after it was checked"),
+              std::string::npos)
+        << rep.error().Message();
+    EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos)
+        << rep.error().Message();
     EXPECT_FALSE(fs::exists(dest + "/usr/share/foo/f0"));
   }
 }
@@ -642,7 +659,8 @@ TEST_F(Hostile, FileChangedAfterItWasHashedIsNeverLinked) {
 // after that: whatever the timing, the merge refuses or installs files
 // without an ACL that the build's uid cannot open for writing.
 TEST_F(Hostile, AclAddedWhileMergingNeverReachesTheDestination) {
-  if (!IsRoot()) GTEST_SKIP() << "sealing takes the image from the build's uid only when the merger is root";
+  if (!IsRoot())
+    GTEST_SKIP() << "sealing takes the image from the build's uid only when the merger is root";
   std::string probe = s_.path() + "/probe";
   Write(probe, "x");
   if (!SetAcl(probe, kOtherUid)) GTEST_SKIP() << "no POSIX ACLs here: " << std::strerror(errno);
@@ -689,13 +707,15 @@ TEST_F(Hostile, AclAddedWhileMergingNeverReachesTheDestination) {
         ::_exit(3);
       }
       for (int i = 0; i < kFiles; ++i) {
-        if (::open((dest + "/usr/share/m/f" + std::to_string(i)).c_str(), O_WRONLY) >= 0) ::_exit(1);
+        if (::open((dest + "/usr/share/m/f" + std::to_string(i)).c_str(), O_WRONLY) >= 0)
+          ::_exit(1);
       }
       ::_exit(0);
     }
     int st = 0;
     ::waitpid(pid, &st, 0);
-    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "the build's uid can write an installed file";
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        << "the build's uid can write an installed file";
   }
   std::printf("ACL race: %d merged without ACLs, %d refused\n", merged, refused);
 }
@@ -732,7 +752,8 @@ TEST_F(Hostile, PackageNameSquattingNeedsReplace) {
   req.origin_sha256 = std::string(64, 'a');
   auto first = merge::MergeImages(req);
   ASSERT_TRUE(first.ok() && first->merged) << (first.ok() ? "" : first.error().Message());
-  EXPECT_NE(Read(p_.dest + "/var/lib/nsbuild/victim.json").find(R"("origin": "recipe /srv/recipes/victim.json")"),
+  EXPECT_NE(Read(p_.dest + "/var/lib/nsbuild/victim.json")
+                .find(R"("origin": "recipe /srv/recipes/victim.json")"),
             std::string::npos);
   std::string squat = s_.path() + "/squat";
   Write(squat + "/usr/share/evil/x", "evil\n");
@@ -743,7 +764,8 @@ TEST_F(Hostile, PackageNameSquattingNeedsReplace) {
   ASSERT_TRUE(refused.ok()) << refused.error().Message();
   EXPECT_FALSE(refused->merged);
   ASSERT_EQ(refused->collisions.size(), 1u);
-  EXPECT_NE(refused->collisions[0].reason.find("is installed from recipe /srv/recipes/victim.json"), std::string::npos)
+  EXPECT_NE(refused->collisions[0].reason.find("is installed from recipe /srv/recipes/victim.json"),
+            std::string::npos)
       << refused->collisions[0].reason;
   EXPECT_EQ(DestState(), before);
   // From the command line (origin "operator"): refused too, then --replace.
@@ -754,7 +776,8 @@ TEST_F(Hostile, PackageNameSquattingNeedsReplace) {
   auto replaced = Merge(squat, "victim", {"--replace"});
   ASSERT_EQ(replaced.status, 0) << replaced.err;
   EXPECT_FALSE(fs::exists(p_.dest + "/usr/lib/libvictim.so.1"));
-  EXPECT_NE(Read(p_.dest + "/var/lib/nsbuild/victim.json").find(R"("origin": "operator")"), std::string::npos);
+  EXPECT_NE(Read(p_.dest + "/var/lib/nsbuild/victim.json").find(R"("origin": "operator")"),
+            std::string::npos);
 }
 
 // ---- Images after the merge (issue 13, item 6) ----
@@ -778,7 +801,8 @@ TEST_F(Hostile, MergedImageIsEmptiedAndAMergeAgainSaysWhere) {
   fs::create_directories(again);
   auto r2 = RunCommand({NsbuildBin(), "merge", "--dest", again, "--package", "foo", p_.img});
   EXPECT_EQ(r2.status, 1) << r2.err;
-  EXPECT_NE(r2.err.find("already merged into " + p_.dest + " (package foo)"), std::string::npos) << r2.err;
+  EXPECT_NE(r2.err.find("already merged into " + p_.dest + " (package foo)"), std::string::npos)
+      << r2.err;
   EXPECT_FALSE(fs::exists(again + "/usr"));
 }
 
@@ -861,12 +885,15 @@ TEST_F(Hostile, ImagesSizingGigabytesKeepEveryCommandUnder64MiB) {
   EXPECT_NE(check.out.find("[execstack]"), std::string::npos) << check.out;  // the QA ran
   auto diff = MeasureNsbuild({"diff", a, b}, log);
   EXPECT_EQ(diff.status, 1) << diff.out;
-  EXPECT_NE(diff.out.find("first difference at byte offset 1073741823"), std::string::npos) << diff.out;
+  EXPECT_NE(diff.out.find("first difference at byte offset 1073741823"), std::string::npos)
+      << diff.out;
   auto merged = MeasureNsbuild({"merge", "--dest", p_.dest, "--package", "huge", p_.img}, log);
   EXPECT_EQ(merged.status, 0) << merged.out;
   EXPECT_EQ(fs::file_size(p_.dest + "/usr/lib/libhuge.so"), uint64_t{3} << 29);
-  std::printf("peak RSS: check %ld KiB, merge %ld KiB (1.5 GiB sparse ELF); diff %ld KiB (two 1 GiB sparse files)\n",
-              check.max_rss_kib, merged.max_rss_kib, diff.max_rss_kib);
+  std::printf(
+      "peak RSS: check %ld KiB, merge %ld KiB (1.5 GiB sparse ELF); diff %ld KiB (two 1 GiB sparse "
+      "files)\n",
+      check.max_rss_kib, merged.max_rss_kib, diff.max_rss_kib);
   EXPECT_LT(check.max_rss_kib, kLimitKib);
   EXPECT_LT(merged.max_rss_kib, kLimitKib);
   EXPECT_LT(diff.max_rss_kib, kLimitKib);

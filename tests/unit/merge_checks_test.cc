@@ -1,8 +1,9 @@
 // Every rejection the merger makes, each from an image crafted to trigger it.
 #include <gtest/gtest.h>
-#include <algorithm>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+
+#include <algorithm>
 
 #include "merge/merge.h"
 #include "tests/unit/merge_fixture.h"
@@ -87,9 +88,15 @@ TEST_F(Checks, SymlinksAtOrAbovePrefixRoots) {
   auto r = Rejections(Img());
   std::sort(r.begin(), r.end());
   ASSERT_EQ(r.size(), 3u) << ::testing::PrintToString(r);
-  EXPECT_EQ(r[0], "/etc: is a symlink where the policy expects the directory /etc (at or above a prefix root)");
-  EXPECT_EQ(r[1].rfind("/usr/lib: is a symlink where the policy expects the directory /usr/lib", 0), 0u) << r[1];
-  EXPECT_EQ(r[2].rfind("/var/lib: is a symlink where the policy expects the directory /var/lib", 0), 0u) << r[2];
+  EXPECT_EQ(
+      r[0],
+      "/etc: is a symlink where the policy expects the directory /etc (at or above a prefix root)");
+  EXPECT_EQ(r[1].rfind("/usr/lib: is a symlink where the policy expects the directory /usr/lib", 0),
+            0u)
+      << r[1];
+  EXPECT_EQ(r[2].rfind("/var/lib: is a symlink where the policy expects the directory /var/lib", 0),
+            0u)
+      << r[2];
   // A root the policy names itself.
   fs::remove(img_ / "etc");
   fs::remove(img_ / "usr/lib");
