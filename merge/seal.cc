@@ -108,6 +108,14 @@ base::Status SealImage(Image& img, const MergePolicy& policy, const SealOptions&
   if (root && ::fchown(img.root.get(), policy.owner_uid, policy.owner_gid) != 0) {
     return base::ErrnoError("seal: chown image root " + img.path);
   }
+  // An ACL on the root itself would let the build add or swap top-level
+  // names during the merge.
+  ImageEntry root_entry;
+  root_entry.path = "";
+  NSB_TRY(Strip(
+      root_entry, policy,
+      [&](char* b, size_t n) { return ::flistxattr(img.root.get(), b, n); },
+      [&](const char* x) { return ::fremovexattr(img.root.get(), x); }));
   UniqueFd dirfd;
   std::string dir = "\x01";  // matches no real directory
   for (auto& e : img.entries) {
