@@ -205,6 +205,8 @@ int Execute(const BuildOptions& o, Setup& s) {
               o.policy.empty() ? s.recipe.policy : o.policy, work->path()};
     for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
     h.dest = o.dest;
+    h.recipe_path = o.recipe_path;
+    h.replace = o.replace;
     if (auto st = HandOffImages(h); !st) {
       spdlog::error("{}", st.error().Message());
       rc = kExitFailure;

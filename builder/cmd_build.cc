@@ -26,6 +26,8 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--work-dir", opts->work_dir, "Work dir (default: ./nsbuild-work/NAME-VERSION)");
   cmd->add_option("--dest", opts->dest,
                   "Merge the images into this root when every implementation succeeded");
+  cmd->add_flag("--replace", opts->replace,
+                "With --dest: replace an installed package of the same name from another recipe");
   cmd->add_option("--policy", opts->policy, "Policy name or file (default: the recipe's)");
   cmd->add_option("--report", opts->report_path, "Write a JSON report here");
   cmd->add_option("--trace", opts->trace_path, "Write Chrome trace events here (Perfetto)");

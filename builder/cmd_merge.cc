@@ -24,6 +24,7 @@ struct MergeOptions {
   std::vector<std::string> images;
   bool recover = false;
   bool no_hash = false;
+  bool replace = false;
 };
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -94,6 +95,7 @@ int RunMerge(const MergeOptions& o) {
   req.policy = *policy;
   req.source_date_epoch = SourceDateEpoch();
   req.hash = !o.no_hash;
+  req.replace = o.replace;  // origin: "operator", the default
   auto rep = merge::MergeImages(req);
   if (!rep) return Say("merge", "error: " + rep.error().Message()), kExitFailure;
   if (!PrintMergeReport("merge", *rep, *images)) {
@@ -124,7 +126,10 @@ constexpr const char* kMergeHelp =
     "xattrs, hardlinks to outside files, prefixes, names, depth), then hardlink every\n"
     "file in under a journal so a crash leaves the old or the new state\n"
     "(--recover, or the next merge, finishes the job). The installed files are\n"
-    "recorded in DIR/var/lib/nsbuild/PACKAGE.json.\n\n"
+    "recorded in DIR/var/lib/nsbuild/PACKAGE.json with their origin (\"operator\"\n"
+    "here, the recipe for nsbuild build --dest); a package of that name from another\n"
+    "origin is replaced only with --replace. Merged images are emptied, leaving\n"
+    "IMAGE/.nsbuild-merged naming where they went.\n\n"
     "Examples:\n"
     "  nsbuild merge --dest /srv/root --package foo ./image\n"
     "  nsbuild merge --dest / --package foo --impl-order py312,py311 --wrap usr/bin \\\n"
@@ -149,6 +154,8 @@ void AddMergeCommands(CLI::App& app, CommandContext& ctx) {
                 "Preference order A,B,...: settles differing files, orders wrappers");
   m->add_option("--wrap", o->wrap, "Directory whose executables get exec wrappers (repeatable)");
   m->add_flag("--recover", o->recover, "Only finish or roll back an interrupted merge");
+  m->add_flag("--replace", o->replace,
+              "Replace an installed package of the same name that came from another origin");
   m->add_flag("--no-hash", o->no_hash, "Skip sha256 (benchmarks; the database has no hashes)");
   m->add_option("image", o->images, "IMAGE or IMPL=IMAGE, one per implementation");
   m->callback([o, &ctx] { ctx.exit_status = RunMerge(*o); });

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <filesystem>
 
 #include "base/fs.h"
+#include "merge/content.h"
 
 namespace nsbuild::builder {
 
@@ -36,6 +38,19 @@ Image MeasureImage(const std::string& target, const std::string& path) {
 
 namespace {
 
+// "recipe /abs/path.json" and the recipe's sha256: the merger refuses to
+// let another recipe's package of the same name replace this one.
+base::Status SetOrigin(const HandOff& h, merge::MergeRequest* req) {
+  char* abs = ::realpath(h.recipe_path.c_str(), nullptr);
+  if (!abs) return base::ErrnoError("resolve the recipe path " + h.recipe_path);
+  req->origin = std::string("recipe ") + abs;
+  std::free(abs);
+  NSB_ASSIGN_OR_RETURN(std::string text, base::ReadFile(h.recipe_path));
+  req->origin_sha256 = merge::Sha256Hex(text);
+  req->replace = h.replace;
+  return {};
+}
+
 base::Status MergeInto(const HandOff& h) {
   // A new destination root is created (its parent must exist); an existing
   // one is merged into.
@@ -51,6 +66,7 @@ base::Status MergeInto(const HandOff& h) {
   req.dispatcher_path = DispatcherPath();
   NSB_ASSIGN_OR_RETURN(req.policy, LoadMergePolicy(h.policy.empty() ? "default" : h.policy));
   req.source_date_epoch = h.source_date_epoch;
+  if (!h.recipe_path.empty()) NSB_TRY(SetOrigin(h, &req));
   NSB_ASSIGN_OR_RETURN(merge::MergeReport rep, merge::MergeImages(req));
   if (!PrintMergeReport("build", rep, req.images)) {
     return base::PlainError("nothing was merged into " + h.dest);

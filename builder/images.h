@@ -34,6 +34,8 @@ struct HandOff {
   std::string policy;  // name or file, as given to the build
   std::string work_dir;
   std::string dest;  // merge into this root; empty: leave the images in the work dir
+  std::string recipe_path;  // the package's origin, recorded by the merger
+  bool replace = false;     // may replace a package of that name from another origin
 };
 
 // Called only when every target succeeded: lists the images in

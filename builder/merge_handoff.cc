@@ -52,6 +52,10 @@ bool PrintMergeReport(const char* cmd, const merge::MergeReport& rep,
                  p.substr(p.rfind('/') + 1));
   }
   for (const auto& p : rep.kept) Say(cmd, "kept: " + p + " (changed since install)");
+  if (!rep.retire_error.empty()) {
+    Say(cmd, "warning: merged, but an image still holds second names of installed files: " +
+                 rep.retire_error);
+  }
   return rep.ok();
 }
 

@@ -87,6 +87,7 @@ class Checker {
     Xattrs(e);
     Names(e);
     Placement(e);
+    TreeRoots(e);
     if (e.type == EntryType::kDir && e.empty_dir) {
       notices_->push_back({img_.impl, "/" + e.path, kNoticeEmptyDir, "empty directory"});
     }
@@ -110,14 +111,41 @@ class Checker {
       Reject(e, "is " + std::to_string(e.size) + " bytes, more than the policy's max_file_size (" +
                     std::to_string(p_.max_file_size) + ")");
     }
-    if (e.type == EntryType::kDir && (e.mode & (S_IWGRP | S_IWOTH)) && !(e.mode & S_ISVTX)) {
-      Reject(e, "is a group- or world-writable directory without the sticky bit");
+    if (e.type == EntryType::kDir && (e.mode & (S_IWGRP | S_IWOTH)) && !WritableAllowed(e)) {
+      // The sticky bit only stops others removing what is not theirs; they
+      // can still add a module, a plugin or a config file that gets loaded.
+      Reject(e, e.mode & S_ISVTX
+                    ? "is a group- or world-writable directory (sticky, but others can still add "
+                      "files); list it in the policy's writable_dirs with a reason if intended"
+                    : "is a group- or world-writable directory without the sticky bit");
     }
     if (e.type == EntryType::kFile) {
       size_t inside = links_inside_[{e.dev, e.ino}];
       if (e.nlink > inside) {
         Reject(e, "has " + std::to_string(e.nlink) + " hardlinks but only " +
                       std::to_string(inside) + " in the image: it is linked to a file outside");
+      }
+    }
+  }
+
+  bool WritableAllowed(const ImageEntry& e) const {
+    return std::any_of(p_.writable_dirs.begin(), p_.writable_dirs.end(),
+                       [&](const WritableDir& w) { return w.path == "/" + e.path; });
+  }
+
+  // A symlink standing where the policy expects a real tree (a prefix, a
+  // protected path, a standard root under them, or a directory above one)
+  // would redirect everything later installed or loaded there.
+  void TreeRoots(const ImageEntry& e) {
+    if (e.type != EntryType::kSymlink) return;
+    std::string abs = "/" + e.path;
+    std::vector<std::string> roots = p_.allowed_prefixes;
+    roots.insert(roots.end(), p_.protected_config.begin(), p_.protected_config.end());
+    roots.insert(roots.end(), std::begin(kSystemTrees), std::end(kSystemTrees));
+    for (const auto& r : roots) {
+      if (abs == r || IsAncestorOfPrefix(abs, {r})) {
+        return Reject(e, "is a symlink where the policy expects the directory " + r +
+                             " (at or above a prefix root)");
       }
     }
   }
@@ -189,6 +217,11 @@ class Checker {
     }
     if (UnderPrefix(abs, {"/" + std::string(kDbDir), "/" + std::string(kExecDir)})) {
       return Reject(e, "path is reserved for the merger's database and exec wrappers");
+    }
+    if (UnderPrefix(abs, {"/" + std::string(kExecConf)})) {
+      return Reject(e,
+                    "path is reserved: the admin's nsbuild-exec configuration, which decides "
+                    "the implementation for every wrapped program");
     }
     bool local_allowed = std::find(p_.allowed_prefixes.begin(), p_.allowed_prefixes.end(),
                                    "/usr/local") != p_.allowed_prefixes.end();

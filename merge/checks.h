@@ -31,6 +31,19 @@ void CheckImage(const Image& img, const MergePolicy& policy, std::vector<Finding
 // anything under them.
 inline constexpr const char* kDbDir = "var/lib/nsbuild";
 inline constexpr const char* kExecDir = "usr/lib/nsbuild-exec";
+// The dispatcher's admin configuration (exec_dispatcher.cc reads it): a
+// package shipping it would pick the implementation of every other one.
+inline constexpr const char* kExecConf = "etc/nsbuild-exec.conf";
+// Written into an image's root once it is merged and emptied (merge.h).
+inline constexpr const char* kMergedMarker = ".nsbuild-merged";
+
+// The trees an image must never replace with a symlink: the policy's
+// prefixes and protected paths, and these standard roots under them (a
+// symlinked usr/lib would send the loader wherever the package says).
+inline constexpr const char* kSystemTrees[] = {
+    "/usr/bin",    "/usr/sbin",    "/usr/lib",     "/usr/lib32", "/usr/lib64",
+    "/usr/libx32", "/usr/libexec", "/usr/include", "/usr/share", "/usr/src",
+    "/var/lib",    "/var/cache",   "/var/log",     "/var/spool"};
 
 // True when `abs` ("/usr/bin/x") is below one of `prefixes` or equal to it.
 bool UnderPrefix(const std::string& abs, const std::vector<std::string>& prefixes);

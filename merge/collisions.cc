@@ -66,7 +66,7 @@ std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<Image>& images) {
       it.impl = images[i].impl;
       it.image = static_cast<int>(i);
       it.src = e.path;
-      it.src_ino = e.ino;
+      it.src_pin = e.pin;
       out[i].push_back(std::move(it));
     }
   }

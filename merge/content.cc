@@ -119,11 +119,16 @@ class Worker {
     if (outside_links_) return {};
     if (o_.seal) {
       NSB_TRY(SealFile(fd.get(), e, p_, *o_.seal));
+      NSB_TRY(StripXattrs(fd.get(), e, p_));
       NSB_TRY(NoWriterHoldsIt(fd.get(), e, img_));
     }
+    // Pinned before the first byte is read: whatever changes the file from
+    // here on (a write, chmod, an ACL) moves its ctime, and the merger then
+    // refuses to link it (transaction.cc).
+    if (::fstat(fd.get(), &st) != 0) return base::ErrnoError("fstat /" + e.path);
+    e.pin = PinOf(st);
     if (e.size > p_.max_file_size) return {};  // rejected by the checks; never read
     if (o_.hash) EVP_DigestInit_ex(md_.ctx, EVP_sha256(), nullptr);
-    std::string whole;  // kept only for ELF files, which the QA parses
     bool first = true, elf = false;
     int64_t left = e.size;  // stop at the scanned size: saves the read that returns 0
     while (left > 0) {
@@ -137,11 +142,10 @@ class Worker {
       if (first) {
         elf = chunk.size() >= 4 && chunk.substr(0, 4) == "\177ELF";
         if (e.mode & 0111) e.head = std::string(chunk.substr(0, 256));
-        if (!o_.hash && !elf) return {};
         first = false;
+        if (!o_.hash) break;
       }
-      if (o_.hash) EVP_DigestUpdate(md_.ctx, chunk.data(), chunk.size());
-      if (elf) whole.append(chunk);
+      EVP_DigestUpdate(md_.ctx, chunk.data(), chunk.size());
     }
     if (o_.hash) {
       unsigned char md[EVP_MAX_MD_SIZE];
@@ -151,7 +155,9 @@ class Worker {
     }
     if (elf) {
       e.is_elf = true;
-      AddElfNotices(e, AnalyzeElf(whole, p_.build_dirs), img_, &notices_);
+      // Headers and the tables needed, by pread: never the whole file.
+      AddElfNotices(e, AnalyzeElfFd(fd.get(), static_cast<uint64_t>(e.size), p_.build_dirs), img_,
+                    &notices_);
     }
     return {};
   }
@@ -221,6 +227,17 @@ base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOp
     });
   }
   for (auto& th : threads) th.join();
+  // Names of one inode were sealed and pinned by different workers: the
+  // last seal moved its ctime past earlier names' pins. The latest pin,
+  // taken after every seal of the inode, stands for all of them.
+  std::map<std::pair<dev_t, ino_t>, int64_t> latest;
+  for (auto* f : files) {
+    if (f->nlink > 1)
+      latest[{f->dev, f->ino}] = std::max(latest[{f->dev, f->ino}], f->pin.ctime_ns);
+  }
+  for (auto* f : files) {
+    if (f->nlink > 1) f->pin.ctime_ns = latest[{f->dev, f->ino}];
+  }
   for (unsigned t = 0; t < n; ++t) {
     NSB_TRY(std::move(results[t]));
     notices->insert(notices->end(), workers[t]->notices_.begin(), workers[t]->notices_.end());

@@ -104,7 +104,10 @@ std::string JsonQuote(std::string_view s) {
 }
 
 std::string SerializeDb(const PackageDb& db) {
-  std::string out = "{\"format\": 1, \"package\": " + JsonQuote(db.package) + ", \"files\": [\n";
+  std::string out = "{\"format\": 1, \"package\": " + JsonQuote(db.package);
+  if (!db.origin.empty()) out += ", \"origin\": " + JsonQuote(db.origin);
+  if (!db.origin_sha256.empty()) out += ", \"origin_sha256\": " + JsonQuote(db.origin_sha256);
+  out += ", \"files\": [\n";
   out.reserve(db.records.size() * 160);
   for (size_t i = 0; i < db.records.size(); ++i) {
     AppendRecord(db.records[i], &out);
@@ -122,6 +125,8 @@ base::Result<PackageDb> ParseDb(const std::string& text, const std::string& wher
   NSB_TRY(o.Get("format", &format, true));
   if (format != 1) return base::JsonError(o.PathOf("format"), "unsupported format");
   NSB_TRY(o.Get("package", &db.package, true));
+  NSB_TRY(o.Get("origin", &db.origin));
+  NSB_TRY(o.Get("origin_sha256", &db.origin_sha256));
   const json* files = o.Child("files");
   if (!files || !files->is_array()) return base::JsonError(o.PathOf("files"), "expected an array");
   for (size_t i = 0; i < files->size(); ++i) {

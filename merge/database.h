@@ -4,7 +4,8 @@
 // verify-installed can tell the package's files from everybody else's and
 // from files an admin changed since.
 //
-//   {"format": 1, "package": "NAME",
+//   {"format": 1, "package": "NAME", "origin": "recipe /r/foo.json",
+//    "origin_sha256": "…",
 //    "files": [{"path": "/usr/bin/x", "type": "file", "mode": "0755",
 //               "size": 12, "sha256": "…", "mtime": 0, "impl": "py311"},
 //              {"path": "/usr/bin", "type": "dir", "mode": "0755"},
@@ -38,6 +39,8 @@ struct DbRecord {
 
 struct PackageDb {
   std::string package;
+  std::string origin;             // "recipe /abs/path.json" or "operator" (merge.h)
+  std::string origin_sha256;      // the recipe's, when from a recipe
   std::vector<DbRecord> records;  // sorted by path
 };
 

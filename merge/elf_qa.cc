@@ -1,7 +1,9 @@
 #include "merge/elf_qa.h"
 
 #include <elf.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace nsbuild::merge {
@@ -20,13 +22,28 @@ struct Elf32 {
   using Dyn = Elf32_Dyn;
 };
 
-// Copies a T out of data at off if it fits; the image may be truncated or
-// crafted, so nothing is read through a cast pointer.
+// Caps on what one read may take: the program and section header tables
+// are at most 65535 entries, a real dynamic section a few hundred entries,
+// a runpath a few hundred bytes.
+constexpr uint64_t kMaxTable = uint64_t{65535} * sizeof(Elf64_Shdr);
+constexpr uint64_t kMaxDynamic = uint64_t{1} << 20;
+constexpr uint64_t kMaxString = 4096;
+
+// Reads at most `len` bytes at `off` into a buffer; fewer at the end of
+// the file. Bytes are copied out, never reached through a cast pointer.
+using ReadFn = std::function<std::string(uint64_t off, uint64_t len)>;
+
 template <typename T>
 bool ReadAt(std::string_view data, uint64_t off, T* out) {
   if (off > data.size() || data.size() - off < sizeof(T)) return false;
   std::memcpy(out, data.data() + off, sizeof(T));
   return true;
+}
+
+// A table of `count` entries of `entsize` bytes at `off`, read once.
+std::string Table(const ReadFn& read, uint64_t off, uint64_t count, uint64_t entsize,
+                  uint64_t cap) {
+  return read(off, std::min(count * entsize, cap));
 }
 
 bool UnderBuildDir(const std::string& entry, const std::vector<std::string>& build_dirs) {
@@ -49,17 +66,16 @@ std::string CheckRunpath(std::string_view value, const std::vector<std::string>&
 }
 
 template <typename E>
-void ScanDynamic(std::string_view data, const typename E::Phdr& dyn_ph, uint64_t strtab_off,
+void ScanDynamic(const ReadFn& read, std::string_view dyn, uint64_t strtab_off,
                  const std::vector<std::string>& build_dirs, ElfFindings* f) {
-  for (uint64_t i = 0; i * sizeof(typename E::Dyn) < dyn_ph.p_filesz; ++i) {
+  for (uint64_t off = 0;; off += sizeof(typename E::Dyn)) {
     typename E::Dyn d;
-    if (!ReadAt(data, dyn_ph.p_offset + i * sizeof d, &d) || d.d_tag == DT_NULL) break;
+    if (!ReadAt(dyn, off, &d) || d.d_tag == DT_NULL) break;
     if (d.d_tag == DT_TEXTREL) f->text_relocs = true;
     if (d.d_tag == DT_FLAGS && (d.d_un.d_val & DF_TEXTREL)) f->text_relocs = true;
     if ((d.d_tag == DT_RPATH || d.d_tag == DT_RUNPATH) && strtab_off != 0) {
-      uint64_t off = strtab_off + d.d_un.d_val;
-      if (off >= data.size()) continue;
-      std::string_view s = data.substr(off);
+      std::string s = read(strtab_off + d.d_un.d_val, kMaxString);
+      if (s.empty()) continue;
       s = s.substr(0, s.find('\0'));
       std::string bad = CheckRunpath(s, build_dirs);
       if (!bad.empty()) f->bad_rpath = bad;
@@ -70,18 +86,17 @@ void ScanDynamic(std::string_view data, const typename E::Phdr& dyn_ph, uint64_t
 // DT_STRTAB holds a virtual address; map it back to a file offset through
 // the PT_LOAD that covers it.
 template <typename E>
-uint64_t StrtabOffset(std::string_view data, const typename E::Ehdr& eh,
-                      const typename E::Phdr& dyn_ph) {
+uint64_t StrtabOffset(std::string_view phdrs, std::string_view dyn) {
   uint64_t vaddr = 0;
-  for (uint64_t i = 0; i * sizeof(typename E::Dyn) < dyn_ph.p_filesz; ++i) {
+  for (uint64_t off = 0;; off += sizeof(typename E::Dyn)) {
     typename E::Dyn d;
-    if (!ReadAt(data, dyn_ph.p_offset + i * sizeof d, &d) || d.d_tag == DT_NULL) break;
+    if (!ReadAt(dyn, off, &d) || d.d_tag == DT_NULL) break;
     if (d.d_tag == DT_STRTAB) vaddr = d.d_un.d_ptr;
   }
-  for (int i = 0; vaddr != 0 && i < eh.e_phnum; ++i) {
+  for (uint64_t off = 0; vaddr != 0; off += sizeof(typename E::Phdr)) {
     typename E::Phdr ph;
-    if (!ReadAt(data, eh.e_phoff + uint64_t(i) * eh.e_phentsize, &ph)) break;
-    if (ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
+    if (!ReadAt(phdrs, off, &ph)) break;
+    if (ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz) {
       return ph.p_offset + (vaddr - ph.p_vaddr);
     }
   }
@@ -89,47 +104,78 @@ uint64_t StrtabOffset(std::string_view data, const typename E::Ehdr& eh,
 }
 
 template <typename E>
-bool HasSymtab(std::string_view data, const typename E::Ehdr& eh) {
-  for (int i = 0; i < eh.e_shnum; ++i) {
+bool HasSymtab(const ReadFn& read, const typename E::Ehdr& eh) {
+  std::string shdrs = Table(read, eh.e_shoff, eh.e_shnum, sizeof(typename E::Shdr), kMaxTable);
+  for (uint64_t off = 0;; off += sizeof(typename E::Shdr)) {
     typename E::Shdr sh;
-    if (!ReadAt(data, eh.e_shoff + uint64_t(i) * eh.e_shentsize, &sh)) return false;
+    if (!ReadAt(shdrs, off, &sh)) return false;
     if (sh.sh_type == SHT_SYMTAB) return true;
   }
-  return false;
 }
 
 template <typename E>
-void Analyze(std::string_view data, const std::vector<std::string>& build_dirs, ElfFindings* f) {
+void Analyze(const ReadFn& read, const std::vector<std::string>& build_dirs, ElfFindings* f) {
   typename E::Ehdr eh;
-  if (!ReadAt(data, 0, &eh) || eh.e_phentsize != sizeof(typename E::Phdr)) return;
+  if (!ReadAt(read(0, sizeof eh), 0, &eh) || eh.e_phentsize != sizeof(typename E::Phdr)) return;
   f->is_elf = true;
   if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) return;  // objects, cores: no QA
+  std::string phdrs = Table(read, eh.e_phoff, eh.e_phnum, sizeof(typename E::Phdr), kMaxTable);
   bool saw_stack = false;
-  for (int i = 0; i < eh.e_phnum; ++i) {
+  for (uint64_t off = 0;; off += sizeof(typename E::Phdr)) {
     typename E::Phdr ph;
-    if (!ReadAt(data, eh.e_phoff + uint64_t(i) * eh.e_phentsize, &ph)) break;
+    if (!ReadAt(phdrs, off, &ph)) break;
     if (ph.p_type == PT_GNU_STACK) {
       saw_stack = true;
       f->exec_stack = (ph.p_flags & PF_X) != 0;
     }
     if (ph.p_type == PT_DYNAMIC) {
-      ScanDynamic<E>(data, ph, StrtabOffset<E>(data, eh, ph), build_dirs, f);
+      std::string dyn = read(ph.p_offset, std::min<uint64_t>(ph.p_filesz, kMaxDynamic));
+      ScanDynamic<E>(read, dyn, StrtabOffset<E>(phdrs, dyn), build_dirs, f);
     }
   }
   // Without PT_GNU_STACK the kernel gives the program an executable stack.
   if (!saw_stack && eh.e_phnum > 0) f->exec_stack = true;
-  f->pre_stripped = eh.e_shentsize == sizeof(typename E::Shdr) && !HasSymtab<E>(data, eh);
+  f->pre_stripped = eh.e_shentsize == sizeof(typename E::Shdr) && !HasSymtab<E>(read, eh);
+}
+
+ElfFindings AnalyzeWith(const ReadFn& read, const std::vector<std::string>& build_dirs) {
+  ElfFindings f;
+  std::string ident = read(0, EI_NIDENT);
+  if (ident.size() < EI_NIDENT || std::memcmp(ident.data(), ELFMAG, SELFMAG) != 0) return f;
+  if (ident[EI_DATA] != ELFDATA2LSB) return f;  // we only build for little-endian hosts
+  if (ident[EI_CLASS] == ELFCLASS64) Analyze<Elf64>(read, build_dirs, &f);
+  if (ident[EI_CLASS] == ELFCLASS32) Analyze<Elf32>(read, build_dirs, &f);
+  return f;
 }
 
 }  // namespace
 
 ElfFindings AnalyzeElf(std::string_view data, const std::vector<std::string>& build_dirs) {
-  ElfFindings f;
-  if (data.size() < EI_NIDENT || std::memcmp(data.data(), ELFMAG, SELFMAG) != 0) return f;
-  if (data[EI_DATA] != ELFDATA2LSB) return f;  // we only build for little-endian hosts
-  if (data[EI_CLASS] == ELFCLASS64) Analyze<Elf64>(data, build_dirs, &f);
-  if (data[EI_CLASS] == ELFCLASS32) Analyze<Elf32>(data, build_dirs, &f);
-  return f;
+  return AnalyzeWith(
+      [&](uint64_t off, uint64_t len) {
+        if (off >= data.size()) return std::string();
+        return std::string(data.substr(off, len));
+      },
+      build_dirs);
+}
+
+ElfFindings AnalyzeElfFd(int fd, uint64_t size, const std::vector<std::string>& build_dirs) {
+  return AnalyzeWith(
+      [&](uint64_t off, uint64_t len) {
+        if (off >= size) return std::string();
+        std::string buf(std::min(len, size - off), '\0');
+        size_t got = 0;
+        while (got < buf.size()) {
+          ssize_t n =
+              ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(off + got));
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) break;
+          got += static_cast<size_t>(n);
+        }
+        buf.resize(got);
+        return buf;
+      },
+      build_dirs);
 }
 
 }  // namespace nsbuild::merge

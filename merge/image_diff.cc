@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "base/fs.h"
@@ -65,30 +67,94 @@ std::vector<std::string> Differences(const Canon& a, const Canon& b) {
   return what;
 }
 
-bool LooksLikeText(const std::string& s) {
-  return s.find('\0') == std::string::npos;
-}
+// Text diffs only for files this small: `diff -u` holds both in memory,
+// and a person reads no more than the first lines anyway.
+constexpr int64_t kTextDiffCap = int64_t{1} << 20;
 
-std::string Run(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return "";
+// Runs argv with `fds` made 3, 4, ... in the child (diff reads /dev/fd/N:
+// the files were opened beneath their roots, never by a path that a
+// symlink could redirect). Returns its stdout, at most `cap` bytes.
+std::string Run(const std::vector<std::string>& argv, const std::vector<int>& fds, size_t cap) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return "";
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  // Moved above the targets first, so that one dup2 cannot overwrite the
+  // source of the next (an fd that happens to be 3 or 4).
+  std::vector<base::UniqueFd> high;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    high.emplace_back(::fcntl(fds[i], F_DUPFD_CLOEXEC, 10));
+    posix_spawn_file_actions_adddup2(&fa, high.back().get(), static_cast<int>(3 + i));
+  }
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid;
   int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
-  std::string out;
+  close(out[1]);
+  std::string text;
   char buf[4096];
   ssize_t n;
-  while (rc == 0 && (n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
+  while (rc == 0 && (n = read(out[0], buf, sizeof buf)) > 0) {
+    if (text.size() < cap) text.append(buf, static_cast<size_t>(n));
+  }
+  close(out[0]);
   if (rc == 0) waitpid(pid, nullptr, 0);
-  return out;
+  return text;
+}
+
+base::Result<base::UniqueFd> OpenBeneath(const std::string& root, const std::string& rel) {
+  auto [parent, leaf] = SplitParent(rel);
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd r, OpenRootDir(root));
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd d, OpenDirBeneath(r, parent));
+  base::UniqueFd fd(
+      ::openat(d.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  struct stat st;
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return base::ErrnoError("open " + root + "/" + rel);
+  }
+  return fd;
+}
+
+struct Compared {
+  int64_t size_a = 0, size_b = 0;
+  int64_t first_difference = -1;  // -1: none within the shorter file
+  bool small = false;             // both at most kTextDiffCap
+  bool text = false;              // small, and no NUL byte in either
+};
+
+// Both files side by side, 64 KiB at a time: memory stays flat whatever
+// their size (a sparse file of a gigabyte costs a build nothing). Large
+// files are read only up to their first difference.
+Compared CompareStreams(int a, int b) {
+  Compared c;
+  struct stat sa, sb;
+  if (::fstat(a, &sa) != 0 || ::fstat(b, &sb) != 0) return c;
+  c.size_a = sa.st_size;
+  c.size_b = sb.st_size;
+  c.small = c.size_a <= kTextDiffCap && c.size_b <= kTextDiffCap;
+  c.text = c.small;
+  std::vector<char> ba(65536), bb(65536);
+  for (int64_t off = 0;;) {
+    ssize_t na = ::pread(a, ba.data(), ba.size(), off);
+    ssize_t nb = ::pread(b, bb.data(), bb.size(), off);
+    if (na < 0 || nb < 0) break;
+    size_t common = static_cast<size_t>(std::min(na, nb));
+    if (c.first_difference < 0) {
+      size_t i = 0;
+      while (i < common && ba[i] == bb[i]) ++i;
+      if (i < common || na != nb) c.first_difference = off + static_cast<int64_t>(i);
+    }
+    if (c.text && (std::memchr(ba.data(), 0, static_cast<size_t>(na)) ||
+                   std::memchr(bb.data(), 0, static_cast<size_t>(nb)))) {
+      c.text = false;
+    }
+    if (na == 0 || nb == 0 || (c.first_difference >= 0 && !c.text)) break;
+    off += static_cast<int64_t>(common);
+  }
+  return c;
 }
 
 }  // namespace
@@ -124,29 +190,26 @@ base::Result<ImageDiff> DiffImages(const std::string& a, const std::string& b, c
 
 std::string DescribeFileDifference(const std::string& a_root, const std::string& b_root,
                                    const std::string& rel, int max_lines) {
-  auto [parent, leaf] = SplitParent(rel);
-  auto ra = OpenRootDir(a_root);
-  auto rb = OpenRootDir(b_root);
-  if (!ra || !rb) return "";
-  auto da = OpenDirBeneath(*ra, parent);
-  auto db = OpenDirBeneath(*rb, parent);
-  if (!da || !db) return "";
-  auto fa = base::ReadFileAt(*da, leaf);  // O_NOFOLLOW on the leaf, no links above it
-  auto fb = base::ReadFileAt(*db, leaf);
+  auto fa = OpenBeneath(a_root, rel);
+  auto fb = OpenBeneath(b_root, rel);
   if (!fa || !fb) return "";
-  if (LooksLikeText(*fa) && LooksLikeText(*fb)) {
-    std::string out = Run({"diff", "-u", "--label", "A/" + rel, "--label", "B/" + rel,
-                           a_root + "/" + rel, b_root + "/" + rel});
+  Compared c = CompareStreams(fa->get(), fb->get());
+  if (c.text && c.size_a <= kTextDiffCap && c.size_b <= kTextDiffCap) {
+    std::string out =
+        Run({"diff", "-u", "--label", "A/" + rel, "--label", "B/" + rel, "/dev/fd/3", "/dev/fd/4"},
+            {fa->get(), fb->get()}, size_t{1} << 20);
     size_t pos = 0;
     for (int i = 0; i < max_lines && pos != std::string::npos; ++i) pos = out.find('\n', pos + 1);
     if (pos != std::string::npos) out = out.substr(0, pos + 1) + "    ... (diff cut)\n";
     return out;
   }
-  size_t i = 0;
-  while (i < fa->size() && i < fb->size() && (*fa)[i] == (*fb)[i]) ++i;
-  char line[160];
-  std::snprintf(line, sizeof line, "    binary: %zu vs %zu bytes, first difference at byte offset %zu\n",
-                fa->size(), fb->size(), i);
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "    %s: %lld vs %lld bytes, first difference at byte offset %lld\n",
+                c.small ? "binary" : "over 1 MiB, not diffed", static_cast<long long>(c.size_a),
+                static_cast<long long>(c.size_b),
+                static_cast<long long>(c.first_difference < 0 ? std::min(c.size_a, c.size_b)
+                                                              : c.first_difference));
   return line;
 }
 

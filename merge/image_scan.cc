@@ -135,6 +135,26 @@ class Walker {
 
 }  // namespace
 
+Pin PinOf(const struct stat& st) {
+  return Pin{st.st_dev,
+             st.st_ino,
+             st.st_uid,
+             st.st_gid,
+             st.st_mode,
+             st.st_size,
+             int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec};
+}
+
+std::string PinMismatch(const Pin& pin, const struct stat& st) {
+  Pin now = PinOf(st);
+  if (now.dev != pin.dev || now.ino != pin.ino) return "another inode";
+  if (now.uid != pin.uid || now.gid != pin.gid) return "owner";
+  if (now.mode != pin.mode) return "mode";
+  if (now.size != pin.size) return "size";
+  if (now.ctime_ns != pin.ctime_ns) return "ctime (written, chmod/chown or xattrs/ACL changed)";
+  return "";
+}
+
 std::string OctalMode(mode_t m) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));

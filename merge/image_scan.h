@@ -20,6 +20,23 @@ const char* EntryTypeName(EntryType t);
 // Permission bits (07777) as four octal digits, e.g. "0644".
 std::string OctalMode(mode_t m);
 
+// A regular file as it was once sealed (seal.h), right before it was
+// hashed. The merger links a file only through an fd whose fstat still says
+// exactly this: the same inode, owner and mode, size, and ctime (which any
+// write, chmod, chown or xattr/ACL change moves).
+struct Pin {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  mode_t mode = 0;
+  int64_t size = 0;
+  int64_t ctime_ns = 0;
+};
+Pin PinOf(const struct stat& st);
+// "" when st matches the pin, else what differs ("ctime", "owner", ...).
+std::string PinMismatch(const Pin& pin, const struct stat& st);
+
 struct ImageEntry {
   std::string path;  // relative to the image root, no leading '/'
   EntryType type = EntryType::kOther;
@@ -39,6 +56,7 @@ struct ImageEntry {
   std::string sha256;
   bool is_elf = false;
   std::string head;  // first bytes of executable files, for shebangs
+  Pin pin;           // regular files: set by the content pass
 };
 
 // A problem found while scanning that stops the walk below a point (too

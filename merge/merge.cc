@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 #include "base/fs.h"
 #include "merge/content.h"
@@ -11,6 +12,7 @@
 #include "merge/dest_plan.h"
 #include "merge/image_scan.h"
 #include "merge/plan.h"
+#include "merge/retire.h"
 #include "merge/seal.h"
 #include "merge/transaction.h"
 #include "merge/wrappers.h"
@@ -73,6 +75,12 @@ base::Result<std::vector<Image>> ScanAll(const std::vector<ImageSpec>& specs,
   std::vector<Image> images;
   PhaseTimer timer;
   for (const auto& s : specs) {
+    if (auto into = MergedInto(s.path)) {
+      rep->rejections.push_back({s.impl, "/", "reject",
+                                 "already merged into " + *into +
+                                     "; the image was emptied then: build again to merge again"});
+      continue;
+    }
     auto img = ScanImage(s.path, s.impl, ScanLimits{static_cast<int>(policy.max_depth)});
     if (!img.ok()) return base::Wrap(img.take_error(), "image");
     timer.Mark("walk");
@@ -122,6 +130,21 @@ base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
   return items;
 }
 
+// The installed package of that name came from elsewhere: another recipe
+// reusing its name would take over its files. Only the operator's
+// --replace lets it.
+std::optional<Finding> OriginConflict(const std::vector<PackageDb>& dbs, const std::string& pkg,
+                                      const MergeRequest& req) {
+  for (const auto& db : dbs) {
+    if (db.package != pkg || db.origin == req.origin || req.replace) continue;
+    std::string old = db.origin.empty() ? "an unrecorded origin" : db.origin;
+    return Finding{"", "/" + std::string(kDbDir) + "/" + pkg + ".json", "collision",
+                   "package " + pkg + " is installed from " + old + ", this merge comes from " +
+                       req.origin + ": another package reusing the name? --replace replaces it"};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 base::Result<MergeReport> MergeImages(const MergeRequest& req) {
@@ -141,8 +164,14 @@ base::Result<MergeReport> MergeImages(const MergeRequest& req) {
   NSB_ASSIGN_OR_RETURN(DestLock lock, LockDestination(req.dest));
   rep.recovered = lock.recovered;
   NSB_ASSIGN_OR_RETURN(std::vector<PackageDb> dbs, LoadAllDbs(lock.db_dir));
+  if (auto squat = OriginConflict(dbs, rep.package, req)) {
+    rep.collisions.push_back(std::move(*squat));
+    return rep;
+  }
   NSB_ASSIGN_OR_RETURN(DestPlan plan,
                        PlanInstall(lock.dest, std::move(items), rep.package, dbs, req.policy));
+  plan.new_db.origin = req.origin;
+  plan.new_db.origin_sha256 = req.origin_sha256;
   timer.Mark("plan");
   rep.collisions = plan.collisions;
   rep.config_new = plan.config_new;
@@ -153,6 +182,15 @@ base::Result<MergeReport> MergeImages(const MergeRequest& req) {
   timer.Mark("execute");
   rep.operations = plan.ops.size();
   rep.merged = true;
+  std::unique_ptr<char, decltype(&std::free)> abs(::realpath(req.dest.c_str(), nullptr),
+                                                  &std::free);
+  for (const auto& img : images) {
+    if (!req.retire_images) break;
+    if (auto s = RetireImage(img, abs ? abs.get() : req.dest, rep.package); !s.ok()) {
+      rep.retire_error = s.error().Message();
+    }
+  }
+  timer.Mark("retire");
   return rep;
 }
 

@@ -37,6 +37,16 @@ struct MergeRequest {
   std::string dispatcher_path;            // nsbuild-exec binary, needed for wrappers
   MergePolicy policy;
   std::optional<int64_t> source_date_epoch;
+  // Where the package comes from, recorded in its database: a recipe
+  // ("recipe /abs/path.json" with the recipe's sha256) or the operator
+  // ("operator": `nsbuild merge`). A package installed from another origin
+  // is not replaced unless `replace` (another recipe reusing its name).
+  std::string origin = "operator";
+  std::string origin_sha256;
+  bool replace = false;
+  // After a successful merge, empty every image and leave a marker naming
+  // the destination (retire.h). Off only in tests that merge one image twice.
+  bool retire_images = true;
   bool hash = true;  // false skips sha256 (benchmarks); the database then has no hashes
   bool seal = true;
   // Tests only: runs after planning, right before the destination changes,
@@ -55,6 +65,7 @@ struct MergeReport {
   std::vector<std::string> kept;        // old files kept because they were changed
   std::vector<std::string> wrapped;     // programs behind the dispatcher
   std::string recovered;                // what recovery did first, if anything
+  std::string retire_error;             // merged, but an image could not be emptied
   size_t operations = 0;
   bool merged = false;
 

@@ -45,6 +45,29 @@ base::Status ParseLimits(base::JsonObject& o, MergePolicy* p) {
   return {};
 }
 
+// [{"path": "/abs", "reason": "why"}]: the reason is required, so that an
+// exception to the rule always says why it exists.
+base::Status ParseWritableDirs(base::JsonObject& o, MergePolicy* p) {
+  const nlohmann::json* list = o.Child("writable_dirs");
+  if (!list) return {};
+  std::string where = o.PathOf("writable_dirs");
+  if (!list->is_array()) return base::JsonError(where, "expected an array");
+  for (size_t i = 0; i < list->size(); ++i) {
+    base::JsonObject d((*list)[i], where + "[" + std::to_string(i) + "]");
+    NSB_TRY(d.Valid());
+    WritableDir w;
+    NSB_TRY(d.Get("path", &w.path, true));
+    NSB_TRY(d.Get("reason", &w.reason, true));
+    NSB_TRY(d.Finish());
+    NSB_TRY(CheckAbsolute({w.path}, d.PathOf("path")));
+    if (w.reason.find_first_not_of(" \t") == std::string::npos) {
+      return base::JsonError(d.PathOf("reason"), "must say why others may write there");
+    }
+    p->writable_dirs.push_back(std::move(w));
+  }
+  return {};
+}
+
 }  // namespace
 
 bool MergePolicy::NoticeIsFatal(const std::string& kind) const {
@@ -83,6 +106,7 @@ base::Result<MergePolicy> ParseMergePolicy(const nlohmann::json& j, const std::s
                                  "\" (known: rpath, execstack, textrel, empty-dir, pre-stripped)");
     }
   }
+  NSB_TRY(ParseWritableDirs(o, &p));
   NSB_TRY(ParseLimits(o, &p));
   NSB_TRY(o.Finish());
   return p;

@@ -22,6 +22,13 @@ inline constexpr const char* kNoticeTextrel = "textrel";
 inline constexpr const char* kNoticeEmptyDir = "empty-dir";
 inline constexpr const char* kNoticePreStripped = "pre-stripped";
 
+// A directory an image may ship group- or world-writable (sticky or not):
+// the rare legitimate case, named by path with the admin's reason.
+struct WritableDir {
+  std::string path;    // absolute, as installed ("/var/lib/foo/spool")
+  std::string reason;  // required: why others may write there
+};
+
 struct MergePolicy {
   uid_t owner_uid = 0;  // "owner": "UID:GID" or "root:root"
   gid_t owner_gid = 0;
@@ -32,6 +39,8 @@ struct MergePolicy {
   std::vector<std::string> protected_config = {"/etc"};
   // security.*, trusted.* and system.* (ACL) xattr names an image may carry.
   std::vector<std::string> allowed_xattrs;
+  // Group/world-writable directories allowed despite the foothold they give.
+  std::vector<WritableDir> writable_dirs;
   // Notice names (kNotice*) that reject the merge instead of warning.
   std::vector<std::string> fatal_notices;
   // Where builds ran: an RPATH or a doubled prefix pointing here is a defect.

@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <functional>
 
 #include "merge/fd_walk.h"
 
@@ -10,6 +14,45 @@ namespace nsbuild::merge {
 namespace {
 
 using base::UniqueFd;
+
+bool Allowed(const MergePolicy& p, const std::string& name) {
+  return std::find(p.allowed_xattrs.begin(), p.allowed_xattrs.end(), name) !=
+         p.allowed_xattrs.end();
+}
+
+bool Listed(const ImageEntry& e, const std::string& name) {
+  return std::find(e.xattrs.begin(), e.xattrs.end(), name) != e.xattrs.end();
+}
+
+// `list` and `remove` are the f- or l- variants. A list longer than the
+// buffer is an error: what it holds cannot be checked.
+base::Status Strip(const ImageEntry& e, const MergePolicy& p,
+                   const std::function<ssize_t(char*, size_t)>& list,
+                   const std::function<int(const char*)>& remove) {
+  char buf[4096];
+  ssize_t n = list(buf, sizeof buf);
+  if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)) return {};
+  if (n < 0) return base::ErrnoError("seal: list xattrs of /" + e.path);
+  for (ssize_t i = 0; i < n;) {
+    std::string name(buf + i);
+    i += static_cast<ssize_t>(name.size()) + 1;
+    if (Allowed(p, name)) continue;
+    if (remove(name.c_str()) == 0 || errno == ENODATA) continue;
+    if ((errno == EPERM || errno == EACCES) && Listed(e, name)) continue;  // the checks reject it
+    return base::ErrnoError("seal: remove xattr " + name + " of /" + e.path);
+  }
+  return {};
+}
+
+// Directories and symlinks have no fd here: through the directory we hold,
+// with the l- variants, so the entry itself is never followed.
+base::Status StripAt(int dirfd, const std::string& name, const ImageEntry& e,
+                     const MergePolicy& p) {
+  std::string at = "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
+  return Strip(
+      e, p, [&](char* b, size_t n) { return ::llistxattr(at.c_str(), b, n); },
+      [&](const char* x) { return ::lremovexattr(at.c_str(), x); });
+}
 
 base::Status SealOne(int dirfd, const std::string& name, ImageEntry& e, const MergePolicy& p,
                      const SealOptions& o, bool chown) {
@@ -23,6 +66,7 @@ base::Status SealOne(int dirfd, const std::string& name, ImageEntry& e, const Me
   if (chown && ::fchownat(dirfd, name.c_str(), p.owner_uid, p.owner_gid, AT_SYMLINK_NOFOLLOW)) {
     return base::ErrnoError("seal: chown /" + e.path);
   }
+  NSB_TRY(StripAt(dirfd, name, e, p));
   if (o.source_date_epoch && e.mtime > *o.source_date_epoch) {
     struct timespec ts[2] = {{*o.source_date_epoch, 0}, {*o.source_date_epoch, 0}};
     if (::utimensat(dirfd, name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -35,17 +79,27 @@ base::Status SealOne(int dirfd, const std::string& name, ImageEntry& e, const Me
 
 }  // namespace
 
+base::Status StripXattrs(int fd, const ImageEntry& e, const MergePolicy& p) {
+  return Strip(
+      e, p, [&](char* b, size_t n) { return ::flistxattr(fd, b, n); },
+      [&](const char* x) { return ::fremovexattr(fd, x); });
+}
+
 base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& p, const SealOptions& o) {
   static const bool root = ::geteuid() == 0;  // once: it is a syscall, and this runs per file
-  if (root && (e.uid != p.owner_uid || e.gid != p.owner_gid) &&
+  // From the fd, not the scan: another name of the same inode may have been
+  // sealed already, and a needless chown or utimes would move its ctime.
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return base::ErrnoError("seal: fstat /" + e.path);
+  if (root && (st.st_uid != p.owner_uid || st.st_gid != p.owner_gid) &&
       ::fchown(fd, p.owner_uid, p.owner_gid) != 0) {
     return base::ErrnoError("seal: chown /" + e.path);
   }
-  if (o.source_date_epoch && e.mtime > *o.source_date_epoch) {
+  if (o.source_date_epoch && st.st_mtim.tv_sec > *o.source_date_epoch) {
     struct timespec ts[2] = {{*o.source_date_epoch, 0}, {*o.source_date_epoch, 0}};
     if (::futimens(fd, ts) != 0) return base::ErrnoError("seal: clamp mtime of /" + e.path);
-    e.mtime = *o.source_date_epoch;
   }
+  if (o.source_date_epoch && e.mtime > *o.source_date_epoch) e.mtime = *o.source_date_epoch;
   return {};
 }
 
@@ -54,6 +108,14 @@ base::Status SealImage(Image& img, const MergePolicy& policy, const SealOptions&
   if (root && ::fchown(img.root.get(), policy.owner_uid, policy.owner_gid) != 0) {
     return base::ErrnoError("seal: chown image root " + img.path);
   }
+  // An ACL on the root itself would let the build add or swap top-level
+  // names during the merge.
+  ImageEntry root_entry;
+  root_entry.path = "";
+  NSB_TRY(Strip(
+      root_entry, policy,
+      [&](char* b, size_t n) { return ::flistxattr(img.root.get(), b, n); },
+      [&](const char* x) { return ::fremovexattr(img.root.get(), x); }));
   UniqueFd dirfd;
   std::string dir = "\x01";  // matches no real directory
   for (auto& e : img.entries) {

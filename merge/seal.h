@@ -19,7 +19,8 @@ struct SealOptions {
   std::optional<int64_t> source_date_epoch;
 };
 
-// Changes ownership (and clamps mtimes) of every directory and symlink in
+// Changes ownership (clamps mtimes, strips xattrs the policy does not
+// allow) of every directory and symlink in
 // `img`, top-down, re-checking each is the one scanned: once its
 // directories belong to the policy's owner, the build uid can no longer
 // add, remove or swap a name in the image. Regular files are sealed by the
@@ -27,6 +28,13 @@ struct SealOptions {
 // the inode is still the scanned one. Without root, ownership stays the
 // caller's.
 base::Status SealImage(Image& img, const MergePolicy& policy, const SealOptions& opts);
+
+// Removes from an open regular file every xattr the policy does not allow
+// (ACLs and user.* included): chown keeps a named-user ACL entry, so an
+// ACL set between the scan and the seal would otherwise outlive sealing.
+// A name already listed by the scan and not removable without privileges
+// (security.*, trusted.*) is left for the checks to reject.
+base::Status StripXattrs(int fd, const ImageEntry& e, const MergePolicy& policy);
 
 // The file half: fchown/futimens on an open regular file of the image.
 // Inodes with links outside the image are never passed here: changing them

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 
 #include "base/fs.h"
 #include "merge/database.h"
@@ -125,6 +126,20 @@ Status WriteNew(int src, int dstdir, const std::string& name, const PlanItem& it
   struct timespec ts[2] = {{it.mtime, 0}, {it.mtime, 0}};
   if (::futimens(out.get(), ts) != 0) return ErrnoError("set mtime of /" + it.path);
   return FsyncFd(out.get(), "/" + it.path);
+}
+
+// Links the inode open on `fd` as `name` in `dir`. AT_EMPTY_PATH needs
+// CAP_DAC_READ_SEARCH (root has it); without it the kernel refuses with
+// ENOENT, and the /proc/self/fd magic link, followed, names the same inode
+// (allowed to the file's owner, which an unprivileged merger is).
+int LinkFd(int fd, int dir, const std::string& name) {
+  static const bool empty_path = ::geteuid() == 0;
+  if (empty_path) {
+    if (::linkat(fd, "", dir, name.c_str(), AT_EMPTY_PATH) == 0) return 0;
+    if (errno != ENOENT && errno != EPERM) return -1;
+  }
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  return ::linkat(AT_FDCWD, proc.c_str(), dir, name.c_str(), AT_SYMLINK_FOLLOW);
 }
 
 // Undo (state "prepared") or finish (state "committed") a journal's
@@ -358,12 +373,11 @@ class Executor {
     }
     UniqueFd src;
     if (it.image >= 0) {
-      // By name: after sealing every directory of the image belongs to the
-      // policy's owner, so no one but root can swap what the name points to
-      // (no build process is alive either). A name that vanished fails here.
-      auto [sparent, sname] = SplitParent(it.src);
-      NSB_ASSIGN_OR_RETURN(int sdir, src_dirs_[it.image].Get(sparent));
-      if (::linkat(sdir, sname.c_str(), dir, name.c_str(), 0) == 0) {
+      // Never by name: the inode linked is the one on the fd that was just
+      // checked against what was sealed and hashed.
+      NSB_ASSIGN_OR_RETURN(int fd, SourceFd(it));
+      if (LinkFd(fd, dir, name) == 0) {
+        Relinked(it);
         hook_.Tick();
         return {};
       }
@@ -371,7 +385,7 @@ class Executor {
         return ErrnoError("link /" + it.src + " of image " + images_[it.image].path +
                           " into the destination");
       }
-      NSB_ASSIGN_OR_RETURN(src, OpenSource(it));
+      src = std::move(src_);  // another filesystem: copy the checked fd's bytes
     }
     std::string tmp = final_name ? TmpName(i) : name;
     NSB_TRY(WriteNew(src ? src.get() : -1, dir, tmp, it, policy_));
@@ -385,7 +399,26 @@ class Executor {
     return {};
   }
 
-  // The source file, re-checked to be the inode that was scanned and sealed.
+  // The source file, open, and still exactly the inode that was sealed and
+  // hashed. Linking moves an inode's ctime: for an inode with several names
+  // in the image, the next name is held to the ctime our own link left.
+  base::Result<int> SourceFd(const PlanItem& it) {
+    PlanItem pinned = it;
+    auto key = std::make_pair(it.src_pin.dev, it.src_pin.ino);
+    if (auto f = relinked_.find(key); f != relinked_.end()) pinned.src_pin.ctime_ns = f->second;
+    NSB_ASSIGN_OR_RETURN(src_, OpenSource(pinned));
+    return src_.get();
+  }
+
+  // After a link of src_: the ctime it now has, for its other names.
+  void Relinked(const PlanItem& it) {
+    struct stat st;
+    if (::fstat(src_.get(), &st) == 0 && st.st_nlink > 1) {
+      relinked_[{it.src_pin.dev, it.src_pin.ino}] = PinOf(st).ctime_ns;
+    }
+  }
+
+  // PinMismatch: same inode, owner, mode, size and ctime.
   base::Result<UniqueFd> OpenSource(const PlanItem& it) {
     auto [parent, name] = SplitParent(it.src);
     NSB_ASSIGN_OR_RETURN(int sdir, src_dirs_[it.image].Get(parent));
@@ -394,9 +427,10 @@ class Executor {
     if (!fd || ::fstat(fd.get(), &st) != 0) {
       return ErrnoError("open /" + it.src + " in image " + images_[it.image].path);
     }
-    if (st.st_ino != it.src_ino || !S_ISREG(st.st_mode)) {
+    std::string differs = S_ISREG(st.st_mode) ? PinMismatch(it.src_pin, st) : "type";
+    if (!differs.empty()) {
       return base::PlainError("/" + it.src + " in image " + images_[it.image].path +
-                              " was replaced after it was checked");
+                              " changed after it was checked (" + differs + ")");
     }
     return fd;
   }
@@ -410,6 +444,8 @@ class Executor {
   Journal journal_;
   FaultHook hook_;
   size_t failed_ = SIZE_MAX;  // the operation running when Apply failed
+  UniqueFd src_;              // the source just checked
+  std::map<std::pair<dev_t, ino_t>, int64_t> relinked_;  // ctime after our own link
 };
 
 }  // namespace

@@ -34,16 +34,18 @@ image() {  # image N → path, generated once and kept for reruns
 }
 
 seconds() {  # seconds CMD IMAGE → elapsed wall time; the destination is fresh
-  local dest="$work/dest" t0 t1
-  rm -rf "$dest"; mkdir "$dest"
-  # As a build leaves it: owned by an unprivileged uid, so sealing has real
-  # work to do (untimed, and done before both A and B).
-  chown -R 65534:65534 "$2"
+  local dest="$work/dest" run="$work/run-image" t0 t1
+  rm -rf "$dest" "$run"; mkdir "$dest"
+  # A copy per run (untimed): a merge empties the image it merged. As a
+  # build leaves it: owned by an unprivileged uid, so sealing has real work
+  # to do (done before both A and B).
+  cp -a --reflink=auto "$2" "$run"
+  chown -R 65534:65534 "$run"
   sync
   t0=$(date +%s.%N)
-  "$@" "$dest" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+  "$1" "$run" "$dest" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
   t1=$(date +%s.%N)
-  rm -rf "$dest"  # unlinks the image's second links so the next merge sees nlink 1
+  rm -rf "$dest" "$run"
   echo "$t1 - $t0" | bc -l
 }
 

@@ -253,5 +253,58 @@ TEST(MergeCli, ErrorsAndExitStatuses) {
   EXPECT_NE(help.out.find("Exit status"), std::string::npos);
 }
 
+// `nsbuild build --dest` (issue 13): the work dir's images do not stay
+// behind as second names of installed files, building again upgrades the
+// package (same recipe, same origin), and another recipe reusing the name
+// needs --replace.
+TEST(MergeCli, BuildDestLeavesNoSecondNamesAndRecordsTheRecipe) {
+  ScratchDir s;
+  ::chmod(s.path().c_str(), 0755);  // the sandbox's mapped ids traverse it
+  fs::create_directories(s.path() + "/src");
+  auto recipe = [&](const std::string& path, const std::string& text) {
+    Write(path, R"({"name": "t", "version": "1", "source": "src", "implementations": ["a"],
+      "define_implementations": {"a": {"program": "/bin/sh"}},
+      "phases": {"install": "mkdir -p $D/usr/share/t && echo )" +
+                    text + R"( > $D/usr/share/t/f"}})");
+  };
+  recipe(s.path() + "/r.json", "one");
+  std::string dest = s.path() + "/dest", work = s.path() + "/w";
+  auto build = [&](const std::string& r, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {"build", r, "--work-dir", work, "--dest", dest};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return Nsbuild(argv);
+  };
+  auto first = build(s.path() + "/r.json");
+  ASSERT_EQ(first.status, 0) << first.err;
+  EXPECT_EQ(Read(dest + "/usr/share/t/f"), "one\n");
+  struct stat st;
+  ASSERT_EQ(::stat((dest + "/usr/share/t/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 1u) << "an image still holds a second name of the installed file";
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(work + "/targets/a/image"))
+    left.push_back(e.path().filename());
+  EXPECT_EQ(left, std::vector<std::string>{".nsbuild-merged"});
+  std::string db = Read(dest + "/var/lib/nsbuild/t.json");
+  EXPECT_NE(db.find("\"origin\": \"recipe " + fs::canonical(s.path() + "/r.json").string() + "\""),
+            std::string::npos)
+      << db;
+  EXPECT_NE(db.find("\"origin_sha256\": \""), std::string::npos) << db;
+  // The same recipe, changed: an upgrade.
+  recipe(s.path() + "/r.json", "two");
+  auto again = build(s.path() + "/r.json");
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(Read(dest + "/usr/share/t/f"), "two\n");
+  // Another recipe of the same name: refused, then replaced on request.
+  fs::create_directories(s.path() + "/other/src");
+  recipe(s.path() + "/other/r.json", "squat");
+  auto squat = build(s.path() + "/other/r.json");
+  EXPECT_EQ(squat.status, 1) << squat.err;
+  EXPECT_NE(squat.err.find("--replace replaces it"), std::string::npos) << squat.err;
+  EXPECT_EQ(Read(dest + "/usr/share/t/f"), "two\n");
+  auto replaced = build(s.path() + "/other/r.json", {"--replace"});
+  ASSERT_EQ(replaced.status, 0) << replaced.err;
+  EXPECT_EQ(Read(dest + "/usr/share/t/f"), "squat\n");
+}
+
 }  // namespace
 }  // namespace nsbuild::testing

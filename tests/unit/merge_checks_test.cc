@@ -3,6 +3,8 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include <algorithm>
+
 #include "merge/merge.h"
 #include "tests/unit/merge_fixture.h"
 
@@ -11,6 +13,7 @@ namespace {
 
 using testing::TempTree;
 using testing::Write;
+namespace fs = std::filesystem;
 
 // The rejections for the image at `dir`, as "PATH: reason" lines.
 std::vector<std::string> Rejections(const std::string& dir, const MergePolicy& p = {}) {
@@ -66,8 +69,48 @@ TEST_F(Checks, WorldWritableFileAndDirectory) {
   ::chmod((img_ / "usr/share/ok/ww").c_str(), 0644);
   ::chmod((img_ / "usr/share/ok").c_str(), 0775);
   ExpectOne(Img(), "/usr/share/ok", "without the sticky bit");
+  // Sticky or not (issue 13): others could still add a file that gets loaded.
   ::chmod((img_ / "usr/share/ok").c_str(), 01777);
-  EXPECT_TRUE(Rejections(Img()).empty());
+  ExpectOne(Img(), "/usr/share/ok", "sticky, but others can still add files");
+  // Unless the policy lists it, with a reason.
+  MergePolicy p;
+  p.writable_dirs = {{"/usr/share/ok", "a spool every user drops jobs into"}};
+  EXPECT_TRUE(Rejections(Img(), p).empty());
+}
+
+TEST_F(Checks, SymlinksAtOrAbovePrefixRoots) {
+  fs::create_symlink("/tmp/elsewhere", img_ / "etc");
+  fs::create_directories(img_ / "var");
+  fs::create_symlink("/var/tmp/x", img_ / "var/lib");
+  fs::create_symlink("/tmp/lib", img_ / "usr/lib");
+  fs::create_directories(img_ / "opt/foo");
+  fs::create_symlink("foo", img_ / "opt/foo-current");  // below a root: fine
+  auto r = Rejections(Img());
+  std::sort(r.begin(), r.end());
+  ASSERT_EQ(r.size(), 3u) << ::testing::PrintToString(r);
+  EXPECT_EQ(
+      r[0],
+      "/etc: is a symlink where the policy expects the directory /etc (at or above a prefix root)");
+  EXPECT_EQ(r[1].rfind("/usr/lib: is a symlink where the policy expects the directory /usr/lib", 0),
+            0u)
+      << r[1];
+  EXPECT_EQ(r[2].rfind("/var/lib: is a symlink where the policy expects the directory /var/lib", 0),
+            0u)
+      << r[2];
+  // A root the policy names itself.
+  fs::remove(img_ / "etc");
+  fs::remove(img_ / "usr/lib");
+  fs::remove(img_ / "var/lib");
+  fs::create_directories(img_ / "srv");
+  fs::create_symlink("/tmp", img_ / "srv/www");
+  MergePolicy p;
+  p.allowed_prefixes.push_back("/srv/www");
+  ExpectOne(Img(), "/srv/www", "expects the directory /srv/www", p);
+}
+
+TEST_F(Checks, ReservedForNsbuild) {
+  Write(img_ / "etc/nsbuild-exec.conf", "py\n");
+  ExpectOne(Img(), "/etc/nsbuild-exec.conf", "the admin's nsbuild-exec configuration");
 }
 
 TEST_F(Checks, FileCapabilityXattr) {

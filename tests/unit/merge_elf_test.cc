@@ -1,5 +1,6 @@
 #include <elf.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -103,6 +104,32 @@ TEST(ElfQa, TruncatedOrForeignBytesAreSafe) {
   eh.e_phnum = 0xffff;
   std::memcpy(big_offsets.data(), &eh, sizeof eh);
   EXPECT_FALSE(AnalyzeElf(big_offsets, kBuild).text_relocs);
+}
+
+// From a file by pread: the same findings as from the bytes, for every
+// crafted variant and every truncation.
+TEST(ElfQa, FromAFileMatchesFromBytes) {
+  char tmpl[] = "/tmp/nsb-elf-XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ::unlink(tmpl);
+  const std::vector<std::string> kBuildDirs = {"/build"};
+  for (const Craft& c : {Craft{.runpath = "/build/x", .symtab = true}, Craft{.exec_stack = true},
+                         Craft{.textrel = true, .symtab = true}, Craft{.no_stack_header = true}}) {
+    std::string elf = MakeElf(c);
+    for (size_t n : {elf.size(), size_t{300}, size_t{64}}) {
+      ASSERT_EQ(::ftruncate(fd, 0), 0);
+      ASSERT_EQ(::pwrite(fd, elf.data(), n, 0), static_cast<ssize_t>(n));
+      ElfFindings a = AnalyzeElf(std::string_view(elf).substr(0, n), kBuildDirs);
+      ElfFindings b = AnalyzeElfFd(fd, n, kBuildDirs);
+      EXPECT_EQ(a.is_elf, b.is_elf) << n;
+      EXPECT_EQ(a.exec_stack, b.exec_stack) << n;
+      EXPECT_EQ(a.text_relocs, b.text_relocs) << n;
+      EXPECT_EQ(a.pre_stripped, b.pre_stripped) << n;
+      EXPECT_EQ(a.bad_rpath, b.bad_rpath) << n;
+    }
+  }
+  ::close(fd);
 }
 
 }  // namespace

@@ -26,6 +26,14 @@ TEST(Database, RoundTripsEveryFieldAndOddNames) {
   EXPECT_EQ(back->records[1].size, 12);
   EXPECT_EQ(back->records[2].target, "l.so.1");
   EXPECT_TRUE(back->records[2].shared);
+  // The origin (issue 13): absent in older databases, kept when present.
+  EXPECT_EQ(back->origin, "");
+  db.origin = "recipe /r/\"odd\".json";
+  db.origin_sha256 = std::string(64, 'b');
+  back = ParseDb(SerializeDb(db), "t");
+  ASSERT_TRUE(back.ok()) << back.error().Message();
+  EXPECT_EQ(back->origin, db.origin);
+  EXPECT_EQ(back->origin_sha256, db.origin_sha256);
 }
 
 TEST(Database, RejectsUnknownKeysAndBadNames) {

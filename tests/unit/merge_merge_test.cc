@@ -41,9 +41,9 @@ TEST_F(Merge, HardlinksFilesAndRecordsThem) {
   Write(tmp_ / "a/usr/bin/tool", "#!/bin/sh\n", 0755);
   Write(tmp_ / "a/usr/share/doc/foo/README", "hello");
   fs::create_symlink("tool", tmp_ / "a/usr/bin/tool2");
-  MergeOk(Req({{"", tmp_ / "a"}}));
   struct stat img, dst;
-  ASSERT_EQ(::stat((tmp_ / "a/usr/bin/tool").c_str(), &img), 0);
+  ASSERT_EQ(::stat((tmp_ / "a/usr/bin/tool").c_str(), &img), 0);  // the image is emptied after
+  MergeOk(Req({{"", tmp_ / "a"}}));
   ASSERT_EQ(::stat(Dest("usr/bin/tool").c_str(), &dst), 0);
   EXPECT_EQ(img.st_ino, dst.st_ino);  // a hardlink, not a copy
   EXPECT_EQ(fs::read_symlink(Dest("usr/bin/tool2")), "tool");
@@ -248,9 +248,9 @@ TEST_F(Merge, ImageOnAnotherFilesystemIsCopiedWhole) {
   ScopedTmpfs t(tmp_ / "img", "size=4m");
   ASSERT_TRUE(t.ok());
   Write(tmp_ / "img/usr/share/big", std::string(100000, 'z'), 0640);
-  MergeOk(Req({{"", tmp_ / "img"}}));
   struct stat a, b;
-  ::stat((tmp_ / "img/usr/share/big").c_str(), &a);
+  ::stat((tmp_ / "img/usr/share/big").c_str(), &a);  // the image is emptied after
+  MergeOk(Req({{"", tmp_ / "img"}}));
   ::stat(Dest("usr/share/big").c_str(), &b);
   EXPECT_NE(a.st_dev, b.st_dev);
   EXPECT_EQ(b.st_mode & 07777, 0640u);
@@ -290,6 +290,48 @@ TEST_F(Merge, UnwritableDestinationFailsCleanly) {
   EXPECT_NE(rep.error().Message().find("Read-only file system"), std::string::npos)
       << rep.error().Message();
   EXPECT_TRUE(fs::is_empty(dest_.path()));
+}
+
+// Names of one inode inside an image (gzip/gunzip style): each is linked
+// through its checked fd, though linking the first moves the inode's ctime.
+TEST_F(Merge, HardlinkedNamesInsideAnImageMergeAsOneInode) {
+  Write(tmp_ / "a/usr/bin/gzip", "#!/bin/sh\n", 0755);
+  ASSERT_EQ(::link((tmp_ / "a/usr/bin/gzip").c_str(), (tmp_ / "a/usr/bin/gunzip").c_str()), 0);
+  ASSERT_EQ(::link((tmp_ / "a/usr/bin/gzip").c_str(), (tmp_ / "a/usr/bin/zcat").c_str()), 0);
+  MergeOk(Req({{"", tmp_ / "a"}}));
+  struct stat a, b;
+  ASSERT_EQ(::stat(Dest("usr/bin/gzip").c_str(), &a), 0);
+  ASSERT_EQ(::stat(Dest("usr/bin/zcat").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  EXPECT_EQ(a.st_nlink, 3u);  // the image's names are gone
+}
+
+// The database records where the package came from; another origin is a
+// collision unless the request says replace.
+TEST_F(Merge, AnotherOriginNeedsReplace) {
+  Write(tmp_ / "a/usr/share/foo/a", "a");
+  auto r = Req({{"", tmp_ / "a"}});
+  r.origin = "recipe /r/foo.json";
+  MergeOk(r);
+  Write(tmp_ / "b/usr/share/foo/b", "b");
+  r = Req({{"", tmp_ / "b"}});
+  r.origin = "recipe /other/foo.json";
+  auto rep = MergeImages(r);
+  ASSERT_TRUE(rep.ok()) << rep.error().Message();
+  ASSERT_EQ(rep->collisions.size(), 1u);
+  EXPECT_EQ(rep->collisions[0].path, "/var/lib/nsbuild/foo.json");
+  EXPECT_TRUE(fs::exists(Dest("usr/share/foo/a")));
+  EXPECT_FALSE(fs::exists(Dest("usr/share/foo/b")));
+  r.replace = true;
+  MergeOk(r);
+  EXPECT_FALSE(fs::exists(Dest("usr/share/foo/a")));
+  EXPECT_TRUE(fs::exists(Dest("usr/share/foo/b")));
+  // The same origin upgrades without asking.
+  Write(tmp_ / "c/usr/share/foo/c", "c");
+  r = Req({{"", tmp_ / "c"}});
+  r.origin = "recipe /other/foo.json";
+  MergeOk(r);
+  EXPECT_TRUE(fs::exists(Dest("usr/share/foo/c")));
 }
 
 }  // namespace

@@ -50,5 +50,28 @@ TEST(MergePolicy, ErrorsNameTheJsonPath) {
   EXPECT_FALSE(type.ok());
 }
 
+TEST(MergePolicy, WritableDirsNeedAReason) {
+  auto ok = ParseMergePolicy(
+      nlohmann::json::parse(
+          R"({"writable_dirs": [{"path": "/var/lib/spool", "reason": "users queue jobs"}]})"),
+      "p: $.merge");
+  ASSERT_TRUE(ok.ok()) << ok.error().Message();
+  ASSERT_EQ(ok->writable_dirs.size(), 1u);
+  EXPECT_EQ(ok->writable_dirs[0].path, "/var/lib/spool");
+  auto none = ParseMergePolicy(
+      nlohmann::json::parse(R"({"writable_dirs": [{"path": "/var/lib/spool"}]})"), "p: $.merge");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().Message().find("$.merge.writable_dirs[0].reason"), std::string::npos)
+      << none.error().Message();
+  auto blank = ParseMergePolicy(
+      nlohmann::json::parse(R"({"writable_dirs": [{"path": "/var/lib/spool", "reason": "  "}]})"),
+      "p: $.merge");
+  EXPECT_FALSE(blank.ok());
+  auto relative = ParseMergePolicy(
+      nlohmann::json::parse(R"({"writable_dirs": [{"path": "spool", "reason": "x"}]})"),
+      "p: $.merge");
+  EXPECT_FALSE(relative.ok());
+}
+
 }  // namespace
 }  // namespace nsbuild::merge

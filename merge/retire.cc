@@ -1,0 +1,80 @@
+#include "merge/retire.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+#include "merge/checks.h"
+#include "merge/fd_walk.h"
+
+namespace nsbuild::merge {
+namespace {
+
+using base::UniqueFd;
+
+// The marker comes back from a directory a user may control: printable
+// ASCII only, bounded.
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 1024)) {
+    auto u = static_cast<unsigned char>(c);
+    out += u >= 0x20 && u < 0x7f ? c : '?';
+  }
+  return out;
+}
+
+}  // namespace
+
+base::Status RetireImage(const Image& img, const std::string& dest, const std::string& package) {
+  bool root = ::geteuid() == 0;
+  // Unprivileged, a read-only directory of the caller's own image would
+  // keep its names: make each writable by its owner (it is going away).
+  if (!root) {
+    ::fchmod(img.root.get(), 0700);
+    for (const auto& e : img.entries) {
+      if (e.type != EntryType::kDir) continue;
+      auto [parent, name] = SplitParent(e.path);
+      NSB_ASSIGN_OR_RETURN(UniqueFd dir, OpenDirBeneath(img.root, parent));
+      ::fchmodat(dir.get(), name.c_str(), 0700, 0);
+    }
+  }
+  UniqueFd dir;
+  std::string at = "\x01";
+  for (auto e = img.entries.rbegin(); e != img.entries.rend(); ++e) {
+    auto [parent, name] = SplitParent(e->path);
+    if (parent != at) {
+      NSB_ASSIGN_OR_RETURN(dir, OpenDirBeneath(img.root, parent));
+      at = parent;
+    }
+    int flags = e->type == EntryType::kDir ? AT_REMOVEDIR : 0;
+    if (::unlinkat(dir.get(), name.c_str(), flags) != 0 && errno != ENOENT) {
+      return base::ErrnoError("empty the merged image " + img.path + ": remove /" + e->path);
+    }
+  }
+  UniqueFd marker(::openat(img.root.get(), kMergedMarker,
+                           O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444));
+  if (!marker) return base::ErrnoError(std::string("write ") + kMergedMarker + " in " + img.path);
+  NSB_TRY(base::WriteAll(marker, dest + "\n" + package + "\n"));
+  // Root-only and read-only evidence of what happened, nothing to write to.
+  if (root) ::fchmod(img.root.get(), 0555);
+  return {};
+}
+
+std::optional<std::string> MergedInto(const std::string& image_path) {
+  auto root = OpenRootDir(image_path);
+  if (!root.ok()) return std::nullopt;
+  UniqueFd fd(::openat(root->get(), kMergedMarker, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  struct stat st;
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  char buf[2048];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  std::string text(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  size_t nl = text.find('\n');
+  std::string dest = text.substr(0, nl);
+  std::string pkg =
+      nl == std::string::npos ? "" : text.substr(nl + 1, text.find('\n', nl + 1) - nl - 1);
+  return Printable(dest) + " (package " + Printable(pkg) + ")";
+}
+
+}  // namespace nsbuild::merge
