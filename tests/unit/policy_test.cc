@@ -56,7 +56,7 @@ TEST(Policy, ReadsEveryKind) {
 }
 
 TEST(Policy, MistakesNameTheirPath) {
-  EXPECT_EQ(ErrorOf(R"({"netwrok": "none"})"), "p.json: $.sandbox.netwrok: unknown key");
+  EXPECT_EQ(ErrorOf(R"({"netwrok": "none"})"), "p.json: $.sandbox.netwrok: unknown key (did you mean 'network'?)");
   EXPECT_EQ(ErrorOf(R"({"network": "internet"})"),
             "p.json: $.sandbox.network: expected \"none\", \"loopback\", \"distcc\" or \"host\", got \"internet\"");
   EXPECT_EQ(ErrorOf(R"({"filesystem": {"tmpfs": ["tmp"]}})"),

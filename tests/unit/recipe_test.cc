@@ -66,9 +66,9 @@ TEST(Recipe, DefaultsAreDocumentedOnes) {
 
 TEST(Recipe, UnknownKeysNameTheirPath) {
   EXPECT_EQ(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compile": "x"}, "sorce": 1})"),
-            "r.json: $.sorce: unknown key");
+            "r.json: $.sorce: unknown key (did you mean 'source'?)");
   EXPECT_EQ(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compiel": "x"}})"),
-            "r.json: $.phases.compiel: unknown key");
+            "r.json: $.phases.compiel: unknown key (did you mean 'compile'?)");
   EXPECT_EQ(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compile": "x"},
       "define_implementations": {"g": {"program": "/bin/true", "envs": {}}}})"),
             "r.json: $.define_implementations.g.envs: unknown key (did you mean 'env'?)");

@@ -36,7 +36,7 @@ TEST(JsonObject, RejectsUnknownKeysWithTheirPath) {
   ASSERT_TRUE(o.Get("name", &name, true).ok());
   auto s = o.Finish();
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().Message(), "recipe.json: $.nmae: unknown key");
+  EXPECT_EQ(s.error().Message(), "recipe.json: $.nmae: unknown key (did you mean 'name'?)");
 }
 
 TEST(JsonObject, WrongTypeNamesPathAndTypes) {
