@@ -89,6 +89,7 @@ class Lease {
   base::UniqueFd read_, write_;
   base::UniqueFd nonblock_read_;  // our own reads never block
   std::string fifo_host_;
+  std::string fifo_name_;  // in the server's fifo dir
   int out_ = 0;
   int unused_turns_ = 0;  // Balance turns its idle token sat in the pipe
 };
@@ -105,6 +106,13 @@ class JobServer {
   static base::Result<std::unique_ptr<JobServer>> CreateFifo(int jobs, const std::string& fifo_dir,
                                                              const std::string& inside_path,
                                                              uid_t uid, gid_t gid);
+  // The same in a directory already made and opened (nsbuild's own, fresh,
+  // not writable by the sandboxes): fifos are made, chowned and opened
+  // through `dir_fd`, never by path; `fifo_dir` is its path, for the binds.
+  static base::Result<std::unique_ptr<JobServer>> CreateFifoAt(int jobs, base::UniqueFd dir_fd,
+                                                               const std::string& fifo_dir,
+                                                               const std::string& inside_path,
+                                                               uid_t uid, gid_t gid);
   ~JobServer();
 
   int jobs() const { return jobs_; }
@@ -146,6 +154,8 @@ class JobServer {
   int jobs_ = 1;
   int free_ = 0;  // jobs_ minus sub-phase slots minus tokens out in leases
   std::string fifo_dir_, fifo_inside_;
+  base::UniqueFd fifo_dir_fd_;
+  bool remove_fifo_dir_ = false;  // made by CreateFifo, so removed with us
   uid_t fifo_uid_ = 0;
   gid_t fifo_gid_ = 0;
   unsigned long fifos_made_ = 0;
