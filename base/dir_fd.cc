@@ -317,8 +317,16 @@ Result<UniqueFd> OpenTrustedFile(const std::string& path, const TrustCheck& chec
 Result<UniqueFd> OpenBeneath(BorrowedFd dir, const std::string& rel, int flags, mode_t mode) {
   if (rel.empty() || rel[0] == '/') return Error{EXDEV, rel + ": must be a relative path"};
   flags |= O_CLOEXEC | O_NOFOLLOW;
+  // O_PATH | O_NOFOLLOW would hand back a final symlink itself.
+  auto not_a_link = [&rel](UniqueFd out) -> Result<UniqueFd> {
+    struct stat st;
+    if (::fstat(out.get(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return Error{ELOOP, rel + ": a symlink on the way (never followed here)"};
+    }
+    return out;
+  };
   int fd = TryOpenat2(dir.get(), rel, flags, mode);
-  if (fd >= 0) return UniqueFd(fd);
+  if (fd >= 0) return not_a_link(UniqueFd(fd));
   if (fd == -1) {
     if (errno == EXDEV) return Error{EXDEV, rel + ": leaves its directory"};
     if (errno == ELOOP) return Error{ELOOP, rel + ": a symlink on the way (never followed here)"};
@@ -336,7 +344,7 @@ Result<UniqueFd> OpenBeneath(BorrowedFd dir, const std::string& rel, int flags, 
     if (last) {
       UniqueFd out(::openat(cur.get(), c.c_str(), flags, mode));
       if (!out) return ErrnoError(rel);
-      return out;
+      return not_a_link(std::move(out));
     }
     if (!c.empty() && c != ".") {
       UniqueFd next(::openat(cur.get(), c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));

@@ -127,9 +127,9 @@ base::Result<RunResources> Acquire(const BuildOptions& o, const Setup& s, const 
   if (o.jobserver_fifo) {
     NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
     // Ours, fresh, not writable by the sandboxes: only each fifo is theirs.
-    NSB_ASSIGN_OR_RETURN(base::UniqueFd dir, work.FreshDir("jobserver", 0755));
-    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::CreateFifoAt(s.jobs, std::move(dir), work.path() + "/jobserver",
-                                                         kInsideJobserverFifo, ids.first, ids.second));
+    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::CreateFifoAt(s.jobs, base::BorrowedFd(work.fd()), "jobserver",
+                                                         work.path() + "/jobserver", kInsideJobserverFifo,
+                                                         ids.first, ids.second));
   } else {
     NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(s.jobs));
   }

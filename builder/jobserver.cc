@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/dir_fd.h"
 #include "base/fs.h"
 
 namespace nsbuild::builder {
@@ -116,20 +117,28 @@ base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifo(int jobs, const s
   }
   base::UniqueFd dir(::open(fifo_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) return base::ErrnoError("open " + fifo_dir);
-  NSB_ASSIGN_OR_RETURN(auto js, CreateFifoAt(jobs, std::move(dir), fifo_dir, inside_path, uid, gid));
+  NSB_ASSIGN_OR_RETURN(auto js, Create(jobs));
+  js->fifo_dir_ = fifo_dir;
+  js->fifo_dir_fd_ = std::move(dir);
+  js->fifo_inside_ = inside_path;
+  js->fifo_uid_ = uid;
+  js->fifo_gid_ = gid;
   js->remove_fifo_dir_ = true;
   return js;
 }
 
-base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifoAt(int jobs, base::UniqueFd dir_fd,
+base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifoAt(int jobs, base::BorrowedFd parent,
+                                                                 const std::string& name,
                                                                  const std::string& fifo_dir,
                                                                  const std::string& inside_path,
                                                                  uid_t uid, gid_t gid) {
   NSB_ASSIGN_OR_RETURN(auto js, Create(jobs));
   // The directory stays ours (searchable by all); each fifo is the mapped
   // ids', so the sandboxes can open the one bound into them.
+  NSB_ASSIGN_OR_RETURN(js->fifo_dir_fd_, base::MakeFreshDirAt(parent, name, 0755));
+  js->fifo_parent_fd_.reset(::fcntl(parent.get(), F_DUPFD_CLOEXEC, 3));
+  js->fifo_dir_name_ = name;
   js->fifo_dir_ = fifo_dir;
-  js->fifo_dir_fd_ = std::move(dir_fd);
   js->fifo_inside_ = inside_path;
   js->fifo_uid_ = uid;
   js->fifo_gid_ = gid;
@@ -142,6 +151,7 @@ JobServer::~JobServer() {
                  jobs_ - free_);
   }
   if (remove_fifo_dir_) ::rmdir(fifo_dir_.c_str());
+  if (fifo_parent_fd_) ::unlinkat(fifo_parent_fd_.get(), fifo_dir_name_.c_str(), AT_REMOVEDIR);
 }
 
 Token JobServer::TryAcquire() {

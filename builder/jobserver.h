@@ -106,10 +106,12 @@ class JobServer {
   static base::Result<std::unique_ptr<JobServer>> CreateFifo(int jobs, const std::string& fifo_dir,
                                                              const std::string& inside_path,
                                                              uid_t uid, gid_t gid);
-  // The same in a directory already made and opened (nsbuild's own, fresh,
-  // not writable by the sandboxes): fifos are made, chowned and opened
-  // through `dir_fd`, never by path; `fifo_dir` is its path, for the binds.
-  static base::Result<std::unique_ptr<JobServer>> CreateFifoAt(int jobs, base::UniqueFd dir_fd,
+  // The same in directory `name` of `parent` (the work dir), made afresh
+  // (nsbuild's own, mode 0755, not writable by the sandboxes) and removed
+  // with the server: fifos are made, chowned and opened through its fd,
+  // never by path; `fifo_dir` is its path, for the binds.
+  static base::Result<std::unique_ptr<JobServer>> CreateFifoAt(int jobs, base::BorrowedFd parent,
+                                                               const std::string& name,
                                                                const std::string& fifo_dir,
                                                                const std::string& inside_path,
                                                                uid_t uid, gid_t gid);
@@ -154,7 +156,8 @@ class JobServer {
   int jobs_ = 1;
   int free_ = 0;  // jobs_ minus sub-phase slots minus tokens out in leases
   std::string fifo_dir_, fifo_inside_;
-  base::UniqueFd fifo_dir_fd_;
+  base::UniqueFd fifo_dir_fd_, fifo_parent_fd_;
+  std::string fifo_dir_name_;
   bool remove_fifo_dir_ = false;  // made by CreateFifo, so removed with us
   uid_t fifo_uid_ = 0;
   gid_t fifo_gid_ = 0;
