@@ -53,7 +53,7 @@ base::Result<PolicyDocument> LoadFile(const std::string& path) {
   // Run as root: the file and every directory above it root's alone.
   auto fd = base::OpenTrustedFile(path, base::RootOnlyTrustCheck());
   if (!fd.ok()) {
-    return base::Wrap(fd.take_error(), "policy " + path + " refused");
+    return base::Wrap(fd.take_error(), "policy " + path);
   }
   NSB_ASSIGN_OR_RETURN(std::string text, base::ReadFdBounded(*fd, path, 1 << 20));
   NSB_ASSIGN_OR_RETURN(nlohmann::json doc, base::ParseJsonText(text, path));
