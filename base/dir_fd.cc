@@ -179,22 +179,21 @@ Status RemoveEntry(int dir, const std::string& name, const std::string& shown, u
     if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT) return ErrnoError("remove " + shown);
     return {};
   }
-  if ((sx.stx_mask & STATX_MNT_ID) && parent_mnt != 0 && sx.stx_mnt_id != parent_mnt) {
-    return PlainError(shown + " is a mount point; not removing through it (unmount it first)");
-  }
   if (depth > kMaxDepth) return PlainError(shown + ": deeper than " + std::to_string(kMaxDepth) + " levels");
+  // The directory itself, never a symlink swapped in; its mount checked on
+  // the fd, so what is entered is what was checked.
   UniqueFd path_fd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!path_fd) return ErrnoError("open " + shown);
+  auto mnt = MountIdOf(path_fd);
+  if (!mnt.ok()) return Wrap(mnt.take_error(), shown);
+  if (parent_mnt != 0 && *mnt != parent_mnt) {
+    return PlainError(shown + " is a mount point; not removing through it (unmount it first)");
+  }
   // Through the fd: chmod has no variant that refuses a symlink everywhere.
   (void)::chmod(ProcFdPath(path_fd.get()).c_str(), 0700);
-  UniqueFd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd sub(::openat(path_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!sub) return ErrnoError("open " + shown);
-  struct stat a, b;
-  if (::fstat(sub.get(), &a) != 0 || ::fstat(path_fd.get(), &b) != 0 || a.st_ino != b.st_ino ||
-      a.st_dev != b.st_dev) {
-    return PlainError(shown + " changed while being removed");
-  }
-  NSB_TRY(RemoveContents(sub.get(), shown, (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0, depth + 1));
+  NSB_TRY(RemoveContents(sub.get(), shown, *mnt, depth + 1));
   if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) return ErrnoError("remove " + shown);
   return {};
 }

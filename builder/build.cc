@@ -147,12 +147,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
   ctx.variation = o.variation;
   if (s.distcc) ctx.distcc = &*s.distcc;
   SandboxRunner runner(s.policy, ctx, s.plan, s.writes.watch);
-  if (o.capture_writes) {
-    // Ours and fresh every run (the capture dirs of one run are never
-    // another's); a failure shows as each sub-phase's "capture dir" error.
-    if (auto dir = work.FreshDir("capture", 0700); !dir.ok()) spdlog::error("{}", dir.error().Message());
-    runner.set_capture_root(work.path() + "/capture");
-  }
+  if (o.capture_writes) runner.set_capture_root(work.path() + "/capture");
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
   double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
   SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
@@ -198,6 +193,11 @@ int Execute(const BuildOptions& o, Setup& s) {
   auto res = Acquire(o, s, *work);
   if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
   if (auto st = PrepareDistccDir(s, *work); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
+  if (o.capture_writes) {
+    // Ours, made afresh every run: the capture dirs of one run are never
+    // another's, and nothing planted there is written through.
+    if (auto dir = work->FreshDir("capture", 0700); !dir) return spdlog::error("{}", dir.error().Message()), kExitFailure;
+  }
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
   DistccSummary distcc;
