@@ -27,6 +27,11 @@ bool IsFile(const std::string& p) {
 bool RunningFromBuildTree() {
   std::string build = NSBUILD_BUILD_DIR;
   if (build.empty()) return false;
+  // /proc/self/exe is canonical; the configured path may go through a link.
+  if (char* real = ::realpath(build.c_str(), nullptr)) {
+    build = real;
+    std::free(real);
+  }
   char exe[4096];
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) return false;
