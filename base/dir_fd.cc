@@ -16,8 +16,8 @@
 namespace nsbuild::base {
 namespace {
 
-constexpr int kMaxLinks = 40;      // as the kernel's MAXSYMLINKS
-constexpr int kMaxDepth = 4096;    // deeper trees are refused, not walked
+constexpr int kMaxLinks = 40;    // as the kernel's MAXSYMLINKS
+constexpr int kMaxDepth = 4096;  // deeper trees are refused, not walked
 
 bool Owns(const std::vector<uid_t>& owners, uid_t uid) {
   return std::find(owners.begin(), owners.end(), uid) != owners.end();
@@ -34,10 +34,6 @@ std::string OwnersText(const std::vector<uid_t>& owners) {
 // Group write is harmless when the group is root's.
 bool LooseMode(const struct stat& st) {
   return (st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0);
-}
-
-std::string JoinShown(const std::string& dir, const std::string& name) {
-  return dir == "/" ? "/" + name : dir + "/" + name;
 }
 
 std::atomic<bool> g_no_openat2{false};
@@ -57,16 +53,58 @@ int TryOpenat2(int dir, const std::string& rel, int flags, mode_t mode) {
   return fd;
 }
 
-Result<UniqueFd> Walk(const std::string& path, const TrustCheck& check, bool create, bool want_file) {
-  if (path.empty()) return PlainError("empty path");
-  std::string abs = path;
-  if (abs[0] != '/') {
-    char cwd[PATH_MAX];
-    if (!::getcwd(cwd, sizeof cwd)) return ErrnoError("getcwd");
-    abs = std::string(cwd) + "/" + path;
+// The walk of OpenTrustedDir/OpenTrustedFile: a stack of opened directories
+// (so ".." after a symlink goes to the real parent), the components still to
+// go, and the check applied at every step.
+class TrustedWalk {
+ public:
+  TrustedWalk(const TrustCheck& check, bool create) : check_(check), create_(create) {}
+
+  Result<UniqueFd> Run(const std::string& path, bool want_file) {
+    if (path.empty()) return PlainError("empty path");
+    std::string abs = path;
+    if (abs[0] != '/') {
+      char cwd[PATH_MAX];
+      if (!::getcwd(cwd, sizeof cwd)) return ErrnoError("getcwd");
+      abs = std::string(cwd) + "/" + path;
+    }
+    PushFront(abs);
+    NSB_TRY(OpenRoot());
+    while (!todo_.empty()) {
+      std::string c = std::move(todo_.front());
+      todo_.pop_front();
+      if (c == ".") continue;
+      if (c == "..") {
+        if (stack_.size() > 1) stack_.pop_back();
+        continue;
+      }
+      bool last = todo_.empty();
+      struct stat st;
+      NSB_TRY(Look(c, last && want_file, &st));
+      if (S_ISLNK(st.st_mode)) {
+        NSB_TRY(Follow(c));
+      } else if (last && want_file) {
+        return OpenFile(c, st);
+      } else {
+        NSB_TRY(Descend(c, st, last));
+      }
+    }
+    if (want_file) return PlainError(path + ": not a regular file");
+    return Finish();
   }
-  std::deque<std::string> todo;
-  auto push_front_parts = [&todo](const std::string& p) {
+
+ private:
+  struct Level {
+    UniqueFd fd;
+    struct stat st;
+    std::string shown;
+  };
+
+  static std::string Join(const std::string& dir, const std::string& name) {
+    return dir == "/" ? "/" + name : dir + "/" + name;
+  }
+
+  void PushFront(const std::string& p) {
     std::vector<std::string> parts;
     size_t pos = 0;
     while (pos <= p.size()) {
@@ -75,111 +113,122 @@ Result<UniqueFd> Walk(const std::string& path, const TrustCheck& check, bool cre
       if (slash > pos) parts.push_back(p.substr(pos, slash - pos));
       pos = slash + 1;
     }
-    todo.insert(todo.begin(), parts.begin(), parts.end());
-  };
-  push_front_parts(abs);
-  struct Level {
-    UniqueFd fd;
-    struct stat st;
-    std::string shown;
-  };
-  std::vector<Level> stack;
-  auto open_root = [&]() -> Status {
-    stack.clear();
+    todo_.insert(todo_.begin(), parts.begin(), parts.end());
+  }
+
+  Status OpenRoot() {
+    stack_.clear();
     Level root;
     root.fd.reset(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root.fd || ::fstat(root.fd.get(), &root.st) != 0) return ErrnoError("open /");
     root.shown = "/";
-    stack.push_back(std::move(root));
+    stack_.push_back(std::move(root));
     return {};
-  };
-  NSB_TRY(open_root());
-  int links = 0;
-  while (!todo.empty()) {
-    std::string c = std::move(todo.front());
-    todo.pop_front();
-    if (c == ".") continue;
-    if (c == "..") {
-      if (stack.size() > 1) stack.pop_back();
-      continue;
-    }
-    bool last = todo.empty();
-    Level& cur = stack.back();
-    std::string shown = JoinShown(cur.shown, c);
-    struct stat st;
-    if (::fstatat(cur.fd.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno != ENOENT || !create || (last && want_file)) return ErrnoError(shown);
-      if (::mkdirat(cur.fd.get(), c.c_str(), 0755) != 0 && errno != EEXIST) {
+  }
+
+  // lstat of `c` in the current directory (made first when missing and
+  // creating), and the current directory's check for stepping into it.
+  Status Look(const std::string& c, bool file, struct stat* st) {
+    Level& cur = stack_.back();
+    std::string shown = Join(cur.shown, c);
+    if (::fstatat(cur.fd.get(), c.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT || !create_ || file) return ErrnoError(shown);
+      if (::mkdirat(cur.fd.get(), c.c_str(), 0755) != 0 && errno != EEXIST)
         return ErrnoError("mkdir " + shown);
-      }
-      if (::fstatat(cur.fd.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return ErrnoError(shown);
+      if (::fstatat(cur.fd.get(), c.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0)
+        return ErrnoError(shown);
     }
-    if (check.check) {
-      std::string why = DirTrustProblem(cur.st, cur.shown, st.st_uid, check.owners);
+    if (!check_.check) return {};
+    std::string why = DirTrustProblem(cur.st, cur.shown, st->st_uid, check_.owners);
+    return why.empty() ? Status() : Status(PlainError(why));
+  }
+
+  // A symlink in a checked directory: its target's components go first, and
+  // are checked like the rest.
+  Status Follow(const std::string& c) {
+    Level& cur = stack_.back();
+    std::string shown = Join(cur.shown, c);
+    if (++links_ > kMaxLinks) return Error{ELOOP, shown};
+    char buf[PATH_MAX];
+    ssize_t n = ::readlinkat(cur.fd.get(), c.c_str(), buf, sizeof buf);
+    if (n < 0) return ErrnoError("readlink " + shown);
+    if (n == 0 || static_cast<size_t>(n) == sizeof buf) return Error{ENAMETOOLONG, shown};
+    std::string target(buf, static_cast<size_t>(n));
+    PushFront(target);
+    if (target[0] == '/') return OpenRoot();
+    return {};
+  }
+
+  Result<UniqueFd> OpenFile(const std::string& c, const struct stat& st) {
+    std::string shown = Join(stack_.back().shown, c);
+    UniqueFd fd(::openat(stack_.back().fd.get(), c.c_str(),
+                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat fst;
+    if (!fd || ::fstat(fd.get(), &fst) != 0) return ErrnoError("open " + shown);
+    if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino)
+      return PlainError(shown + " changed while opened");
+    if (!S_ISREG(fst.st_mode)) return PlainError(shown + ": not a regular file");
+    if (check_.check) {
+      std::string why = FileTrustProblem(fst, shown, check_.owners);
       if (!why.empty()) return PlainError(why);
     }
-    if (S_ISLNK(st.st_mode)) {
-      if (++links > kMaxLinks) return Error{ELOOP, shown};
-      std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : PATH_MAX) + 1, '\0');
-      ssize_t n = ::readlinkat(cur.fd.get(), c.c_str(), target.data(), target.size());
-      if (n < 0) return ErrnoError("readlink " + shown);
-      target.resize(static_cast<size_t>(n));
-      if (target.empty()) return Error{ENOENT, shown};
-      push_front_parts(target);
-      if (target[0] == '/') NSB_TRY(open_root());
-      continue;
-    }
-    if (last && want_file) {
-      UniqueFd fd(::openat(cur.fd.get(), c.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-      struct stat fst;
-      if (!fd || ::fstat(fd.get(), &fst) != 0) return ErrnoError("open " + shown);
-      if (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) return PlainError(shown + " changed while opened");
-      if (!S_ISREG(fst.st_mode)) return PlainError(shown + ": not a regular file");
-      if (check.check) {
-        std::string why = FileTrustProblem(fst, shown, check.owners);
-        if (!why.empty()) return PlainError(why);
-      }
-      return fd;
-    }
+    return fd;
+  }
+
+  Status Descend(const std::string& c, const struct stat& st, bool last) {
+    std::string shown = Join(stack_.back().shown, c);
     if (!S_ISDIR(st.st_mode)) return Error{ENOTDIR, shown};
     Level next;
-    next.fd.reset(::openat(cur.fd.get(), c.c_str(),
+    next.fd.reset(::openat(stack_.back().fd.get(), c.c_str(),
                            (last ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next.fd || ::fstat(next.fd.get(), &next.st) != 0) return ErrnoError("open " + shown);
-    if (next.st.st_ino != st.st_ino || next.st.st_dev != st.st_dev) {
-      // A mount point's lstat and fstat agree; a swap in between does not.
+    // A mount point's lstat and fstat agree; a swap in between does not.
+    if (next.st.st_ino != st.st_ino || next.st.st_dev != st.st_dev)
       return PlainError(shown + " changed while opened");
-    }
     next.shown = shown;
-    stack.push_back(std::move(next));
+    stack_.push_back(std::move(next));
+    return {};
   }
-  if (want_file) return PlainError(path + ": not a regular file");
-  Level& top = stack.back();
-  if (check.check) {
-    std::string why = DirTrustProblem(top.st, top.shown, std::nullopt, check.owners);
-    if (!why.empty()) return PlainError(why);
+
+  // The last directory, checked with no entry below it (no sticky exception:
+  // things are made in it), reopened readable.
+  Result<UniqueFd> Finish() {
+    Level& top = stack_.back();
+    if (check_.check) {
+      std::string why = DirTrustProblem(top.st, top.shown, std::nullopt, check_.owners);
+      if (!why.empty()) return PlainError(why);
+    }
+    UniqueFd out(::openat(top.fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!out) return ErrnoError("open " + top.shown);
+    return out;
   }
-  // The root "/" itself, or an O_PATH parent left on top: reopen readable.
-  UniqueFd out(::openat(top.fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!out) return ErrnoError("open " + top.shown);
-  return out;
-}
+
+  const TrustCheck& check_;
+  bool create_;
+  std::deque<std::string> todo_;
+  std::vector<Level> stack_;
+  int links_ = 0;
+};
 
 Status RemoveContents(int dir, const std::string& shown, uint64_t mnt, int depth);
 
 Status RemoveEntry(int dir, const std::string& name, const std::string& shown, uint64_t parent_mnt,
                    int depth) {
   struct statx sx = {};
-  if (::statx(dir, name.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_MNT_ID, &sx) != 0) {
+  if (::statx(dir, name.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_MNT_ID,
+              &sx) != 0) {
     if (errno == ENOENT) return {};
-    if (errno == ENOTCONN) return PlainError(shown + " is a mount point whose daemon died; not removing through it");
+    if (errno == ENOTCONN)
+      return PlainError(shown + " is a mount point whose daemon died; not removing through it");
     return ErrnoError("stat " + shown);
   }
   if (!S_ISDIR(sx.stx_mode)) {
-    if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT) return ErrnoError("remove " + shown);
+    if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT)
+      return ErrnoError("remove " + shown);
     return {};
   }
-  if (depth > kMaxDepth) return PlainError(shown + ": deeper than " + std::to_string(kMaxDepth) + " levels");
+  if (depth > kMaxDepth)
+    return PlainError(shown + ": deeper than " + std::to_string(kMaxDepth) + " levels");
   // The directory itself, never a symlink swapped in; its mount checked on
   // the fd, so what is entered is what was checked.
   UniqueFd path_fd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -194,7 +243,8 @@ Status RemoveEntry(int dir, const std::string& name, const std::string& shown, u
   UniqueFd sub(::openat(path_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!sub) return ErrnoError("open " + shown);
   NSB_TRY(RemoveContents(sub.get(), shown, *mnt, depth + 1));
-  if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) return ErrnoError("remove " + shown);
+  if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    return ErrnoError("remove " + shown);
   return {};
 }
 
@@ -218,13 +268,15 @@ std::vector<std::string> ListNames(int dir) {
 
 Status RemoveContents(int dir, const std::string& shown, uint64_t mnt, int depth) {
   // Names first, stream closed: one fd per level while descending.
-  for (const auto& name : ListNames(dir)) NSB_TRY(RemoveEntry(dir, name, shown + "/" + name, mnt, depth));
+  for (const auto& name : ListNames(dir))
+    NSB_TRY(RemoveEntry(dir, name, shown + "/" + name, mnt, depth));
   return {};
 }
 
 Status WalkLevel(int dir, const std::string& rel, uint64_t mnt, int depth,
                  const std::function<bool(int, const std::string&, const struct stat&)>& fn) {
-  if (depth > kMaxDepth) return PlainError(rel + ": deeper than " + std::to_string(kMaxDepth) + " levels");
+  if (depth > kMaxDepth)
+    return PlainError(rel + ": deeper than " + std::to_string(kMaxDepth) + " levels");
   std::vector<std::string> names = ListNames(dir);
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
@@ -242,13 +294,15 @@ Status WalkLevel(int dir, const std::string& rel, uint64_t mnt, int depth,
     }
     bool enter = fn(dir, r, st);
     if (!S_ISDIR(st.st_mode) || !enter) continue;
-    if ((sx.stx_mask & STATX_MNT_ID) && mnt != 0 && sx.stx_mnt_id != mnt) continue;  // a mount point
+    if ((sx.stx_mask & STATX_MNT_ID) && mnt != 0 && sx.stx_mnt_id != mnt)
+      continue;  // a mount point
     UniqueFd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) {
       if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) continue;  // swapped meanwhile
       return ErrnoError("open " + r);
     }
-    NSB_TRY(WalkLevel(sub.get(), r, (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0, depth + 1, fn));
+    NSB_TRY(
+        WalkLevel(sub.get(), r, (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : 0, depth + 1, fn));
   }
   return {};
 }
@@ -273,8 +327,8 @@ TrustCheck RootOnlyTrustCheck() {
 std::string DirTrustProblem(const struct stat& dir, const std::string& where,
                             std::optional<uid_t> next_owner, const std::vector<uid_t>& owners) {
   if (!Owns(owners, dir.st_uid)) {
-    return where + " is owned by uid " + std::to_string(dir.st_uid) + ", not by " + OwnersText(owners) +
-           ": its owner could swap what nsbuild opens there for a symlink";
+    return where + " is owned by uid " + std::to_string(dir.st_uid) + ", not by " +
+           OwnersText(owners) + ": its owner could swap what nsbuild opens there for a symlink";
   }
   if (!LooseMode(dir)) return "";
   // /tmp: others may create names, but only a name's owner (or root) may
@@ -287,30 +341,32 @@ std::string DirTrustProblem(const struct stat& dir, const std::string& where,
     return where + " (mode " + mode + ", sticky) holds an entry on the path that is owned by uid " +
            std::to_string(*next_owner) + ", not by " + OwnersText(owners);
   }
-  return where + " is writable by " + ((dir.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " +
-         mode + "): anyone who can write there could swap what nsbuild opens for a symlink";
+  return where + " is writable by " + ((dir.st_mode & S_IWOTH) ? "others" : "its group") +
+         " (mode " + mode +
+         "): anyone who can write there could swap what nsbuild opens for a symlink";
 }
 
 std::string FileTrustProblem(const struct stat& file, const std::string& where,
                              const std::vector<uid_t>& owners) {
   if (!Owns(owners, file.st_uid)) {
-    return where + " is owned by uid " + std::to_string(file.st_uid) + ", not by " + OwnersText(owners);
+    return where + " is owned by uid " + std::to_string(file.st_uid) + ", not by " +
+           OwnersText(owners);
   }
   if (LooseMode(file)) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(file.st_mode & 07777));
-    return where + " is writable by " + ((file.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " +
-           mode + ")";
+    return where + " is writable by " + ((file.st_mode & S_IWOTH) ? "others" : "its group") +
+           " (mode " + mode + ")";
   }
   return "";
 }
 
 Result<UniqueFd> OpenTrustedDir(const std::string& path, const TrustCheck& check, bool create) {
-  return Walk(path, check, create, false);
+  return TrustedWalk(check, create).Run(path, /*want_file=*/false);
 }
 
 Result<UniqueFd> OpenTrustedFile(const std::string& path, const TrustCheck& check) {
-  return Walk(path, check, false, true);
+  return TrustedWalk(check, false).Run(path, /*want_file=*/true);
 }
 
 Result<UniqueFd> OpenBeneath(BorrowedFd dir, const std::string& rel, int flags, mode_t mode) {
@@ -387,10 +443,12 @@ Result<UniqueFd> OpenDirAt(BorrowedFd dir, const std::string& name) {
   return fd;
 }
 
-Status WriteFileAtomicAt(BorrowedFd dir, const std::string& name, std::string_view data, mode_t mode) {
+Status WriteFileAtomicAt(BorrowedFd dir, const std::string& name, std::string_view data,
+                         mode_t mode) {
   std::string tmp = name + ".tmp";
   NSB_TRY(RemoveTreeAt(dir, tmp));
-  UniqueFd fd(::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  UniqueFd fd(
+      ::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return ErrnoError("create " + tmp);
   if (auto s = WriteAll(fd, data); !s) return Wrap(s.take_error(), tmp);
   if (::fchmod(fd.get(), mode) != 0) return ErrnoError("chmod " + tmp);
@@ -402,8 +460,9 @@ Status WriteFileAtomicAt(BorrowedFd dir, const std::string& name, std::string_vi
   return {};
 }
 
-Status WalkTreeAt(BorrowedFd dir,
-                  const std::function<bool(int dir_fd, const std::string& rel, const struct stat& st)>& fn) {
+Status WalkTreeAt(
+    BorrowedFd dir,
+    const std::function<bool(int dir_fd, const std::string& rel, const struct stat& st)>& fn) {
   uint64_t mnt = 0;
   if (auto m = MountIdOf(dir); m.ok()) mnt = *m;
   return WalkLevel(dir.get(), "", mnt, 0, fn);

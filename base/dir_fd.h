@@ -58,7 +58,8 @@ std::string FileTrustProblem(const struct stat& file, const std::string& where,
 // Opens the directory `path` (absolute, or relative to the cwd), walking from
 // "/" as described above. With `create`, missing directories are made (mode
 // 0755, owned by the caller) and checked like the others.
-Result<UniqueFd> OpenTrustedDir(const std::string& path, const TrustCheck& check, bool create = false);
+Result<UniqueFd> OpenTrustedDir(const std::string& path, const TrustCheck& check,
+                                bool create = false);
 // Opens a regular file for reading, with the same walk; the file itself must
 // be owned by one of `owners` and not writable by group or others.
 Result<UniqueFd> OpenTrustedFile(const std::string& path, const TrustCheck& check);
@@ -93,8 +94,9 @@ Status WriteFileAtomicAt(BorrowedFd dir, const std::string& name, std::string_vi
 // parents before children; directories are entered through openat with
 // O_NOFOLLOW, symlinks never followed. Mount points are not entered.
 // fn returns false to skip a directory's contents.
-Status WalkTreeAt(BorrowedFd dir,
-                  const std::function<bool(int dir_fd, const std::string& rel, const struct stat& st)>& fn);
+Status WalkTreeAt(
+    BorrowedFd dir,
+    const std::function<bool(int dir_fd, const std::string& rel, const struct stat& st)>& fn);
 
 // Reads what `fd` holds from its current offset, at most `max` bytes (more
 // is an error naming `what`).

@@ -127,9 +127,10 @@ base::Result<RunResources> Acquire(const BuildOptions& o, const Setup& s, const 
   if (o.jobserver_fifo) {
     NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
     // Ours, fresh, not writable by the sandboxes: only each fifo is theirs.
-    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::CreateFifoAt(s.jobs, base::BorrowedFd(work.fd()), "jobserver",
-                                                         work.path() + "/jobserver", kInsideJobserverFifo,
-                                                         ids.first, ids.second));
+    NSB_ASSIGN_OR_RETURN(
+        r.jobs, JobServer::CreateFifoAt(s.jobs, base::BorrowedFd(work.fd()), "jobserver",
+                                        work.path() + "/jobserver", kInsideJobserverFifo, ids.first,
+                                        ids.second));
   } else {
     NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(s.jobs));
   }
@@ -186,7 +187,8 @@ void TellWrites(const BuildOptions& o, const Setup& s, const RunSummary& summary
 int Execute(const BuildOptions& o, Setup& s) {
   std::string dir = o.work_dir.empty() ? DefaultWorkDir(s.recipe) : o.work_dir;
   auto work = WorkDir::Open(dir);
-  if (!work.ok()) return spdlog::error("{}; {}", work.error().Message(), WorkDirAdvice()), kExitUsage;
+  if (!work.ok())
+    return spdlog::error("{}; {}", work.error().Message(), WorkDirAdvice()), kExitUsage;
   if (auto st = work->Reset(); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
   auto src = PrepareSource(s.source, *work, s.policy);
   if (!src.ok()) return spdlog::error("{}", src.error().Message()), kExitUsage;
@@ -196,7 +198,8 @@ int Execute(const BuildOptions& o, Setup& s) {
   if (o.capture_writes) {
     // Ours, made afresh every run: the capture dirs of one run are never
     // another's, and nothing planted there is written through.
-    if (auto dir = work->FreshDir("capture", 0700); !dir) return spdlog::error("{}", dir.error().Message()), kExitFailure;
+    if (auto dir = work->FreshDir("capture", 0700); !dir)
+      return spdlog::error("{}", dir.error().Message()), kExitFailure;
   }
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
@@ -211,8 +214,10 @@ int Execute(const BuildOptions& o, Setup& s) {
   if (rc == kExitOk) {
     report.images = Images(s, *work);
     if (o.images_out) *o.images_out = report.images;
-    HandOff h{s.recipe.name, s.recipe.version, report.images, {}, s.recipe.wrap,
-              s.recipe.source_date_epoch.value_or(src->newest_mtime), s.policy_name, work->path()};
+    HandOff h{s.recipe.name, s.recipe.version,
+              report.images, {},
+              s.recipe.wrap, s.recipe.source_date_epoch.value_or(src->newest_mtime),
+              s.policy_name, work->path()};
     h.work_dir_fd = work->fd();
     for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
     h.dest = o.dest;

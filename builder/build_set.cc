@@ -60,8 +60,10 @@ base::Result<std::unique_ptr<Member>> PrepareMember(const BuildSetup& plan, cons
   if (spec.variation.disorder_source) {
     base::UniqueFd log(::openat(work.logs_fd(), "disorderfs.log",
                                 O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644));
-    auto view = DisorderView::Mount(m->source.root, work.fd(), work.path(), "source-view", log.get());
-    if (!view.ok()) return base::Wrap(view.take_error(), "see " + work.logs_dir() + "/disorderfs.log");
+    auto view =
+        DisorderView::Mount(m->source.root, work.fd(), work.path(), "source-view", log.get());
+    if (!view.ok())
+      return base::Wrap(view.take_error(), "see " + work.logs_dir() + "/disorderfs.log");
     m->view = std::move(*view);
     m->source.root = m->view->path();
   }

@@ -26,9 +26,10 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--work-dir", opts->work_dir, "Work dir (default: ./nsbuild-work/NAME-VERSION)");
   cmd->add_option("--dest", opts->dest,
                   "Merge the images into this root when every implementation succeeded");
-  cmd->add_option("--policy", opts->policy,
-                  "Policy name or file (default: \"default\", or the recipe's \"policy\" when that\n"
-                  "installed policy declares itself stricter)");
+  cmd->add_option(
+      "--policy", opts->policy,
+      "Policy name or file (default: \"default\", or the recipe's \"policy\" when that\n"
+      "installed policy declares itself stricter)");
   cmd->add_option("--source", opts->source,
                   "Build this directory or tarball instead of the recipe's \"source\" (which must\n"
                   "lie beneath the recipe's directory)");

@@ -36,8 +36,8 @@ constexpr const char* kScript =
 std::string ReportName(size_t index, const std::string& path) {
   std::string base = path.substr(path.rfind('/') + 1), safe;
   for (char c : base) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '+' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '+' || c == '-';
     if (safe.size() < 64) safe += ok ? c : '_';
   }
   return std::to_string(index + 1) + "-" + safe;
@@ -106,7 +106,8 @@ base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(const Diffos
   base::BorrowedFd parent(r.out_parent_fd);
   NSB_ASSIGN_OR_RETURN(base::UniqueFd out_fd, base::MakeFreshDirAt(parent, name, 0755));
   NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(*r.policy));
-  if (::fchown(out_fd.get(), ids.first, ids.second) != 0) return base::ErrnoError("chown " + r.out_dir);
+  if (::fchown(out_fd.get(), ids.first, ids.second) != 0)
+    return base::ErrnoError("chown " + r.out_dir);
   std::string log_path = r.out_dir + ".log";
   base::UniqueFd log(::openat(r.out_parent_fd, (name + ".log").c_str(),
                               O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -117,7 +118,8 @@ base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(const Diffos
   for (const auto& [path, name] : names) {
     DiffoscopeOutput o{r.out_dir + "/" + name + ".txt", r.out_dir + "/" + name + ".html"};
     // The sandbox wrote there: looked at through the directory's fd only.
-    if (IsFileBeneath(out_fd.get(), name + ".txt") || IsFileBeneath(out_fd.get(), name + ".html")) out[path] = o;
+    if (IsFileBeneath(out_fd.get(), name + ".txt") || IsFileBeneath(out_fd.get(), name + ".html"))
+      out[path] = o;
   }
   if (exit.timed_out) {
     std::fprintf(stderr, "nsbuild verify: diffoscope stopped after %ds; the reports it finished are kept (log: %s)\n",

@@ -95,7 +95,8 @@ void Unmount(const base::UniqueFd& root, const std::string& shown) {
   if (::geteuid() == 0) {
     // Through the fd: exactly the mount that was checked, wherever a name
     // now points.
-    if (::umount2(base::ProcFdPath(root.get()).c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+    if (::umount2(base::ProcFdPath(root.get()).c_str(), MNT_DETACH) != 0 && errno != EINVAL &&
+        errno != ENOENT) {
       spdlog::warn("umount {}: {}", shown, std::strerror(errno));
     }
     return;
@@ -133,15 +134,18 @@ void DisorderView::DetachStale(int dir_fd, const std::string& dir_path, const st
   std::string shown = dir_path + "/" + name;
   std::string type = MountType(id);
   if (type.rfind("fuse", 0) != 0) {
-    spdlog::warn("{}: a {} mount nsbuild did not make; left alone", shown, type.empty() ? "?" : type);
+    spdlog::warn("{}: a {} mount nsbuild did not make; left alone", shown,
+                 type.empty() ? "?" : type);
     return;
   }
   Unmount(root, shown);
 }
 
-base::Result<std::unique_ptr<DisorderView>> DisorderView::Mount(const std::string& source, int dir_fd,
+base::Result<std::unique_ptr<DisorderView>> DisorderView::Mount(const std::string& source,
+                                                                int dir_fd,
                                                                 const std::string& dir_path,
-                                                                const std::string& name, int log_fd) {
+                                                                const std::string& name,
+                                                                int log_fd) {
   if (std::string why = Unavailable(); !why.empty()) return base::PlainError("fileordering: " + why);
   std::string mountpoint = dir_path + "/" + name;
   // Made right now, in the work dir only root (or the caller) can write: no
@@ -162,7 +166,8 @@ base::Result<std::unique_ptr<DisorderView>> DisorderView::Mount(const std::strin
   std::string type = id ? MountType(id) : "";
   if (id != 0 && type.rfind("fuse", 0) != 0) {
     // Something else is mounted there: not ours to use or to unmount.
-    return base::PlainError("disorderfs " + mountpoint + ": a " + type + " mount is there, not disorderfs");
+    return base::PlainError("disorderfs " + mountpoint + ": a " + type +
+                            " mount is there, not disorderfs");
   }
   if (rc != 0 || id == 0) {
     if (id != 0) Unmount(root, mountpoint);
@@ -170,7 +175,8 @@ base::Result<std::unique_ptr<DisorderView>> DisorderView::Mount(const std::strin
     return base::PlainError("disorderfs " + source + " " + mountpoint + " failed (exit status " +
                             std::to_string(rc) + ")");
   }
-  return std::unique_ptr<DisorderView>(new DisorderView(mountpoint, std::move(parent), name, std::move(root)));
+  return std::unique_ptr<DisorderView>(
+      new DisorderView(mountpoint, std::move(parent), name, std::move(root)));
 }
 
 DisorderView::~DisorderView() {

@@ -48,7 +48,9 @@ class DisorderView {
 
  private:
   DisorderView(std::string mountpoint, base::UniqueFd parent, std::string name, base::UniqueFd root)
-      : mountpoint_(std::move(mountpoint)), parent_(std::move(parent)), name_(std::move(name)),
+      : mountpoint_(std::move(mountpoint)),
+        parent_(std::move(parent)),
+        name_(std::move(name)),
         root_(std::move(root)) {}
   std::string mountpoint_;
   base::UniqueFd parent_;  // the work dir

@@ -1,18 +1,14 @@
 #include "builder/images.h"
 
-#include "builder/merge_handoff.h"
-
-#include <sys/stat.h>
-
-#include <cerrno>
-
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "base/dir_fd.h"
 #include "base/fs.h"
+#include "builder/merge_handoff.h"
 
 namespace nsbuild::builder {
 
@@ -20,15 +16,16 @@ Image MeasureImage(const std::string& target, const std::string& path, int dir_f
   Image img{target, path, 0, 0};
   if (dir_fd < 0) return img;
   // By fd from the image's root: symlinks are counted, never followed.
-  (void)base::WalkTreeAt(base::BorrowedFd(dir_fd), [&img](int, const std::string&, const struct stat& st) {
-    if (S_ISREG(st.st_mode)) {
-      ++img.files;
-      img.bytes += static_cast<uint64_t>(st.st_size);
-    } else if (S_ISLNK(st.st_mode)) {
-      ++img.files;
-    }
-    return true;
-  });
+  (void)base::WalkTreeAt(base::BorrowedFd(dir_fd),
+                         [&img](int, const std::string&, const struct stat& st) {
+                           if (S_ISREG(st.st_mode)) {
+                             ++img.files;
+                             img.bytes += static_cast<uint64_t>(st.st_size);
+                           } else if (S_ISLNK(st.st_mode)) {
+                             ++img.files;
+                           }
+                           return true;
+                         });
   return img;
 }
 
@@ -70,7 +67,8 @@ base::Status HandOffImages(const HandOff& h) {
   if (h.work_dir_fd >= 0) {
     // Through the work dir's fd: images.txt.tmp is made afresh (O_EXCL,
     // O_NOFOLLOW), so nothing planted there is written through.
-    if (auto st = base::WriteFileAtomicAt(base::BorrowedFd(h.work_dir_fd), "images.txt", list); !st) {
+    if (auto st = base::WriteFileAtomicAt(base::BorrowedFd(h.work_dir_fd), "images.txt", list);
+        !st) {
       return base::Wrap(st.take_error(), h.work_dir);
     }
   } else {

@@ -40,8 +40,8 @@ bool RunningFromBuildTree() {
 }
 
 // The module objects a policy file may hold; anything else is a typo.
-const char* const kSections[] = {"description", "sandbox", "merge", "writes", "verify", "distcc",
-                                 "stricter_than"};
+const char* const kSections[] = {"description", "sandbox", "merge",        "writes",
+                                 "verify",      "distcc",  "stricter_than"};
 
 base::Result<std::string> FindByName(const std::string& name) {
   std::vector<std::string> dirs = PolicySearchDirs();
@@ -72,7 +72,8 @@ base::Result<PolicyDocument> LoadFile(const std::string& path) {
     const auto& st = doc.at("stricter_than");
     bool ok = st.is_array();
     for (size_t i = 0; ok && i < st.size(); ++i) ok = st[i].is_string();
-    if (!ok) return base::JsonError(path + ": $.stricter_than", "expected an array of policy names");
+    if (!ok)
+      return base::JsonError(path + ": $.stricter_than", "expected an array of policy names");
   }
   return PolicyDocument{path, std::move(doc)};
 }
@@ -115,7 +116,8 @@ base::Result<PolicyDocument> LoadInstalledPolicy(const std::string& name) {
   return LoadFile(path);
 }
 
-base::Result<std::string> ChoosePolicy(const std::string& operator_policy, const std::string& recipe_policy,
+base::Result<std::string> ChoosePolicy(const std::string& operator_policy,
+                                       const std::string& recipe_policy,
                                        const std::string& recipe_where) {
   if (!operator_policy.empty()) return operator_policy;
   if (recipe_policy.empty() || recipe_policy == "default") return std::string("default");
@@ -126,10 +128,12 @@ base::Result<std::string> ChoosePolicy(const std::string& operator_policy, const
     for (const auto& n : doc->json.at("stricter_than")) stricter = stricter || n == "default";
   }
   if (!stricter) {
-    return base::PlainError(recipe_where + ": $.policy: asks for policy '" + recipe_policy + "' (" + doc->path +
-                            "), which does not declare itself stricter than 'default' (its \"stricter_than\"); "
-                            "a recipe may only tighten the policy. To build under it, choose it yourself: "
-                            "--policy " + recipe_policy);
+    return base::PlainError(
+        recipe_where + ": $.policy: asks for policy '" + recipe_policy + "' (" + doc->path +
+        "), which does not declare itself stricter than 'default' (its \"stricter_than\"); "
+        "a recipe may only tighten the policy. To build under it, choose it yourself: "
+        "--policy " +
+        recipe_policy);
   }
   return recipe_policy;
 }

@@ -47,7 +47,8 @@ std::vector<std::string> PolicySearchDirs();
 // ("stricter_than": ["default"] — the bundled "strict" does); otherwise it
 // is refused (exit 2) and the message says to pass --policy to choose it.
 // `recipe_where` names the recipe in errors.
-base::Result<std::string> ChoosePolicy(const std::string& operator_policy, const std::string& recipe_policy,
+base::Result<std::string> ChoosePolicy(const std::string& operator_policy,
+                                       const std::string& recipe_policy,
                                        const std::string& recipe_where);
 
 // The document's "sandbox" object as a typed policy (required).

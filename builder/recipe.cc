@@ -84,7 +84,8 @@ Status ReadGenericImpls(JsonObject& top, Recipe* r) {
   for (const auto& [name, def] : j->items()) {
     // The key names the target's directories and logs.
     NSB_TRY(CheckPathName(name, path + "." + name));
-    if (name == "all") return JsonError(path + "." + name, "\"all\" is the target of the recipe's \"all\" phases");
+    if (name == "all")
+      return JsonError(path + "." + name, "\"all\" is the target of the recipe's \"all\" phases");
     JsonObject o(def, path + "." + name);
     NSB_TRY(o.Valid());
     GenericImplDef g;
@@ -160,13 +161,15 @@ Status CheckSourcePath(const std::string& source, const std::string& at) {
   if (source.empty()) return JsonError(at, "must not be empty");
   std::filesystem::path p(source);
   if (p.is_absolute()) {
-    return JsonError(at, "must be relative to the recipe's directory (an absolute path names a host "
-                         "place; the operator can give one with --source)");
+    return JsonError(at,
+                     "must be relative to the recipe's directory (an absolute path names a host "
+                     "place; the operator can give one with --source)");
   }
   std::filesystem::path n = p.lexically_normal();
   if (n.empty() || *n.begin() == "..") {
-    return JsonError(at, "must stay beneath the recipe's directory (no '..' out of it; the operator "
-                         "can give another source with --source)");
+    return JsonError(at,
+                     "must stay beneath the recipe's directory (no '..' out of it; the operator "
+                     "can give another source with --source)");
   }
   return {};
 }
@@ -177,7 +180,8 @@ Status ReadScalars(JsonObject& o, Recipe* r) {
   NSB_TRY(o.Get("source", &r->source, true));
   NSB_TRY(o.Get("implementations", &r->implementations));
   for (size_t i = 0; i < r->implementations.size(); ++i) {
-    NSB_TRY(CheckPathName(r->implementations[i], o.PathOf("implementations") + "[" + std::to_string(i) + "]"));
+    NSB_TRY(CheckPathName(r->implementations[i],
+                          o.PathOf("implementations") + "[" + std::to_string(i) + "]"));
   }
   NSB_TRY(o.Get("wrap", &r->wrap));
   NSB_TRY(CheckWrap(r->wrap, o.PathOf("wrap")));
@@ -214,8 +218,8 @@ std::string PathNameProblem(const std::string& s) {
   }
   if (s[0] == '.') return "must not start with '.'";
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '+' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '+' || c == '-';
     if (!ok) return "may hold only letters, digits and . _ + - (it becomes a file name)";
   }
   return "";

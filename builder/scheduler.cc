@@ -155,14 +155,16 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
     std::string rel = plan_.targets[node.target] + "-" + node.PhaseName() + ".log";
     res.log_path = options_.log_dir + "/" + rel;
     if (options_.log_dir_fd >= 0) {
-      auto fd = base::OpenBeneath(base::BorrowedFd(options_.log_dir_fd), rel, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      auto fd = base::OpenBeneath(base::BorrowedFd(options_.log_dir_fd), rel,
+                                  O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd.ok()) {
         r.log = std::move(*fd);
       } else {
         spdlog::warn("open {}: {}", res.log_path, fd.error().Message());
       }
     } else {
-      r.log.reset(::open(res.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+      r.log.reset(::open(res.log_path.c_str(),
+                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
       if (!r.log) spdlog::warn("open {}: {}", res.log_path, std::strerror(errno));
     }
   }

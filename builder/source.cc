@@ -1,11 +1,10 @@
 #include "builder/source.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <dirent.h>
-#include <sys/sendfile.h>
 
 #include <algorithm>
 #include <cstring>
@@ -35,7 +34,8 @@ std::vector<std::string> Names(int dir) {
   }
   ::rewinddir(d);
   while (dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+      names.emplace_back(e->d_name);
   }
   ::closedir(d);
   std::sort(names.begin(), names.end());
@@ -64,7 +64,8 @@ base::Result<std::string> CompressionFlag(int fd, const std::string& path) {
 // as stdin (reopened from the source's descriptor), so neither a hostile
 // archive nor the archive's own permissions matter to the host.
 base::Status Unpack(const SourceRef& source, const WorkDir& work, const sandbox::Policy& policy) {
-  UniqueFd in(::open(base::ProcFdPath(source.fd->get()).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd in(
+      ::open(base::ProcFdPath(source.fd->get()).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!in) return base::ErrnoError("open source " + source.shown);
   struct stat a, b;
   if (::fstat(in.get(), &a) != 0 || ::fstat(source.fd->get(), &b) != 0 || a.st_ino != b.st_ino ||
@@ -73,7 +74,8 @@ base::Status Unpack(const SourceRef& source, const WorkDir& work, const sandbox:
   }
   NSB_ASSIGN_OR_RETURN(std::string zflag, CompressionFlag(in.get(), source.shown));
   std::string log_path = work.logs_dir() + "/unpack.log";
-  UniqueFd log(::openat(work.logs_fd(), "unpack.log", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+  UniqueFd log(::openat(work.logs_fd(), "unpack.log",
+                        O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!log) return base::ErrnoError("open " + log_path);
   sandbox::RunRequest req;
   req.argv = {"/usr/bin/tar", "-x", "-f", "-", "-C", "/nsbuild/out", "--no-same-owner",
@@ -89,7 +91,8 @@ base::Status Unpack(const SourceRef& source, const WorkDir& work, const sandbox:
   req.stdout_fd = req.stderr_fd = log.get();
   NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec spec, sandbox::PlanSandbox(policy, req));
   auto [uid, gid] = MappedHostIds(spec);
-  if (::fchown(work.source_fd(), uid, gid) != 0) return base::ErrnoError("chown " + work.source_dir());
+  if (::fchown(work.source_fd(), uid, gid) != 0)
+    return base::ErrnoError("chown " + work.source_dir());
   NSB_ASSIGN_OR_RETURN(sandbox::ExitInfo exit, sandbox::Run(spec));
   if (exit.ExitStatus() != 0) {
     std::string why = exit.setup_failure ? exit.setup_failure->Message()
@@ -139,11 +142,14 @@ base::Status Finish(int fd, const struct stat& st, const CopyIds& ids, const std
 // read), by fd from the source's descriptor into WORK/source: symlinks as
 // symlinks, never followed; fifos, sockets and devices are left out.
 base::Status CopyDir(int from, int to, const std::string& rel, const CopyIds& ids, int depth) {
-  if (depth > kMaxCopyDepth) return base::PlainError("source " + rel + ": deeper than " + std::to_string(kMaxCopyDepth) + " levels");
+  if (depth > kMaxCopyDepth)
+    return base::PlainError("source " + rel + ": deeper than " + std::to_string(kMaxCopyDepth) +
+                            " levels");
   for (const auto& name : Names(from)) {
     std::string shown = rel.empty() ? name : rel + "/" + name;
     struct stat st;
-    if (::fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return base::ErrnoError("stat source " + shown);
+    if (::fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return base::ErrnoError("stat source " + shown);
     if (S_ISDIR(st.st_mode)) {
       UniqueFd src(::openat(from, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!src) return base::ErrnoError("open source " + shown);
@@ -158,8 +164,10 @@ base::Status CopyDir(int from, int to, const std::string& rel, const CopyIds& id
       UniqueFd src(::openat(from, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
       struct stat now;
       if (!src || ::fstat(src.get(), &now) != 0) return base::ErrnoError("open source " + shown);
-      if (!S_ISREG(now.st_mode)) return base::PlainError("source " + shown + " changed while copied");
-      UniqueFd dst(::openat(to, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!S_ISREG(now.st_mode))
+        return base::PlainError("source " + shown + " changed while copied");
+      UniqueFd dst(
+          ::openat(to, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (!dst) return base::ErrnoError("create " + shown);
       NSB_TRY(CopyBytes(src.get(), dst.get(), shown));
       NSB_TRY(Finish(dst.get(), now, ids, shown));
@@ -168,12 +176,14 @@ base::Status CopyDir(int from, int to, const std::string& rel, const CopyIds& id
       ssize_t n = ::readlinkat(from, name.c_str(), target.data(), target.size());
       if (n < 0) return base::ErrnoError("readlink source " + shown);
       target.resize(static_cast<size_t>(n));
-      if (::symlinkat(target.c_str(), to, name.c_str()) != 0) return base::ErrnoError("symlink " + shown);
+      if (::symlinkat(target.c_str(), to, name.c_str()) != 0)
+        return base::ErrnoError("symlink " + shown);
       if (::fchownat(to, name.c_str(), ids.uid, ids.gid, AT_SYMLINK_NOFOLLOW) != 0) {
         return base::ErrnoError("chown " + shown);
       }
       timespec times[2] = {st.st_mtim, st.st_mtim};
-      if (::utimensat(to, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return base::ErrnoError("utimens " + shown);
+      if (::utimensat(to, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+        return base::ErrnoError("utimens " + shown);
     }
   }
   return {};
@@ -189,7 +199,8 @@ base::Status CopyTree(const SourceRef& source, const WorkDir& work, const sandbo
   if (::fstat(from.get(), &st) != 0) return base::ErrnoError("stat source " + source.shown);
   if (::fchown(work.source_fd(), ids.uid, ids.gid) != 0) return base::ErrnoError("chown source");
   timespec times[2] = {st.st_mtim, st.st_mtim};
-  if (::futimens(work.source_fd(), times) != 0) return base::ErrnoError("utimens " + work.source_dir());
+  if (::futimens(work.source_fd(), times) != 0)
+    return base::ErrnoError("utimens " + work.source_dir());
   return {};
 }
 
@@ -198,7 +209,8 @@ base::Status CopyTree(const SourceRef& source, const WorkDir& work, const sandbo
 std::string EnterLoneDir(const WorkDir& work, std::string* name) {
   std::vector<std::string> names = Names(work.source_fd());
   struct stat st;
-  if (names.size() == 1 && ::fstatat(work.source_fd(), names[0].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+  if (names.size() == 1 &&
+      ::fstatat(work.source_fd(), names[0].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
       S_ISDIR(st.st_mode)) {
     *name = names[0];
     return work.source_dir() + "/" + names[0];
@@ -220,12 +232,14 @@ int64_t NewestMtime(int dir) {
   return newest;
 }
 
-base::Result<SourceRef> OpenSourceBeneath(int dir_fd, const std::string& rel, const std::string& shown) {
+base::Result<SourceRef> OpenSourceBeneath(int dir_fd, const std::string& rel,
+                                          const std::string& shown) {
   auto fd = base::OpenBeneath(base::BorrowedFd(dir_fd), rel, O_PATH);
   if (!fd.ok()) {
-    return base::Wrap(fd.take_error(), "source " + shown +
-                                           " (must lie beneath the recipe's directory, with no symlink on "
-                                           "the way; the operator can name another with --source)");
+    return base::Wrap(fd.take_error(),
+                      "source " + shown +
+                          " (must lie beneath the recipe's directory, with no symlink on "
+                          "the way; the operator can name another with --source)");
   }
   struct stat st;
   if (::fstat(fd->get(), &st) != 0) return base::ErrnoError("stat source " + shown);
@@ -243,9 +257,11 @@ base::Result<SourceRef> ResolveSource(const Recipe& recipe, const std::string& o
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return base::ErrnoError("--source " + operator_source);
     if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-      return base::PlainError("--source " + operator_source + ": neither a directory nor a tarball");
+      return base::PlainError("--source " + operator_source +
+                              ": neither a directory nor a tarball");
     }
-    return SourceRef{std::make_shared<UniqueFd>(std::move(fd)), operator_source, S_ISDIR(st.st_mode)};
+    return SourceRef{std::make_shared<UniqueFd>(std::move(fd)), operator_source,
+                     S_ISDIR(st.st_mode)};
   }
   UniqueFd dir(::open(recipe.dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return base::ErrnoError("recipe directory " + recipe.dir);
@@ -264,7 +280,8 @@ base::Result<PreparedSource> PrepareSource(const SourceRef& source, const WorkDi
   out.root = EnterLoneDir(work, &lone);
   UniqueFd root;
   if (!lone.empty()) {
-    root.reset(::openat(work.source_fd(), lone.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    root.reset(
+        ::openat(work.source_fd(), lone.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   }
   out.newest_mtime = NewestMtime(root ? root.get() : work.source_fd());
   return out;

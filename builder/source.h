@@ -36,7 +36,8 @@ struct SourceRef {
 // `operator_source` (a path as given, relative to the cwd) when not empty.
 base::Result<SourceRef> ResolveSource(const Recipe& recipe, const std::string& operator_source);
 // `rel` beneath `dir_fd` (what ResolveSource does for a recipe).
-base::Result<SourceRef> OpenSourceBeneath(int dir_fd, const std::string& rel, const std::string& shown);
+base::Result<SourceRef> OpenSourceBeneath(int dir_fd, const std::string& rel,
+                                          const std::string& shown);
 
 struct PreparedSource {
   std::string root;          // host path; a lone top-level directory is entered

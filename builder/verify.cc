@@ -157,7 +157,10 @@ void ShowWithDiffoscope(const VerifyOptions& o, const Recipe& recipe, const Work
     return;
   }
   for (const auto& [target, diffs] : v.diffs) {
-    DiffoscopeRequest r{&*policy, control.images.at(target), experiment.images.at(target), {},
+    DiffoscopeRequest r{&*policy,
+                        control.images.at(target),
+                        experiment.images.at(target),
+                        {},
                         root.path() + "/diffoscope/" + target};
     r.out_parent_fd = out->get();
     for (const auto& d : diffs) {

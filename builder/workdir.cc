@@ -14,8 +14,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // What a run makes in the work dir; emptied at the start of the next.
-const char* const kRunParts[] = {"source",  "targets",  "logs",   "images.txt", "images.txt.tmp",
-                                 "jobserver", "capture", "distcc"};
+const char* const kRunParts[] = {"source",         "targets",   "logs",    "images.txt",
+                                 "images.txt.tmp", "jobserver", "capture", "distcc"};
 
 std::shared_ptr<base::UniqueFd> Share(base::UniqueFd fd) {
   return std::make_shared<base::UniqueFd>(std::move(fd));
@@ -36,7 +36,7 @@ base::Result<WorkDir> WorkDir::Open(const std::string& path) {
   while (shown.size() > 1 && shown.back() == '/') shown.pop_back();
   auto fd = base::OpenTrustedDir(shown, base::DefaultTrustCheck(), /*create=*/true);
   if (!fd.ok()) {
-    return base::Wrap(fd.take_error(), "work dir " + shown + " refused") ;
+    return base::Wrap(fd.take_error(), "work dir " + shown + " refused");
   }
   WorkDir w;
   w.path_ = shown;
@@ -74,7 +74,8 @@ base::Status WorkDir::CreateTarget(const std::string& name, uid_t uid, gid_t gid
   // can write: its six subdirectories are the sandbox's, their names ours.
   NSB_ASSIGN_OR_RETURN(base::UniqueFd root, base::MakeFreshDirAt(*targets_, name, 0755));
   for (const char* sub : {"upper", "ovl-work", "build", "image", "tmp", "home"}) {
-    if (::mkdirat(root.get(), sub, 0755) != 0) return base::ErrnoError("mkdir " + Target(name).root + "/" + sub);
+    if (::mkdirat(root.get(), sub, 0755) != 0)
+      return base::ErrnoError("mkdir " + Target(name).root + "/" + sub);
     // Root (or a user mapping only itself) may hand the dir to the mapped id.
     if (::fchownat(root.get(), sub, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
       return base::ErrnoError("chown " + Target(name).root + "/" + sub);
@@ -89,7 +90,8 @@ base::Result<base::UniqueFd> WorkDir::FreshDir(const std::string& name, mode_t m
   return fd;
 }
 
-base::Result<base::UniqueFd> WorkDir::OpenBeneath(const std::string& rel, int flags, mode_t mode) const {
+base::Result<base::UniqueFd> WorkDir::OpenBeneath(const std::string& rel, int flags,
+                                                  mode_t mode) const {
   auto fd = base::OpenBeneath(*fd_, rel, flags, mode);
   if (!fd.ok()) return base::Wrap(fd.take_error(), path_);
   return fd;

@@ -59,7 +59,8 @@ class WorkDir {
   // afresh (mode `mode`, owned by the caller).
   base::Result<base::UniqueFd> FreshDir(const std::string& name, mode_t mode) const;
   // Opens `rel` (relative, beneath the work dir, no symlink on the way).
-  base::Result<base::UniqueFd> OpenBeneath(const std::string& rel, int flags, mode_t mode = 0) const;
+  base::Result<base::UniqueFd> OpenBeneath(const std::string& rel, int flags,
+                                           mode_t mode = 0) const;
 
  private:
   std::string path_;

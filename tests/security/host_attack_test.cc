@@ -26,7 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool Has(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+bool Has(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
 
 // A file or directory outside everything nsbuild may touch: its content (or
 // listing), owner and mode, read before and compared after.
@@ -64,7 +66,8 @@ std::string Recipe(const std::string& phases, const std::string& extra = "",
 constexpr const char* kOk = R"({"install": "echo ok > $D/f"})";
 
 // nsbuild ARGS with VAR=VALUE set (overriding the test's own environment).
-CommandResult NsbuildWithEnv(const std::vector<std::string>& env, const std::vector<std::string>& args) {
+CommandResult NsbuildWithEnv(const std::vector<std::string>& env,
+                             const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"/usr/bin/env"};
   argv.insert(argv.end(), env.begin(), env.end());
   argv.push_back(NsbuildBin());
@@ -102,8 +105,8 @@ class HostAttack : public ::testing::Test {
   // Nothing of the secret reached the work dir.
   void NoSecretIn(const std::string& work) {
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(work, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(work, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it->symlink_status(ec).type() == fs::file_type::regular) {
         EXPECT_NE(Read(it->path().string()), "root-only\n") << it->path();
       }
@@ -118,7 +121,8 @@ class HostAttack : public ::testing::Test {
 TEST_F(HostAttack, RecipeNameWithDotDotCannotPlaceTheWorkDir) {
   Write(dir_ / "proj/src/x", "");
   Write(dir_ / "proj/r.json", Recipe(kOk, "", "../../victim"));
-  auto r = RunCommand({"sh", "-c", "cd " + dir_ / "proj" + " && exec " + NsbuildBin() + " build r.json"});
+  auto r = RunCommand(
+      {"sh", "-c", "cd " + dir_ / "proj" + " && exec " + NsbuildBin() + " build r.json"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_TRUE(Has(r.err, "$.name")) << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "proj/nsbuild-work")) << "nothing may be made";
@@ -126,17 +130,20 @@ TEST_F(HostAttack, RecipeNameWithDotDotCannotPlaceTheWorkDir) {
 
 TEST_F(HostAttack, ImplementationNameWithSlashIsRefused) {
   Write(dir_ / "src/x", "");
-  Write(dir_ / "r.json", R"({"name": "t", "version": "1", "source": "src", "implementations": ["../../../victim"],
+  Write(dir_ / "r.json",
+        R"({"name": "t", "version": "1", "source": "src", "implementations": ["../../../victim"],
       "define_implementations": {"../../../victim": {"program": "/bin/sh"}}, "phases": {"install": "true"}})");
   auto r = Nsbuild({"build", dir_ / "r.json", "--work-dir", dir_ / "w"});
   EXPECT_EQ(r.status, 2) << r.err;
-  EXPECT_TRUE(Has(r.err, "$.implementations[0]") || Has(r.err, "$.define_implementations")) << r.err;
+  EXPECT_TRUE(Has(r.err, "$.implementations[0]") || Has(r.err, "$.define_implementations"))
+      << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "w/targets")) << "nothing may run";
 }
 
 TEST_F(HostAttack, LeadingDotAndOverlongNamesAreRefused) {
   Write(dir_ / "src/x", "");
-  Write(dir_ / "r1.json", R"({"name": "t", "version": "..", "source": "src", "phases": {"install": "true"}})");
+  Write(dir_ / "r1.json",
+        R"({"name": "t", "version": "..", "source": "src", "phases": {"install": "true"}})");
   auto r = Nsbuild({"build", dir_ / "r1.json", "--work-dir", dir_ / "w"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_TRUE(Has(r.err, "$.version: must not start with '.'")) << r.err;
@@ -185,7 +192,8 @@ TEST_F(HostAttack, SourceSymlinkOutOfTheRecipeDirIsRefused) {
 TEST_F(HostAttack, OperatorNamesAnotherSourceOnTheCommandLine) {
   Write(dir_ / "elsewhere/hello", "hi\n");
   Write(dir_ / "proj/r.json", Recipe(R"({"install": "cp hello $D/"})", "", "t", "missing"));
-  auto r = Nsbuild({"build", dir_ / "proj/r.json", "--work-dir", dir_ / "w", "--source", dir_ / "elsewhere"});
+  auto r = Nsbuild(
+      {"build", dir_ / "proj/r.json", "--work-dir", dir_ / "w", "--source", dir_ / "elsewhere"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Read(dir_ / "w/targets/a/image/hello"), "hi\n");
 }
@@ -195,7 +203,8 @@ TEST_F(HostAttack, OperatorNamesAnotherSourceOnTheCommandLine) {
 TEST_F(HostAttack, RecipeCannotNamePolicyFile) {
   Write(dir_ / "weak.json", Read(PolicyDir() + "/default.json"));
   Write(dir_ / "src/x", "");
-  Write(dir_ / "r.json", Recipe(R"({"install": "echo ran > $D/ran"})", R"(, "policy": ")" + dir_ / "weak.json" + "\""));
+  Write(dir_ / "r.json", Recipe(R"({"install": "echo ran > $D/ran"})",
+                                R"(, "policy": ")" + dir_ / "weak.json" + "\""));
   auto r = Nsbuild({"build", dir_ / "r.json", "--work-dir", dir_ / "w"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_TRUE(Has(r.err, "$.policy")) << r.err;
@@ -234,7 +243,8 @@ TEST_F(HostAttack, PolicyFileInAGroupWritableDirIsRefusedAsRoot) {
   ::chown((dir_ / "loose").c_str(), 0, 100);
   Write(dir_ / "src/x", "");
   Write(dir_ / "r.json", Recipe(R"({"install": "echo ran > $D/ran"})"));
-  auto r = Nsbuild({"build", dir_ / "r.json", "--work-dir", dir_ / "w", "--policy", dir_ / "loose/p.json"});
+  auto r = Nsbuild(
+      {"build", dir_ / "r.json", "--work-dir", dir_ / "w", "--policy", dir_ / "loose/p.json"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_TRUE(Has(r.err, dir_ / "loose is writable by its group")) << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "w/targets/a/image/ran"));
@@ -278,7 +288,8 @@ TEST_F(HostAttack, WorkDirInACheckoutAnotherUserOwnsIsRefusedAsRoot) {
   fs::create_directories(dir_ / "checkout/nsbuild-work");
   fs::create_symlink(dir_ / "victim", dir_ / "checkout/nsbuild-work/t-1");
   RunCommand({"chown", "-R", "-h", std::to_string(OtherUid()), dir_ / "checkout"});
-  auto r = RunCommand({"sh", "-c", "cd " + dir_ / "checkout" + " && exec " + NsbuildBin() + " build r.json"});
+  auto r = RunCommand(
+      {"sh", "-c", "cd " + dir_ / "checkout" + " && exec " + NsbuildBin() + " build r.json"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_TRUE(Has(r.err, dir_ / "checkout is owned by uid " + std::to_string(OtherUid()))) << r.err;
   EXPECT_TRUE(Has(r.err, "--work-dir")) << r.err;
@@ -308,7 +319,8 @@ TEST_F(HostAttack, PlantedSymlinksInTheWorkDirAreNeverFollowed) {
 
 TEST_F(HostAttack, PlantedCaptureDirIsNotWrittenThrough) {
   Write(dir_ / "src/x", "");
-  Write(dir_ / "r.json", Recipe(R"({"install": "echo conf > /etc/nsbuild-host-attack.conf; echo ok > $D/f"})"));
+  Write(dir_ / "r.json",
+        Recipe(R"({"install": "echo conf > /etc/nsbuild-host-attack.conf; echo ok > $D/f"})"));
   fs::create_directories(dir_ / "w");
   fs::create_symlink(dir_ / "victim", dir_ / "w/capture");
   auto r = Nsbuild({"build", dir_ / "r.json", "--work-dir", dir_ / "w", "--capture-writes",
@@ -336,7 +348,8 @@ TEST_F(HostAttack, PlantedVerifyLogDirIsNotWrittenThrough) {
   fs::create_directories(dir_ / "v2");
   fs::create_symlink(dir_ / "victim", dir_ / "v2/logs");
   for (const char* root : {"v", "v2"}) {
-    auto r = Nsbuild({"verify", dir_ / "r.json", "--work-dir", dir_ / root, "--variations", "+hostname"});
+    auto r = Nsbuild(
+        {"verify", dir_ / "r.json", "--work-dir", dir_ / root, "--variations", "+hostname"});
     EXPECT_TRUE(r.status == 0 || r.status == 1) << r.err;
     EXPECT_FALSE(fs::is_symlink(dir_ / (std::string(root) + "/logs")));
   }
@@ -348,7 +361,8 @@ TEST_F(HostAttack, PlantedVerifyLogDirIsNotWrittenThrough) {
 TEST_F(HostAttack, DisorderfsMountpointSwappedForASymlinkLeavesHostMountsAlone) {
   if (!IsRoot()) GTEST_SKIP() << "mounts a tmpfs as the victim (root only)";
   if (::access("/dev/fuse", F_OK) != 0) GTEST_SKIP() << "no /dev/fuse here";
-  if (RunCommand({"sh", "-c", "command -v disorderfs"}).status != 0) GTEST_SKIP() << "disorderfs not installed";
+  if (RunCommand({"sh", "-c", "command -v disorderfs"}).status != 0)
+    GTEST_SKIP() << "disorderfs not installed";
   fs::create_directories(dir_ / "hostmnt");
   ASSERT_EQ(::mount("nsbuild-victim", (dir_ / "hostmnt").c_str(), "tmpfs", 0, "size=1m"), 0);
   Write(dir_ / "hostmnt/sentinel", "mounted\n");
@@ -357,7 +371,8 @@ TEST_F(HostAttack, DisorderfsMountpointSwappedForASymlinkLeavesHostMountsAlone) 
   Write(dir_ / "r.json", Recipe(R"({"install": "ls -f > $D/order"})"));
   fs::create_directories(dir_ / "v/experiment-1");
   fs::create_symlink(dir_ / "hostmnt", dir_ / "v/experiment-1/source-view");
-  auto r = Nsbuild({"verify", dir_ / "r.json", "--work-dir", dir_ / "v", "--variations", "+fileordering"});
+  auto r = Nsbuild(
+      {"verify", dir_ / "r.json", "--work-dir", dir_ / "v", "--variations", "+fileordering"});
   EXPECT_TRUE(r.status == 0 || r.status == 1) << r.err;
   std::string mounts = Read("/proc/self/mountinfo");
   EXPECT_TRUE(Has(mounts, dir_ / "hostmnt")) << "the host's mount was unmounted";

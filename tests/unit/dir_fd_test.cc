@@ -37,8 +37,8 @@ class Scratch {
   }
   ~Scratch() {
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(path_, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(path_, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
     }
     fs::remove_all(path_, ec);
@@ -186,9 +186,9 @@ class Beneath : public ::testing::Test {
 TEST_F(Beneath, OpensWhatLiesBeneathWithoutAnySymlink) {
   auto ok = OpenBeneath(dir_, "sub/file", O_RDONLY);
   ASSERT_TRUE(ok.ok()) << ok.error().Message();
-  EXPECT_FALSE(OpenBeneath(dir_, "out", O_RDONLY).ok());       // symlink out
-  EXPECT_FALSE(OpenBeneath(dir_, "in/file", O_RDONLY).ok());   // even one that stays inside
-  EXPECT_FALSE(OpenBeneath(dir_, "../victim", O_RDONLY).ok()); // '..' out
+  EXPECT_FALSE(OpenBeneath(dir_, "out", O_RDONLY).ok());        // symlink out
+  EXPECT_FALSE(OpenBeneath(dir_, "in/file", O_RDONLY).ok());    // even one that stays inside
+  EXPECT_FALSE(OpenBeneath(dir_, "../victim", O_RDONLY).ok());  // '..' out
   EXPECT_FALSE(OpenBeneath(dir_, s_ / "victim", O_RDONLY).ok());
   EXPECT_TRUE(OpenBeneath(dir_, "sub/../sub/file", O_RDONLY).ok());
 }

@@ -57,7 +57,8 @@ TEST_F(PolicyChoice, ARecipeMayOnlyTighten) {
   EXPECT_EQ(*tight, "tight");
   auto weak = ChoosePolicy("", "weak", "r.json");
   ASSERT_FALSE(weak.ok());
-  EXPECT_NE(weak.error().Message().find("r.json: $.policy: asks for policy 'weak'"), std::string::npos)
+  EXPECT_NE(weak.error().Message().find("r.json: $.policy: asks for policy 'weak'"),
+            std::string::npos)
       << weak.error().Message();
   EXPECT_NE(weak.error().Message().find("--policy weak"), std::string::npos);
   auto missing = ChoosePolicy("", "nonesuch", "r.json");
@@ -65,7 +66,8 @@ TEST_F(PolicyChoice, ARecipeMayOnlyTighten) {
   EXPECT_NE(missing.error().Message().find("not found"), std::string::npos);
   auto bad = ChoosePolicy("", "bad", "r.json");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().Message().find("$.stricter_than"), std::string::npos) << bad.error().Message();
+  EXPECT_NE(bad.error().Message().find("$.stricter_than"), std::string::npos)
+      << bad.error().Message();
 }
 
 TEST_F(PolicyChoice, NamesAreNeverPaths) {

@@ -56,7 +56,8 @@ TEST(Recipe, ParsesEveryKey) {
 }
 
 TEST(Recipe, DefaultsAreDocumentedOnes) {
-  auto r = Parse(R"({"name": "a", "version": "1", "source": "./sub/../s", "phases": {"compile": "make"}})");
+  auto r = Parse(
+      R"({"name": "a", "version": "1", "source": "./sub/../s", "phases": {"compile": "make"}})");
   ASSERT_TRUE(r.ok()) << r.error().Message();
   EXPECT_EQ(r->source, "s");
   EXPECT_EQ(r->policy, "");  // none asked for: the operator's (default)
@@ -106,8 +107,9 @@ TEST(RecipeNames, PathNamesAreStrict) {
   for (const char* ok : {"a", "python3.11", "lua5.4", "foo_bar-1.0+dfsg", "A.b-c_d+e", "x.json"}) {
     EXPECT_EQ(PathNameProblem(ok), "") << ok;
   }
-  for (const char* bad : {"", ".", "..", ".hidden", "a/b", "../x", "/abs", "a b", "a\nb", "a\x1b[31m",
-                          "tab\there", "1:2.0", "1.0~rc1", "caf\xc3\xa9", "a*", "$HOME"}) {
+  for (const char* bad :
+       {"", ".", "..", ".hidden", "a/b", "../x", "/abs", "a b", "a\nb", "a\x1b[31m", "tab\there",
+        "1:2.0", "1.0~rc1", "caf\xc3\xa9", "a*", "$HOME"}) {
     EXPECT_NE(PathNameProblem(bad), "") << bad;
   }
   EXPECT_EQ(PathNameProblem(std::string(64, 'a')), "");
@@ -118,31 +120,41 @@ TEST(RecipeNames, EveryNameTheRecipeGivesIsChecked) {
   const std::string tail = R"("source": "s", "phases": {"compile": "x"})";
   EXPECT_EQ(ErrorOf(R"({"name": "a/../x", "version": "1", )" + tail + "}"),
             "r.json: $.name: may hold only letters, digits and . _ + - (it becomes a file name)");
-  EXPECT_EQ(ErrorOf(R"({"name": ".x", "version": "1", )" + tail + "}"), "r.json: $.name: must not start with '.'");
-  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1/2", )" + tail + "}").substr(0, 18), "r.json: $.version:");
+  EXPECT_EQ(ErrorOf(R"({"name": ".x", "version": "1", )" + tail + "}"),
+            "r.json: $.name: must not start with '.'");
+  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1/2", )" + tail + "}").substr(0, 18),
+            "r.json: $.version:");
   EXPECT_EQ(ErrorOf(R"({"name": ")" + std::string(65, 'n') + R"(", "version": "1", )" + tail + "}"),
             "r.json: $.name: longer than 64 characters");
-  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1", "implementations": ["ok", "../../etc"], )" + tail + "}")
+  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1", "implementations": ["ok", "../../etc"], )" +
+                    tail + "}")
                 .substr(0, 28),
             "r.json: $.implementations[1]");
-  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1", "define_implementations": {"a/b": {"program": "/bin/sh"}}, )" +
-                    tail + "}")
-                .substr(0, 34),
-            "r.json: $.define_implementations.a");
-  EXPECT_NE(ErrorOf(R"({"name": "x", "version": "1", "define_implementations": {"all": {"program": "/bin/sh"}}, )" +
-                    tail + "}")
-                .find("$.define_implementations.all"),
-            std::string::npos);
+  EXPECT_EQ(
+      ErrorOf(
+          R"({"name": "x", "version": "1", "define_implementations": {"a/b": {"program": "/bin/sh"}}, )" +
+          tail + "}")
+          .substr(0, 34),
+      "r.json: $.define_implementations.a");
+  EXPECT_NE(
+      ErrorOf(
+          R"({"name": "x", "version": "1", "define_implementations": {"all": {"program": "/bin/sh"}}, )" +
+          tail + "}")
+          .find("$.define_implementations.all"),
+      std::string::npos);
   // A policy is named, never given as a path.
-  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1", "policy": "/tmp/weak.json", )" + tail + "}").substr(0, 17),
+  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1", "policy": "/tmp/weak.json", )" + tail + "}")
+                .substr(0, 17),
             "r.json: $.policy:");
-  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1", "policy": "../weak", )" + tail + "}").substr(0, 17),
-            "r.json: $.policy:");
+  EXPECT_EQ(
+      ErrorOf(R"({"name": "x", "version": "1", "policy": "../weak", )" + tail + "}").substr(0, 17),
+      "r.json: $.policy:");
 }
 
 TEST(RecipeNames, SourceStaysBeneathTheRecipe) {
   auto with = [](const std::string& source) {
-    return R"({"name": "x", "version": "1", "source": ")" + source + R"(", "phases": {"compile": "x"}})";
+    return R"({"name": "x", "version": "1", "source": ")" + source +
+           R"(", "phases": {"compile": "x"}})";
   };
   EXPECT_NE(ErrorOf(with("/etc")).find("$.source: must be relative"), std::string::npos);
   EXPECT_NE(ErrorOf(with("../../etc")).find("$.source: must stay beneath"), std::string::npos);
