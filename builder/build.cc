@@ -39,7 +39,11 @@ long SelfMaxRssKib() {
 
 std::vector<Image> Images(const Setup& s, const WorkDir& work) {
   std::vector<Image> out;
-  for (const auto& t : s.plan.targets) out.push_back(MeasureImage(t, work.Target(t).image));
+  for (const auto& t : s.plan.targets) {
+    // The image is the sandbox's: counted through an fd, never by path.
+    auto dir = work.OpenBeneath("targets/" + t + "/image", O_RDONLY | O_DIRECTORY);
+    out.push_back(MeasureImage(t, work.Target(t).image, dir.ok() ? dir->get() : -1));
+  }
   return out;
 }
 
@@ -122,8 +126,11 @@ base::Result<RunResources> Acquire(const BuildOptions& o, const Setup& s, const 
   RunResources r;
   if (o.jobserver_fifo) {
     NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
-    NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::CreateFifo(s.jobs, work.path() + "/jobserver",
-                                                       kInsideJobserverFifo, ids.first, ids.second));
+    // Ours, fresh, not writable by the sandboxes: only each fifo is theirs.
+    NSB_ASSIGN_OR_RETURN(
+        r.jobs, JobServer::CreateFifoAt(s.jobs, base::BorrowedFd(work.fd()), "jobserver",
+                                        work.path() + "/jobserver", kInsideJobserverFifo, ids.first,
+                                        ids.second));
   } else {
     NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(s.jobs));
   }
@@ -145,6 +152,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
   auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
   double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
   SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
+  so.log_dir_fd = work.logs_fd();
   so.write_violations_fail = s.writes.on_violation == OnViolation::kFail;
   return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
 }
@@ -177,16 +185,22 @@ void TellWrites(const BuildOptions& o, const Setup& s, const RunSummary& summary
 
 // The part that runs: source, jobserver, sandboxes, scheduler, hand-off.
 int Execute(const BuildOptions& o, Setup& s) {
-  std::string dir = o.work_dir.empty()
-                        ? "nsbuild-work/" + s.recipe.name + "-" + s.recipe.version
-                        : o.work_dir;
-  auto work = WorkDir::Prepare(dir);
-  if (!work.ok()) return spdlog::error("{}", work.error().Message()), kExitFailure;
-  auto src = PrepareSource(s.recipe.source, *work, s.policy);
+  std::string dir = o.work_dir.empty() ? DefaultWorkDir(s.recipe) : o.work_dir;
+  auto work = WorkDir::Open(dir);
+  if (!work.ok())
+    return spdlog::error("{}; {}", work.error().Message(), WorkDirAdvice()), kExitUsage;
+  if (auto st = work->Reset(); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
+  auto src = PrepareSource(s.source, *work, s.policy);
   if (!src.ok()) return spdlog::error("{}", src.error().Message()), kExitUsage;
   auto res = Acquire(o, s, *work);
   if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
   if (auto st = PrepareDistccDir(s, *work); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
+  if (o.capture_writes) {
+    // Ours, made afresh every run: the capture dirs of one run are never
+    // another's, and nothing planted there is written through.
+    if (auto dir = work->FreshDir("capture", 0700); !dir)
+      return spdlog::error("{}", dir.error().Message()), kExitFailure;
+  }
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
   DistccSummary distcc;
@@ -200,9 +214,11 @@ int Execute(const BuildOptions& o, Setup& s) {
   if (rc == kExitOk) {
     report.images = Images(s, *work);
     if (o.images_out) *o.images_out = report.images;
-    HandOff h{s.recipe.name, s.recipe.version, report.images, {}, s.recipe.wrap,
-              s.recipe.source_date_epoch.value_or(src->newest_mtime),
-              o.policy.empty() ? s.recipe.policy : o.policy, work->path()};
+    HandOff h{s.recipe.name, s.recipe.version,
+              report.images, {},
+              s.recipe.wrap, s.recipe.source_date_epoch.value_or(src->newest_mtime),
+              s.policy_name, work->path()};
+    h.work_dir_fd = work->fd();
     for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
     h.dest = o.dest;
     h.recipe_path = o.recipe_path;
@@ -234,13 +250,10 @@ base::Status PrepareDistccDir(BuildSetup& s, const WorkDir& work) {
   s.distcc->host_dir = work.path() + "/distcc";
   // Fresh each run: an old log would be counted again, and an old backoff
   // file would keep distcc away from a daemon that is back.
-  NSB_TRY(RemoveTree(s.distcc->host_dir));
-  if (::mkdir(s.distcc->host_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return base::ErrnoError("mkdir " + s.distcc->host_dir);
-  }
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd dir, work.FreshDir("distcc", 0755));
   // Owned by the ids the sandboxes' root maps to: every sandbox writes there.
   NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
-  if (::geteuid() == 0 && ::lchown(s.distcc->host_dir.c_str(), ids.first, ids.second) != 0) {
+  if (::geteuid() == 0 && ::fchown(dir.get(), ids.first, ids.second) != 0) {
     return base::ErrnoError("chown " + s.distcc->host_dir);
   }
   return {};
@@ -250,8 +263,8 @@ base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   BuildSetup s;
   NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
   NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
-  NSB_ASSIGN_OR_RETURN(PolicyDocument doc,
-                       LoadPolicyDocument(o.policy.empty() ? s.recipe.policy : o.policy));
+  NSB_ASSIGN_OR_RETURN(s.policy_name, ChoosePolicy(o.policy, s.recipe.policy, s.recipe.path));
+  NSB_ASSIGN_OR_RETURN(PolicyDocument doc, LoadPolicyDocument(s.policy_name));
   NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
   NSB_ASSIGN_OR_RETURN(s.writes, WritesPolicyOf(doc));
   if (!o.on_write_violation.empty()) {
@@ -271,7 +284,14 @@ base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
   s.plan = MakePlan(s.recipe, s.impls);
   if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
+  if (!o.dry_run) {
+    NSB_ASSIGN_OR_RETURN(s.source, ResolveSource(s.recipe, o.source));
+  }
   return s;
+}
+
+std::string DefaultWorkDir(const Recipe& recipe, const std::string& suffix) {
+  return "nsbuild-work/" + recipe.name + "-" + recipe.version + suffix;
 }
 
 int RunBuild(const BuildOptions& o) {

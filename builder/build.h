@@ -12,6 +12,7 @@
 #include "builder/plan.h"
 #include "builder/recipe.h"
 #include "builder/scheduler.h"
+#include "builder/source.h"
 #include "builder/variation.h"
 #include "builder/workdir.h"
 #include "builder/write_policy.h"
@@ -26,7 +27,11 @@ struct BuildOptions {
   double load_average = 0;
   FailureMode failure_mode = FailureMode::kFinishOthers;
   std::string work_dir;  // empty = ./nsbuild-work/NAME-VERSION
-  std::string policy;    // empty = the recipe's
+  // The operator's policy; empty = "default", or the recipe's when it is
+  // stricter (policy_file.h, ChoosePolicy).
+  std::string policy;
+  // The operator's source, instead of the recipe's (source.h).
+  std::string source;
   std::string report_path, trace_path;
   std::string dest;  // merge the images here when every target succeeded
   bool replace = false;  // --replace: the package may replace one from another origin
@@ -56,6 +61,8 @@ int RunBuild(const BuildOptions& options);
 // `nsbuild verify` plans each of its builds with it too.
 struct BuildSetup {
   Recipe recipe;
+  std::string policy_name;  // what ChoosePolicy chose: a name, or the operator's file
+  SourceRef source;         // opened once, reopened by each build of a set
   std::vector<Implementation> impls;
   sandbox::Policy policy;
   WritesPolicy writes;
@@ -64,6 +71,8 @@ struct BuildSetup {
   std::optional<DistccConfig> distcc;  // builds through distcc (distcc.h)
 };
 base::Result<BuildSetup> PlanBuild(const BuildOptions& options);
+// The work dir for `nsbuild build`: --work-dir, else ./nsbuild-work/NAME-VERSION.
+std::string DefaultWorkDir(const Recipe& recipe, const std::string& suffix = "");
 // WORK/distcc, emptied, for a build through distcc (no-op otherwise).
 base::Status PrepareDistccDir(BuildSetup& setup, const WorkDir& work);
 // What a variation changes in a planned build: the inside ids, -j.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "base/dir_fd.h"
 #include "builder/build.h"
 #include "builder/disorder_view.h"
 #include "builder/jobserver.h"
@@ -44,17 +45,26 @@ base::Result<std::unique_ptr<Member>> PrepareMember(const BuildSetup& plan, cons
   m->spec = spec;
   m->setup = plan;
   AdjustSetup(m->spec.variation, m->setup);
+  auto opened = WorkDir::Open(spec.work_dir);
+  if (!opened.ok()) return base::Wrap(opened.take_error(), WorkDirAdvice());
+  WorkDir work = std::move(*opened);
   // A view a killed run left mounted must go before the work dir is emptied
-  // (removing through it would reach the source, and a dead one is ENOTCONN).
-  std::string view_dir = (fs::absolute(spec.work_dir) / "source-view").lexically_normal().string();
-  DisorderView::Detach(view_dir);
-  NSB_ASSIGN_OR_RETURN(WorkDir work, WorkDir::Prepare(spec.work_dir));
+  // (removing through it would reach the source, and a dead one is ENOTCONN);
+  // only a FUSE mount on that very directory, never through a symlink.
+  DisorderView::DetachStale(work.fd(), work.path(), "source-view");
+  NSB_TRY(base::RemoveTreeAt(base::BorrowedFd(work.fd()), "source-view"));
+  NSB_TRY(work.Reset());
   m->work = work;
   NSB_TRY(PrepareDistccDir(m->setup, work));
-  NSB_ASSIGN_OR_RETURN(m->source, PrepareSource(m->setup.recipe.source, work, m->setup.policy));
+  NSB_ASSIGN_OR_RETURN(m->source, PrepareSource(m->setup.source, work, m->setup.policy));
   if (spec.variation.disorder_source) {
-    NSB_ASSIGN_OR_RETURN(m->view, DisorderView::Mount(m->source.root, view_dir,
-                                                      work.logs_dir() + "/disorderfs.log"));
+    base::UniqueFd log(::openat(work.logs_fd(), "disorderfs.log",
+                                O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644));
+    auto view =
+        DisorderView::Mount(m->source.root, work.fd(), work.path(), "source-view", log.get());
+    if (!view.ok())
+      return base::Wrap(view.take_error(), "see " + work.logs_dir() + "/disorderfs.log");
+    m->view = std::move(*view);
     m->source.root = m->view->path();
   }
   return m;
@@ -166,6 +176,7 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o, const std::ve
   b.impls = o.impls;
   b.jobs = o.jobs;
   b.policy = o.policy;
+  b.source = o.source;
   // A daemon that fails must fail the build: a silent local fallback would
   // compare a different build than the one asked for.
   b.distcc = o.distcc;
@@ -186,9 +197,16 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o, const std::ve
   if (!devnull) return base::ErrnoError("open /dev/null");
   for (auto& m : members) {
     Wire(*m, *js, out.source_date_epoch, devnull.get());
-    std::error_code ec;
-    fs::create_directories(o.log_dir + "/" + m->spec.name, ec);
-    if (ec) return base::Error{ec.value(), "mkdir " + o.log_dir + "/" + m->spec.name};
+    if (o.log_dir_fd >= 0) {
+      // LOG_DIR is the caller's, fresh; each member's directory is made
+      // afresh in it, through its fd.
+      auto dir = base::MakeFreshDirAt(base::BorrowedFd(o.log_dir_fd), m->spec.name, 0755);
+      if (!dir.ok()) return base::Wrap(dir.take_error(), o.log_dir);
+    } else {
+      std::error_code ec;
+      fs::create_directories(o.log_dir + "/" + m->spec.name, ec);
+      if (ec) return base::Error{ec.value(), "mkdir " + o.log_dir + "/" + m->spec.name};
+    }
   }
   Plan all = Combine(members);
   SetRunner runner(members);
@@ -197,6 +215,7 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o, const std::ve
                                                           : first.setup.policy.timeout_seconds;
   // One failed build leaves nothing to compare it with: stop the others.
   SchedulerOptions so{FailureMode::kFailFast, 0, timeout, stop->read_fd(), o.log_dir};
+  so.log_dir_fd = o.log_dir_fd;
   so.write_violations_fail = first.setup.writes.on_violation == OnViolation::kFail;
   double started = SteadySeconds();
   RunSummary summary = Scheduler(all, runner, *js, *status, so).Run();

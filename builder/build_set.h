@@ -29,7 +29,11 @@ struct BuildSetOptions {
   int jobs = 0;  // 0: CPUs
   std::string policy;
   std::string distcc;  // every member through distcc, DISTCC_FALLBACK=0
+  std::string source;  // the operator's --source
   std::string log_dir;  // LOG_DIR/MEMBER/TARGET-PHASE.log
+  // LOG_DIR opened (nsbuild's own, fresh): member dirs and logs are made
+  // through it. -1: by path.
+  int log_dir_fd = -1;
   int verbosity = 0;
   // Every member gets the same SOURCE_DATE_EPOCH: the recipe's, this, or
   // else the first member's source's newest mtime.

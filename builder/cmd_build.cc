@@ -28,7 +28,13 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
                   "Merge the images into this root when every implementation succeeded");
   cmd->add_flag("--replace", opts->replace,
                 "With --dest: replace an installed package of the same name from another recipe");
-  cmd->add_option("--policy", opts->policy, "Policy name or file (default: the recipe's)");
+  cmd->add_option(
+      "--policy", opts->policy,
+      "Policy name or file (default: \"default\", or the recipe's \"policy\" when that\n"
+      "installed policy declares itself stricter)");
+  cmd->add_option("--source", opts->source,
+                  "Build this directory or tarball instead of the recipe's \"source\" (which must\n"
+                  "lie beneath the recipe's directory)");
   cmd->add_option("--report", opts->report_path, "Write a JSON report here");
   cmd->add_option("--trace", opts->trace_path, "Write Chrome trace events here (Perfetto)");
   cmd->add_option("--distcc", opts->distcc,

@@ -37,7 +37,10 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("-j,--jobs", o->jobs, "Job slots shared by all the builds (default: CPUs)");
   cmd->add_option("--work-dir", o->work_dir, "Where the builds go (default: ./nsbuild-work/NAME-VERSION/verify)");
-  cmd->add_option("--policy", o->policy, "Policy name or file (default: the recipe's)");
+  cmd->add_option("--policy", o->policy,
+                  "Policy name or file (default: \"default\", or the recipe's when stricter)");
+  cmd->add_option("--source", o->source,
+                  "Build this directory or tarball instead of the recipe's \"source\"");
   cmd->add_option("--distcc", o->distcc,
                   "Compile through these distcc daemons, as in nsbuild build; DISTCC_FALLBACK=0 "
                   "(a daemon failure fails the build)")

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "base/dir_fd.h"
 #include "base/unique_fd.h"
 #include "builder/sandbox_runner.h"
 #include "builder/status.h"
@@ -29,14 +30,30 @@ constexpr const char* kScript =
     "  shift 2\n"
     "done\n";
 
-// "3-libfoo.so": numbered, so two files of one name do not collide.
+// "3-libfoo.so": numbered, so two files of one name do not collide. The
+// name comes from an image (the build's choice): only letters, digits and
+// . _ + - are kept, at most 64 of them, so it is one harmless file name.
 std::string ReportName(size_t index, const std::string& path) {
-  return std::to_string(index + 1) + "-" + path.substr(path.rfind('/') + 1);
+  std::string base = path.substr(path.rfind('/') + 1), safe;
+  for (char c : base) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '+' || c == '-';
+    if (safe.size() < 64) safe += ok ? c : '_';
+  }
+  return std::to_string(index + 1) + "-" + safe;
 }
 
-bool IsFile(const std::string& path) {
+// A non-empty regular file at `rel` beneath `root` (opened as a directory),
+// found without following any symlink.
+bool IsFileBeneath(int root, const std::string& rel) {
+  if (root < 0) return false;
+  auto fd = base::OpenBeneath(base::BorrowedFd(root), rel, O_PATH);
   struct stat st;
-  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+  return fd.ok() && ::fstat(fd->get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+base::UniqueFd OpenRoot(const std::string& path) {
+  return base::UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 }
 
 sandbox::RunRequest MakeRequest(const DiffoscopeRequest& r, const std::vector<std::string>& args, int log) {
@@ -76,27 +93,33 @@ base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(const Diffos
   std::map<std::string, DiffoscopeOutput> out;
   std::vector<std::string> args;
   std::vector<std::pair<std::string, std::string>> names;  // path, report name
+  base::UniqueFd a = OpenRoot(r.a_root), b = OpenRoot(r.b_root);
   for (const auto& p : r.paths) {
     if (names.size() == kDiffoscopeMaxFiles) break;
-    if (!IsFile(r.a_root + "/" + p) || !IsFile(r.b_root + "/" + p)) continue;
+    if (!IsFileBeneath(a.get(), p) || !IsFileBeneath(b.get(), p)) continue;
     names.emplace_back(p, ReportName(names.size(), p));
     args.insert(args.end(), {names.back().second, p});
   }
   if (names.empty()) return out;
-  std::error_code ec;
-  std::filesystem::create_directories(r.out_dir, ec);
-  if (ec) return base::Error{ec.value(), "mkdir " + r.out_dir};
+  if (r.out_parent_fd < 0) return base::PlainError("diffoscope: no output directory");
+  std::string name = r.out_dir.substr(r.out_dir.rfind('/') + 1);
+  base::BorrowedFd parent(r.out_parent_fd);
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd out_fd, base::MakeFreshDirAt(parent, name, 0755));
   NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(*r.policy));
-  if (::chown(r.out_dir.c_str(), ids.first, ids.second) != 0) return base::ErrnoError("chown " + r.out_dir);
+  if (::fchown(out_fd.get(), ids.first, ids.second) != 0)
+    return base::ErrnoError("chown " + r.out_dir);
   std::string log_path = r.out_dir + ".log";
-  base::UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  base::UniqueFd log(::openat(r.out_parent_fd, (name + ".log").c_str(),
+                              O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!log) return base::ErrnoError("open " + log_path);
   NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec spec, sandbox::PlanSandbox(*r.policy, MakeRequest(r, args, log.get())));
   NSB_ASSIGN_OR_RETURN(sandbox::ExitInfo exit, sandbox::Run(spec));
   if (exit.setup_failure) return base::PlainError("diffoscope sandbox: " + exit.setup_failure->Message());
   for (const auto& [path, name] : names) {
     DiffoscopeOutput o{r.out_dir + "/" + name + ".txt", r.out_dir + "/" + name + ".html"};
-    if (IsFile(o.text) || IsFile(o.html)) out[path] = o;
+    // The sandbox wrote there: looked at through the directory's fd only.
+    if (IsFileBeneath(out_fd.get(), name + ".txt") || IsFileBeneath(out_fd.get(), name + ".html"))
+      out[path] = o;
   }
   if (exit.timed_out) {
     std::fprintf(stderr, "nsbuild verify: diffoscope stopped after %ds; the reports it finished are kept (log: %s)\n",

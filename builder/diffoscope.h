@@ -18,7 +18,10 @@ struct DiffoscopeRequest {
   const sandbox::Policy* policy = nullptr;
   std::string a_root, b_root;      // the two images (host paths)
   std::vector<std::string> paths;  // relative paths, regular files in both
-  std::string out_dir;             // created; receives N-NAME.txt and .html
+  std::string out_dir;             // made afresh; receives N-NAME.txt and .html
+  // out_dir's parent, opened (nsbuild's own): out_dir (= its last name) and
+  // OUT_DIR.log are made through it, never by path.
+  int out_parent_fd = -1;
   double timeout_seconds = 300;    // for the whole sandbox
 };
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace nsbuild::builder {
 
@@ -24,23 +25,37 @@ class DisorderView {
   // read-write access to /dev/fuse and fusermount).
   static std::string Unavailable();
 
-  // Mounts `source` at `mountpoint` (created if missing). A stale mount left
-  // there by a killed run is detached first.
-  static base::Result<std::unique_ptr<DisorderView>> Mount(const std::string& source,
-                                                           const std::string& mountpoint,
-                                                           const std::string& log_path);
+  // Mounts `source` on a directory `name` that it makes afresh in the work
+  // dir `dir_fd` (whose path is `dir_path`; nothing may be there: call
+  // DetachStale and remove it first). After the mount it checks through an
+  // fd that a new mount of disorderfs sits exactly there, and keeps that fd:
+  // the destructor unmounts that mount and no other. disorderfs' output goes
+  // to `log_fd` (-1: discarded).
+  static base::Result<std::unique_ptr<DisorderView>> Mount(const std::string& source, int dir_fd,
+                                                           const std::string& dir_path,
+                                                           const std::string& name, int log_fd);
   ~DisorderView();
   DisorderView(const DisorderView&) = delete;
   DisorderView& operator=(const DisorderView&) = delete;
 
   const std::string& path() const { return mountpoint_; }
 
-  // Lazily detaches whatever is mounted at `mountpoint`; quiet if nothing is.
-  static void Detach(const std::string& mountpoint);
+  // A view a killed run left at `name` in `dir_fd`: lazily detached when a
+  // FUSE mount sits on that very directory (opened with O_NOFOLLOW: never
+  // through a symlink, never anything above or elsewhere); quiet when
+  // nothing is mounted there.
+  static void DetachStale(int dir_fd, const std::string& dir_path, const std::string& name);
 
  private:
-  explicit DisorderView(std::string mountpoint) : mountpoint_(std::move(mountpoint)) {}
+  DisorderView(std::string mountpoint, base::UniqueFd parent, std::string name, base::UniqueFd root)
+      : mountpoint_(std::move(mountpoint)),
+        parent_(std::move(parent)),
+        name_(std::move(name)),
+        root_(std::move(root)) {}
   std::string mountpoint_;
+  base::UniqueFd parent_;  // the work dir
+  std::string name_;       // the mountpoint's name in it
+  base::UniqueFd root_;    // O_PATH on the mounted view's root
 };
 
 }  // namespace nsbuild::builder

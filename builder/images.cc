@@ -1,38 +1,32 @@
 #include "builder/images.h"
 
-#include "builder/merge_handoff.h"
-
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstdlib>
-
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <filesystem>
 
+#include "base/dir_fd.h"
 #include "base/fs.h"
+#include "builder/merge_handoff.h"
 #include "merge/content.h"
 
 namespace nsbuild::builder {
 
-Image MeasureImage(const std::string& target, const std::string& path) {
+Image MeasureImage(const std::string& target, const std::string& path, int dir_fd) {
   Image img{target, path, 0, 0};
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  // recursive_directory_iterator does not follow directory symlinks by
-  // default, and lstat never follows the last component.
-  for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-    struct stat st;
-    if (::lstat(it->path().c_str(), &st) != 0) continue;
-    if (S_ISREG(st.st_mode)) {
-      ++img.files;
-      img.bytes += static_cast<uint64_t>(st.st_size);
-    } else if (S_ISLNK(st.st_mode)) {
-      ++img.files;
-    }
-  }
+  if (dir_fd < 0) return img;
+  // By fd from the image's root: symlinks are counted, never followed.
+  (void)base::WalkTreeAt(base::BorrowedFd(dir_fd),
+                         [&img](int, const std::string&, const struct stat& st) {
+                           if (S_ISREG(st.st_mode)) {
+                             ++img.files;
+                             img.bytes += static_cast<uint64_t>(st.st_size);
+                           } else if (S_ISLNK(st.st_mode)) {
+                             ++img.files;
+                           }
+                           return true;
+                         });
   return img;
 }
 
@@ -85,7 +79,16 @@ base::Status HandOffImages(const HandOff& h) {
             std::to_string(img.bytes) + " bytes\n";
   }
   std::string path = h.work_dir + "/images.txt";
-  NSB_TRY(base::WriteFileAtomic(path, list));
+  if (h.work_dir_fd >= 0) {
+    // Through the work dir's fd: images.txt.tmp is made afresh (O_EXCL,
+    // O_NOFOLLOW), so nothing planted there is written through.
+    if (auto st = base::WriteFileAtomicAt(base::BorrowedFd(h.work_dir_fd), "images.txt", list);
+        !st) {
+      return base::Wrap(st.take_error(), h.work_dir);
+    }
+  } else {
+    NSB_TRY(base::WriteFileAtomic(path, list));
+  }
   if (h.dest.empty()) {
     spdlog::info("{} image(s) of {}-{} left in {} (listed in {}); --dest DIR merges them",
                  h.images.size(), h.package, h.version, h.work_dir + "/targets/*/image", path);

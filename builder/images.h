@@ -19,8 +19,9 @@ struct Image {
   uint64_t bytes = 0;  // sum of regular file sizes
 };
 
-// Counts an image without following anything in it (it is untrusted).
-Image MeasureImage(const std::string& target, const std::string& path);
+// Counts an image (opened as `dir_fd`; -1 counts nothing) without following
+// anything in it (it is untrusted).
+Image MeasureImage(const std::string& target, const std::string& path, int dir_fd);
 
 // Everything merge::MergeRequest needs from the build, field for field:
 // images → images (impl = target), impl_order, wrap → wrapped_dirs,
@@ -33,6 +34,7 @@ struct HandOff {
   int64_t source_date_epoch = 0;
   std::string policy;  // name or file, as given to the build
   std::string work_dir;
+  int work_dir_fd = -1;  // images.txt is written through it
   std::string dest;  // merge into this root; empty: leave the images in the work dir
   std::string recipe_path;  // the package's origin, recorded by the merger
   bool replace = false;     // may replace a package of that name from another origin

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/dir_fd.h"
 #include "base/fs.h"
 
 namespace nsbuild::builder {
@@ -111,12 +112,32 @@ base::Result<std::unique_ptr<JobServer>> JobServer::Create(int jobs) {
 base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifo(int jobs, const std::string& fifo_dir,
                                                                const std::string& inside_path,
                                                                uid_t uid, gid_t gid) {
-  NSB_ASSIGN_OR_RETURN(auto js, Create(jobs));
-  if (::mkdir(fifo_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+  if (::mkdir(fifo_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return base::ErrnoError("mkdir " + fifo_dir);
   }
-  // The sandboxes open their fifo through it, as the ids their root maps to.
-  if (::chown(fifo_dir.c_str(), uid, gid) != 0) return base::ErrnoError("chown " + fifo_dir);
+  base::UniqueFd dir(::open(fifo_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) return base::ErrnoError("open " + fifo_dir);
+  NSB_ASSIGN_OR_RETURN(auto js, Create(jobs));
+  js->fifo_dir_ = fifo_dir;
+  js->fifo_dir_fd_ = std::move(dir);
+  js->fifo_inside_ = inside_path;
+  js->fifo_uid_ = uid;
+  js->fifo_gid_ = gid;
+  js->remove_fifo_dir_ = true;
+  return js;
+}
+
+base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifoAt(int jobs, base::BorrowedFd parent,
+                                                                 const std::string& name,
+                                                                 const std::string& fifo_dir,
+                                                                 const std::string& inside_path,
+                                                                 uid_t uid, gid_t gid) {
+  NSB_ASSIGN_OR_RETURN(auto js, Create(jobs));
+  // The directory stays ours (searchable by all); each fifo is the mapped
+  // ids', so the sandboxes can open the one bound into them.
+  NSB_ASSIGN_OR_RETURN(js->fifo_dir_fd_, base::MakeFreshDirAt(parent, name, 0755));
+  js->fifo_parent_fd_.reset(::fcntl(parent.get(), F_DUPFD_CLOEXEC, 3));
+  js->fifo_dir_name_ = name;
   js->fifo_dir_ = fifo_dir;
   js->fifo_inside_ = inside_path;
   js->fifo_uid_ = uid;
@@ -129,7 +150,8 @@ JobServer::~JobServer() {
     spdlog::warn("jobserver destroyed with {} lease(s) open and {} slot(s) taken", leases_.size(),
                  jobs_ - free_);
   }
-  if (!fifo_dir_.empty()) ::rmdir(fifo_dir_.c_str());
+  if (remove_fifo_dir_) ::rmdir(fifo_dir_.c_str());
+  if (fifo_parent_fd_) ::unlinkat(fifo_parent_fd_.get(), fifo_dir_name_.c_str(), AT_REMOVEDIR);
 }
 
 Token JobServer::TryAcquire() {
@@ -151,13 +173,18 @@ base::Result<std::unique_ptr<Lease>> JobServer::OpenLease() {
     lease->read_ = std::move(pipe.read);
     lease->write_ = std::move(pipe.write);
   } else {
-    std::string path = fifo_dir_ + "/lease-" + std::to_string(++fifos_made_) + ".fifo";
-    ::unlink(path.c_str());
-    if (::mkfifo(path.c_str(), 0600) != 0) return base::ErrnoError("mkfifo " + path);
+    std::string name = "lease-" + std::to_string(++fifos_made_) + ".fifo";
+    std::string path = fifo_dir_ + "/" + name;
+    int dir = fifo_dir_fd_.get();
+    ::unlinkat(dir, name.c_str(), 0);
+    if (::mkfifoat(dir, name.c_str(), 0600) != 0) return base::ErrnoError("mkfifo " + path);
     lease->fifo_host_ = path;  // from here on ~Lease removes it
-    if (::chown(path.c_str(), fifo_uid_, fifo_gid_) != 0) return base::ErrnoError("chown " + path);
+    lease->fifo_name_ = name;
+    if (::fchownat(dir, name.c_str(), fifo_uid_, fifo_gid_, AT_SYMLINK_NOFOLLOW) != 0) {
+      return base::ErrnoError("chown " + path);
+    }
     // O_RDWR: opening never blocks, and we stay a writer so readers never see EOF.
-    lease->write_.reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    lease->write_.reset(::openat(dir, name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
     if (!lease->write_) return base::ErrnoError("open " + path);
     lease->read_.reset(::fcntl(lease->write_.get(), F_DUPFD_CLOEXEC, 3));
     if (!lease->read_) return base::ErrnoError("dup " + path);
@@ -177,7 +204,7 @@ void JobServer::Close(Lease* lease) {
   free_ += lease->out_;
   lease->out_ = 0;
   leases_.erase(std::remove(leases_.begin(), leases_.end(), lease), leases_.end());
-  if (!lease->fifo_host_.empty()) ::unlink(lease->fifo_host_.c_str());
+  if (!lease->fifo_name_.empty()) ::unlinkat(fifo_dir_fd_.get(), lease->fifo_name_.c_str(), 0);
 }
 
 void JobServer::Balance() {

@@ -89,6 +89,7 @@ class Lease {
   base::UniqueFd read_, write_;
   base::UniqueFd nonblock_read_;  // our own reads never block
   std::string fifo_host_;
+  std::string fifo_name_;  // in the server's fifo dir
   int out_ = 0;
   int unused_turns_ = 0;  // Balance turns its idle token sat in the pipe
 };
@@ -105,6 +106,15 @@ class JobServer {
   static base::Result<std::unique_ptr<JobServer>> CreateFifo(int jobs, const std::string& fifo_dir,
                                                              const std::string& inside_path,
                                                              uid_t uid, gid_t gid);
+  // The same in directory `name` of `parent` (the work dir), made afresh
+  // (nsbuild's own, mode 0755, not writable by the sandboxes) and removed
+  // with the server: fifos are made, chowned and opened through its fd,
+  // never by path; `fifo_dir` is its path, for the binds.
+  static base::Result<std::unique_ptr<JobServer>> CreateFifoAt(int jobs, base::BorrowedFd parent,
+                                                               const std::string& name,
+                                                               const std::string& fifo_dir,
+                                                               const std::string& inside_path,
+                                                               uid_t uid, gid_t gid);
   ~JobServer();
 
   int jobs() const { return jobs_; }
@@ -146,6 +156,9 @@ class JobServer {
   int jobs_ = 1;
   int free_ = 0;  // jobs_ minus sub-phase slots minus tokens out in leases
   std::string fifo_dir_, fifo_inside_;
+  base::UniqueFd fifo_dir_fd_, fifo_parent_fd_;
+  std::string fifo_dir_name_;
+  bool remove_fifo_dir_ = false;  // made by CreateFifo, so removed with us
   uid_t fifo_uid_ = 0;
   gid_t fifo_gid_ = 0;
   unsigned long fifos_made_ = 0;

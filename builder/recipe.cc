@@ -82,6 +82,10 @@ Status ReadGenericImpls(JsonObject& top, Recipe* r) {
   std::string path = top.PathOf("define_implementations");
   if (!j->is_object()) return JsonError(path, "expected an object of implementations");
   for (const auto& [name, def] : j->items()) {
+    // The key names the target's directories and logs.
+    NSB_TRY(CheckPathName(name, path + "." + name));
+    if (name == "all")
+      return JsonError(path + "." + name, "\"all\" is the target of the recipe's \"all\" phases");
     JsonObject o(def, path + "." + name);
     NSB_TRY(o.Valid());
     GenericImplDef g;
@@ -150,14 +154,40 @@ Status ReadAddWrite(JsonObject& top, Recipe* r) {
   return {};
 }
 
+// The recipe's source: a relative path that stays beneath the recipe's
+// directory. Only lexical here; PlanBuild opens it beneath the directory's fd
+// without following symlinks (source.h).
+Status CheckSourcePath(const std::string& source, const std::string& at) {
+  if (source.empty()) return JsonError(at, "must not be empty");
+  std::filesystem::path p(source);
+  if (p.is_absolute()) {
+    return JsonError(at,
+                     "must be relative to the recipe's directory (an absolute path names a host "
+                     "place; the operator can give one with --source)");
+  }
+  std::filesystem::path n = p.lexically_normal();
+  if (n.empty() || *n.begin() == "..") {
+    return JsonError(at,
+                     "must stay beneath the recipe's directory (no '..' out of it; the operator "
+                     "can give another source with --source)");
+  }
+  return {};
+}
+
 Status ReadScalars(JsonObject& o, Recipe* r) {
   NSB_TRY(o.Get("name", &r->name, true));
   NSB_TRY(o.Get("version", &r->version, true));
   NSB_TRY(o.Get("source", &r->source, true));
   NSB_TRY(o.Get("implementations", &r->implementations));
+  for (size_t i = 0; i < r->implementations.size(); ++i) {
+    NSB_TRY(CheckPathName(r->implementations[i],
+                          o.PathOf("implementations") + "[" + std::to_string(i) + "]"));
+  }
   NSB_TRY(o.Get("wrap", &r->wrap));
   NSB_TRY(CheckWrap(r->wrap, o.PathOf("wrap")));
   NSB_TRY(o.Get("policy", &r->policy));
+  // Only the name of an installed policy, never a file (policy_file.h).
+  if (o.Has("policy")) NSB_TRY(CheckPathName(r->policy, o.PathOf("policy")));
   int64_t epoch = -1;
   NSB_TRY(o.Get("source_date_epoch", &epoch));
   if (o.Has("source_date_epoch")) {
@@ -172,18 +202,34 @@ Status ReadScalars(JsonObject& o, Recipe* r) {
 }
 
 Status CheckNames(const Recipe& r, const std::string& where) {
-  // The name and version end up in directory names of the work dir.
-  for (const auto* s : {&r.name, &r.version}) {
-    if (s->empty() || s->find('/') != std::string::npos || *s == "." || *s == "..") {
-      return JsonError(where + ": $." + (s == &r.name ? "name" : "version"),
-                       "must be non-empty and contain no '/'");
-    }
-  }
-  if (r.source.empty()) return JsonError(where + ": $.source", "must not be empty");
-  return {};
+  // The name and version end up in directory names of the work dir and in
+  // the installed-files database.
+  NSB_TRY(CheckPathName(r.name, where + ": $.name"));
+  NSB_TRY(CheckPathName(r.version, where + ": $.version"));
+  return CheckSourcePath(r.source, where + ": $.source");
 }
 
 }  // namespace
+
+std::string PathNameProblem(const std::string& s) {
+  if (s.empty()) return "must not be empty";
+  if (s.size() > kMaxPathNameLength) {
+    return "longer than " + std::to_string(kMaxPathNameLength) + " characters";
+  }
+  if (s[0] == '.') return "must not start with '.'";
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '+' || c == '-';
+    if (!ok) return "may hold only letters, digits and . _ + - (it becomes a file name)";
+  }
+  return "";
+}
+
+Status CheckPathName(const std::string& s, const std::string& json_path) {
+  std::string why = PathNameProblem(s);
+  if (why.empty()) return {};
+  return JsonError(json_path, why);
+}
 
 const std::string& PhaseCommands::Get(int phase) const {
   switch (phase) {
@@ -220,9 +266,7 @@ Result<Recipe> ParseRecipe(const nlohmann::json& j, const std::string& where,
   if (r.phases.Empty() && r.all_phases.Empty()) {
     return JsonError(where + ": $.phases", "no phase has a command");
   }
-  std::filesystem::path src(r.source);
-  if (src.is_relative()) src = std::filesystem::path(dir) / src;
-  r.source = src.lexically_normal().string();
+  r.source = std::filesystem::path(r.source).lexically_normal().string();
   return r;
 }
 

@@ -51,19 +51,32 @@ struct Recipe {
   std::string dir;   // its directory: relative paths are resolved here
   std::string name;
   std::string version;
-  std::string source;  // absolute: a directory or a tarball
+  // A directory or a tarball, relative to `dir` and beneath it (checked
+  // lexically here; opened beneath dir's fd by ResolveSource, source.h).
+  std::string source;
   // Names to build for; empty = every Python implementation found.
   std::vector<std::string> implementations;
   std::vector<GenericImplDef> generic_impls;
   PhaseCommands phases;
   PhaseCommands all_phases;  // run once, after every implementation installed
   std::vector<std::string> wrap;  // image dirs whose executables get wrapped
-  std::string policy = "default";
+  // The name of an installed policy the recipe asks for ("" = none); used
+  // only when stricter than the operator's (policy_file.h, ChoosePolicy).
+  std::string policy;
   std::optional<int64_t> source_date_epoch;  // default: newest mtime in source
   double timeout_seconds = 0;                // per sub-phase, 0 = none
   std::vector<std::pair<std::string, std::string>> env;  // every phase
   std::vector<AddWrite> addwrite;
 };
+
+// Every recipe string that becomes a file name (name, version, implementation
+// names, define_implementations keys, policy): letters, digits and . _ + -,
+// not starting with '.', at most kMaxPathNameLength characters.
+inline constexpr size_t kMaxPathNameLength = 64;
+// Why `s` is not such a name, "" if it is.
+std::string PathNameProblem(const std::string& s);
+// The same as an error naming the JSON path.
+base::Status CheckPathName(const std::string& s, const std::string& json_path);
 
 // `where` names the document in errors ("recipe.json"); `dir` resolves
 // relative source paths.

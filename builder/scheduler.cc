@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/dir_fd.h"
 #include "base/fs.h"
 #include "sandbox/write_watch.h"
 
@@ -151,9 +152,21 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
   r.node = node.id;
   r.token = std::move(token);
   if (!options_.log_dir.empty()) {
-    res.log_path = options_.log_dir + "/" + plan_.targets[node.target] + "-" + node.PhaseName() + ".log";
-    r.log.reset(::open(res.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!r.log) spdlog::warn("open {}: {}", res.log_path, std::strerror(errno));
+    std::string rel = plan_.targets[node.target] + "-" + node.PhaseName() + ".log";
+    res.log_path = options_.log_dir + "/" + rel;
+    if (options_.log_dir_fd >= 0) {
+      auto fd = base::OpenBeneath(base::BorrowedFd(options_.log_dir_fd), rel,
+                                  O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd.ok()) {
+        r.log = std::move(*fd);
+      } else {
+        spdlog::warn("open {}: {}", res.log_path, fd.error().Message());
+      }
+    } else {
+      r.log.reset(::open(res.log_path.c_str(),
+                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (!r.log) spdlog::warn("open {}: {}", res.log_path, std::strerror(errno));
+    }
   }
   auto pipe = base::MakePipe(O_CLOEXEC);
   auto lease = jobs_.OpenLease();

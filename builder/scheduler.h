@@ -30,6 +30,9 @@ struct SchedulerOptions {
   double timeout_seconds = 0;   // per sub-phase, 0 = none
   int stop_fd = -1;             // readable = stop everything (SIGINT/SIGTERM)
   std::string log_dir;          // empty = no log files
+  // The log dir opened (nsbuild's own, created fresh): logs are opened
+  // beneath it without following any symlink. -1: by path, O_NOFOLLOW.
+  int log_dir_fd = -1;
   // The 1-minute load average; tests replace it. Empty = getloadavg(3).
   std::function<double()> load_probe;
   // A sub-phase that wrote outside its roots fails (the policy's

@@ -1,12 +1,16 @@
 #include "builder/source.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <cstring>
+#include <vector>
 
+#include "base/dir_fd.h"
 #include "base/fs.h"
 #include "builder/sandbox_runner.h"
 #include "builder/status.h"
@@ -15,7 +19,28 @@
 namespace nsbuild::builder {
 namespace {
 
-namespace fs = std::filesystem;
+using base::UniqueFd;
+
+constexpr int kMaxCopyDepth = 4096;
+
+std::vector<std::string> Names(int dir) {
+  std::vector<std::string> names;
+  int dup = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return names;
+  DIR* d = ::fdopendir(dup);
+  if (!d) {
+    ::close(dup);
+    return names;
+  }
+  ::rewinddir(d);
+  while (dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+      names.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 // tar cannot detect compression on a non-seekable stdin, so we look at the
 // magic bytes ourselves.
@@ -36,14 +61,21 @@ base::Result<std::string> CompressionFlag(int fd, const std::string& path) {
 
 // Unpacks in a sandbox: tar runs as the sandbox's root mapped to an
 // unprivileged id, sees only the output dir writable, and gets the archive
-// as stdin, so neither a hostile archive nor the archive's own permissions
-// matter to the host.
-base::Status Unpack(const std::string& tarball, const WorkDir& work, const sandbox::Policy& policy) {
-  base::UniqueFd in(::open(tarball.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) return base::ErrnoError("open source " + tarball);
-  NSB_ASSIGN_OR_RETURN(std::string zflag, CompressionFlag(in.get(), tarball));
+// as stdin (reopened from the source's descriptor), so neither a hostile
+// archive nor the archive's own permissions matter to the host.
+base::Status Unpack(const SourceRef& source, const WorkDir& work, const sandbox::Policy& policy) {
+  UniqueFd in(
+      ::open(base::ProcFdPath(source.fd->get()).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!in) return base::ErrnoError("open source " + source.shown);
+  struct stat a, b;
+  if (::fstat(in.get(), &a) != 0 || ::fstat(source.fd->get(), &b) != 0 || a.st_ino != b.st_ino ||
+      a.st_dev != b.st_dev || !S_ISREG(a.st_mode)) {
+    return base::PlainError("source " + source.shown + " changed while opened");
+  }
+  NSB_ASSIGN_OR_RETURN(std::string zflag, CompressionFlag(in.get(), source.shown));
   std::string log_path = work.logs_dir() + "/unpack.log";
-  base::UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  UniqueFd log(::openat(work.logs_fd(), "unpack.log",
+                        O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!log) return base::ErrnoError("open " + log_path);
   sandbox::RunRequest req;
   req.argv = {"/usr/bin/tar", "-x", "-f", "-", "-C", "/nsbuild/out", "--no-same-owner",
@@ -59,94 +91,199 @@ base::Status Unpack(const std::string& tarball, const WorkDir& work, const sandb
   req.stdout_fd = req.stderr_fd = log.get();
   NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec spec, sandbox::PlanSandbox(policy, req));
   auto [uid, gid] = MappedHostIds(spec);
-  if (::chown(work.source_dir().c_str(), uid, gid) != 0) {
+  if (::fchown(work.source_fd(), uid, gid) != 0)
     return base::ErrnoError("chown " + work.source_dir());
-  }
   NSB_ASSIGN_OR_RETURN(sandbox::ExitInfo exit, sandbox::Run(spec));
   if (exit.ExitStatus() != 0) {
     std::string why = exit.setup_failure ? exit.setup_failure->Message()
                                          : "tar exit status " + std::to_string(exit.ExitStatus());
-    return base::PlainError("unpack " + tarball + ": " + why + "\n" + LogTail(log_path, 10));
+    return base::PlainError("unpack " + source.shown + ": " + why + "\n" + LogTail(log_path, 10));
   }
   return {};
 }
 
-// Copies keep their originals' mtimes: make and autotools compare them.
-base::Status CopyMtime(const fs::path& from, const fs::path& to) {
-  struct stat st;
-  if (::lstat(from.c_str(), &st) != 0) return base::ErrnoError("stat " + from.string());
-  timespec times[2] = {st.st_mtim, st.st_mtim};
-  if (::utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-    return base::ErrnoError("utimensat " + to.string());
+base::Status CopyBytes(int from, int to, const std::string& shown) {
+  for (;;) {
+    ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
+    if (n == 0) return {};
+    if (n > 0) continue;
+    if (errno == EINTR) continue;
+    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+      return base::ErrnoError("copy " + shown);
+    }
+    break;  // no copy_file_range between these two: plain reads
   }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(from, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return base::ErrnoError("read " + shown);
+    if (n == 0) return {};
+    NSB_TRY(base::WriteAll(base::BorrowedFd(to), std::string_view(buf, static_cast<size_t>(n))));
+  }
+}
+
+// Copies keep their originals' mtimes (make and autotools compare them),
+// lose setuid/setgid/sticky, and belong to the sandbox's ids.
+struct CopyIds {
+  uid_t uid;
+  gid_t gid;
+};
+
+base::Status Finish(int fd, const struct stat& st, const CopyIds& ids, const std::string& shown) {
+  if (::fchown(fd, ids.uid, ids.gid) != 0) return base::ErrnoError("chown " + shown);
+  if (::fchmod(fd, st.st_mode & 0777) != 0) return base::ErrnoError("chmod " + shown);
+  timespec times[2] = {st.st_mtim, st.st_mtim};
+  if (::futimens(fd, times) != 0) return base::ErrnoError("utimens " + shown);
   return {};
 }
 
 // A directory is copied on the host (it may hold files only its owner can
-// read), symlinks as symlinks, then handed to the sandbox's ids. chown
-// clears setuid/setgid bits, so none survive into the build.
-base::Status CopyTree(const std::string& from, const WorkDir& work, const sandbox::Policy& policy) {
-  std::error_code ec;
-  fs::copy(from, work.source_dir(),
-           fs::copy_options::recursive | fs::copy_options::copy_symlinks |
-               fs::copy_options::overwrite_existing,
-           ec);
-  if (ec) return base::Error{ec.value(), "copy source " + from};
-  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(policy));
-  auto [uid, gid] = ids;
-  if (::lchown(work.source_dir().c_str(), uid, gid) != 0) return base::ErrnoError("chown source");
-  for (fs::recursive_directory_iterator it(work.source_dir(), ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (::lchown(it->path().c_str(), uid, gid) != 0) {
-      return base::ErrnoError("chown " + it->path().string());
+// read), by fd from the source's descriptor into WORK/source: symlinks as
+// symlinks, never followed; fifos, sockets and devices are left out.
+base::Status CopyDir(int from, int to, const std::string& rel, const CopyIds& ids, int depth) {
+  if (depth > kMaxCopyDepth)
+    return base::PlainError("source " + rel + ": deeper than " + std::to_string(kMaxCopyDepth) +
+                            " levels");
+  for (const auto& name : Names(from)) {
+    std::string shown = rel.empty() ? name : rel + "/" + name;
+    struct stat st;
+    if (::fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return base::ErrnoError("stat source " + shown);
+    if (S_ISDIR(st.st_mode)) {
+      UniqueFd src(::openat(from, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!src) return base::ErrnoError("open source " + shown);
+      if (::mkdirat(to, name.c_str(), 0700) != 0) return base::ErrnoError("mkdir " + shown);
+      UniqueFd dst(::openat(to, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!dst) return base::ErrnoError("open " + shown);
+      NSB_TRY(CopyDir(src.get(), dst.get(), shown, ids, depth + 1));
+      struct stat now;
+      if (::fstat(src.get(), &now) != 0) return base::ErrnoError("stat source " + shown);
+      NSB_TRY(Finish(dst.get(), now, ids, shown));
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd src(::openat(from, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      struct stat now;
+      if (!src || ::fstat(src.get(), &now) != 0) return base::ErrnoError("open source " + shown);
+      if (!S_ISREG(now.st_mode))
+        return base::PlainError("source " + shown + " changed while copied");
+      UniqueFd dst(
+          ::openat(to, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!dst) return base::ErrnoError("create " + shown);
+      NSB_TRY(CopyBytes(src.get(), dst.get(), shown));
+      NSB_TRY(Finish(dst.get(), now, ids, shown));
+    } else if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
+      ssize_t n = ::readlinkat(from, name.c_str(), target.data(), target.size());
+      if (n < 0) return base::ErrnoError("readlink source " + shown);
+      target.resize(static_cast<size_t>(n));
+      if (::symlinkat(target.c_str(), to, name.c_str()) != 0)
+        return base::ErrnoError("symlink " + shown);
+      if (::fchownat(to, name.c_str(), ids.uid, ids.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        return base::ErrnoError("chown " + shown);
+      }
+      timespec times[2] = {st.st_mtim, st.st_mtim};
+      if (::utimensat(to, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+        return base::ErrnoError("utimens " + shown);
     }
-    NSB_TRY(CopyMtime(fs::path(from) / it->path().lexically_relative(work.source_dir()), it->path()));
   }
-  if (ec) return base::Error{ec.value(), "walk " + work.source_dir()};
+  return {};
+}
+
+base::Status CopyTree(const SourceRef& source, const WorkDir& work, const sandbox::Policy& policy) {
+  UniqueFd from(::openat(source.fd->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!from) return base::ErrnoError("open source " + source.shown);
+  NSB_ASSIGN_OR_RETURN(auto mapped, MappedHostIds(policy));
+  CopyIds ids{mapped.first, mapped.second};
+  NSB_TRY(CopyDir(from.get(), work.source_fd(), "", ids, 0));
+  struct stat st;
+  if (::fstat(from.get(), &st) != 0) return base::ErrnoError("stat source " + source.shown);
+  if (::fchown(work.source_fd(), ids.uid, ids.gid) != 0) return base::ErrnoError("chown source");
+  timespec times[2] = {st.st_mtim, st.st_mtim};
+  if (::futimens(work.source_fd(), times) != 0)
+    return base::ErrnoError("utimens " + work.source_dir());
   return {};
 }
 
 // A source with one top-level directory (the usual NAME-VERSION/) is
 // entered, so $S is the project root either way.
-std::string EnterLoneDir(const std::string& dir) {
-  std::error_code ec;
-  std::string only;
-  int count = 0;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    ++count;
-    if (e.is_directory(ec) && !e.is_symlink(ec)) only = e.path().string();
+std::string EnterLoneDir(const WorkDir& work, std::string* name) {
+  std::vector<std::string> names = Names(work.source_fd());
+  struct stat st;
+  if (names.size() == 1 &&
+      ::fstatat(work.source_fd(), names[0].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISDIR(st.st_mode)) {
+    *name = names[0];
+    return work.source_dir() + "/" + names[0];
   }
-  return count == 1 && !only.empty() ? only : dir;
+  name->clear();
+  return work.source_dir();
 }
 
 }  // namespace
 
-int64_t NewestMtime(const std::string& root) {
+int64_t NewestMtime(int dir) {
   int64_t newest = 0;
-  std::error_code ec;
   struct stat st;
-  if (::lstat(root.c_str(), &st) == 0) newest = st.st_mtim.tv_sec;
-  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-    if (::lstat(it->path().c_str(), &st) == 0) newest = std::max<int64_t>(newest, st.st_mtim.tv_sec);
-  }
+  if (::fstat(dir, &st) == 0) newest = st.st_mtim.tv_sec;
+  (void)base::WalkTreeAt(base::BorrowedFd(dir), [&](int, const std::string&, const struct stat& s) {
+    newest = std::max<int64_t>(newest, s.st_mtim.tv_sec);
+    return true;
+  });
   return newest;
 }
 
-base::Result<PreparedSource> PrepareSource(const std::string& source, const WorkDir& work,
-                                           const sandbox::Policy& policy) {
+base::Result<SourceRef> OpenSourceBeneath(int dir_fd, const std::string& rel,
+                                          const std::string& shown) {
+  auto fd = base::OpenBeneath(base::BorrowedFd(dir_fd), rel, O_PATH);
+  if (!fd.ok()) {
+    return base::Wrap(fd.take_error(),
+                      "source " + shown +
+                          " (must lie beneath the recipe's directory, with no symlink on "
+                          "the way; the operator can name another with --source)");
+  }
   struct stat st;
-  if (::stat(source.c_str(), &st) != 0) return base::ErrnoError("source " + source);
-  if (S_ISDIR(st.st_mode)) {
-    if (::access(source.c_str(), R_OK | X_OK) != 0) return base::ErrnoError("source " + source);
+  if (::fstat(fd->get(), &st) != 0) return base::ErrnoError("stat source " + shown);
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+    return base::PlainError("source " + shown + ": neither a directory nor a tarball");
+  }
+  return SourceRef{std::make_shared<UniqueFd>(std::move(*fd)), shown, S_ISDIR(st.st_mode)};
+}
+
+base::Result<SourceRef> ResolveSource(const Recipe& recipe, const std::string& operator_source) {
+  if (!operator_source.empty()) {
+    // The operator's own choice: any path, symlinks followed as usual.
+    UniqueFd fd(::open(operator_source.c_str(), O_PATH | O_CLOEXEC));
+    if (!fd) return base::ErrnoError("--source " + operator_source);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return base::ErrnoError("--source " + operator_source);
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+      return base::PlainError("--source " + operator_source +
+                              ": neither a directory nor a tarball");
+    }
+    return SourceRef{std::make_shared<UniqueFd>(std::move(fd)), operator_source,
+                     S_ISDIR(st.st_mode)};
+  }
+  UniqueFd dir(::open(recipe.dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return base::ErrnoError("recipe directory " + recipe.dir);
+  return OpenSourceBeneath(dir.get(), recipe.source, recipe.dir + "/" + recipe.source);
+}
+
+base::Result<PreparedSource> PrepareSource(const SourceRef& source, const WorkDir& work,
+                                           const sandbox::Policy& policy) {
+  if (source.is_dir) {
     NSB_TRY(CopyTree(source, work, policy));
-  } else if (S_ISREG(st.st_mode)) {
-    NSB_TRY(Unpack(source, work, policy));
   } else {
-    return base::PlainError("source " + source + ": neither a directory nor a tarball");
+    NSB_TRY(Unpack(source, work, policy));
   }
   PreparedSource out;
-  out.root = EnterLoneDir(work.source_dir());
-  out.newest_mtime = NewestMtime(out.root);
+  std::string lone;
+  out.root = EnterLoneDir(work, &lone);
+  UniqueFd root;
+  if (!lone.empty()) {
+    root.reset(
+        ::openat(work.source_fd(), lone.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  }
+  out.newest_mtime = NewestMtime(root ? root.get() : work.source_fd());
   return out;
 }
 

@@ -8,11 +8,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/dir_fd.h"
+#include "builder/build.h"
 #include "builder/build_set.h"
 #include "builder/commands.h"
 #include "builder/diffoscope.h"
 #include "builder/policy_file.h"
 #include "builder/recipe.h"
+#include "builder/workdir.h"
 #include "merge/image_diff.h"
 
 namespace nsbuild::builder {
@@ -137,19 +140,29 @@ int Attribute(BuildSetOptions so, const std::string& root, double t0,
 }
 
 // diffoscope on the files whose content differs, one sandbox per target.
-void ShowWithDiffoscope(const VerifyOptions& o, const Recipe& recipe, const std::string& root,
+void ShowWithDiffoscope(const VerifyOptions& o, const Recipe& recipe, const WorkDir& root,
                         const MemberResult& control, const MemberResult& experiment, Verdict& v) {
   v.diffoscope_note = DiffoscopeUnavailable();
   if (!v.diffoscope_note.empty()) return;
-  auto doc = LoadPolicyDocument(o.policy.empty() ? recipe.policy : o.policy);
+  auto out = root.FreshDir("diffoscope", 0755);
+  if (!out.ok()) {
+    v.diffoscope_note = out.error().Message();
+    return;
+  }
+  auto name = ChoosePolicy(o.policy, recipe.policy, recipe.path);
+  auto doc = name.ok() ? LoadPolicyDocument(*name) : base::Result<PolicyDocument>(name.error());
   auto policy = doc.ok() ? SandboxPolicyOf(*doc) : base::Result<sandbox::Policy>(doc.error());
   if (!policy.ok()) {
     v.diffoscope_note = policy.error().Message();
     return;
   }
   for (const auto& [target, diffs] : v.diffs) {
-    DiffoscopeRequest r{&*policy, control.images.at(target), experiment.images.at(target), {},
-                        root + "/diffoscope/" + target};
+    DiffoscopeRequest r{&*policy,
+                        control.images.at(target),
+                        experiment.images.at(target),
+                        {},
+                        root.path() + "/diffoscope/" + target};
+    r.out_parent_fd = out->get();
     for (const auto& d : diffs) {
       if (d.what.find("content") != std::string::npos) r.paths.push_back(d.path);
     }
@@ -245,8 +258,16 @@ int Verify(const VerifyOptions& o, double t0, Verdict& v) {
   if (!factors) return Fail(v, factors.error().Message(), kExitUsage);
   auto recipe = LoadRecipe(o.recipe_path);
   if (!recipe) return Fail(v, recipe.error().Message(), kExitUsage);
-  std::string root = o.work_dir.empty() ? "nsbuild-work/" + recipe->name + "-" + recipe->version + "/verify"
-                                        : o.work_dir;
+  std::string root_path = o.work_dir.empty() ? DefaultWorkDir(*recipe, "/verify") : o.work_dir;
+  // Opened once, with the work dir's checks; its logs are made afresh.
+  auto root_dir = WorkDir::Open(root_path);
+  if (!root_dir) return Fail(v, root_dir.error().Message() + "; " + WorkDirAdvice(), kExitUsage);
+  auto logs = root_dir->FreshDir("logs", 0755);
+  if (!logs) return Fail(v, logs.error().Message(), kExitUsage);
+  if (auto st = base::RemoveTreeAt(base::BorrowedFd(root_dir->fd()), "diffoscope"); !st) {
+    return Fail(v, st.error().Message(), kExitUsage);
+  }
+  const std::string& root = root_dir->path();
   for (const auto& f : *factors) {
     std::string why = Unavailable(f);
     if (why.empty()) {
@@ -255,7 +276,16 @@ int Verify(const VerifyOptions& o, double t0, Verdict& v) {
       v.skipped.emplace_back(f, why);
     }
   }
-  BuildSetOptions so{o.recipe_path, o.impls, o.jobs, o.policy, o.distcc, root + "/logs", o.verbosity, {}};
+  BuildSetOptions so;
+  so.recipe_path = o.recipe_path;
+  so.impls = o.impls;
+  so.jobs = o.jobs;
+  so.policy = o.policy;
+  so.distcc = o.distcc;
+  so.source = o.source;
+  so.log_dir = root + "/logs";
+  so.log_dir_fd = logs->get();
+  so.verbosity = o.verbosity;
   std::vector<BuildSetMember> members = {{"control", ControlVariation(), root + "/control"}};
   std::map<std::string, std::vector<std::string>> varied = {{"control", {}}};
   for (int round = 1; round <= std::max(1, o.rounds); ++round) {
@@ -276,7 +306,7 @@ int Verify(const VerifyOptions& o, double t0, Verdict& v) {
   if (!v.diffs.empty()) {
     v.experiment = differing->name;
     if (int rc = Attribute(so, root, t0, first, v.varied, v); rc != kExitOk) return rc;
-    ShowWithDiffoscope(o, *recipe, root, control, *differing, v);
+    ShowWithDiffoscope(o, *recipe, *root_dir, control, *differing, v);
   }
   Print(v, control, *differing);
   return v.diffs.empty() ? kExitOk : kExitFailure;

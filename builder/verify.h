@@ -17,6 +17,7 @@ struct VerifyOptions {
   int jobs = 0;
   std::string work_dir;  // default: ./nsbuild-work/NAME-VERSION/verify
   std::string policy;
+  std::string source;  // the operator's --source, instead of the recipe's
   std::string distcc;  // as nsbuild build --distcc, but DISTCC_FALLBACK=0
   std::string report_path;
   int verbosity = -1;

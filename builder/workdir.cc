@@ -6,52 +6,61 @@
 
 #include <filesystem>
 
+#include "base/dir_fd.h"
+
 namespace nsbuild::builder {
 namespace {
 
 namespace fs = std::filesystem;
 
-base::Status MakeDir(const std::string& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return base::ErrnoError("mkdir " + path);
-  return {};
-}
+// What a run makes in the work dir; emptied at the start of the next.
+const char* const kRunParts[] = {"source",         "targets",   "logs",    "images.txt",
+                                 "images.txt.tmp", "jobserver", "capture", "distcc"};
 
-// Directories first get u+rwx so their entries can be listed and unlinked;
-// symlinks are removed as links, never followed.
-void MakeTreeRemovable(const fs::path& dir) {
-  ::chmod(dir.c_str(), 0700);
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec)) MakeTreeRemovable(it->path());
-  }
+std::shared_ptr<base::UniqueFd> Share(base::UniqueFd fd) {
+  return std::make_shared<base::UniqueFd>(std::move(fd));
 }
 
 }  // namespace
 
-base::Status RemoveTree(const std::string& path) {
+std::string WorkDirAdvice() {
+  return "choose a work dir where only root (or you) can write, e.g. --work-dir "
+         "/var/tmp/nsbuild/NAME (a checkout another user owns cannot hold root's work dir)";
+}
+
+base::Result<WorkDir> WorkDir::Open(const std::string& path) {
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(path, ec))) return {};
-  if (fs::is_directory(fs::symlink_status(path, ec))) MakeTreeRemovable(path);
-  fs::remove_all(path, ec);
-  if (ec) return base::Error{ec.value(), "remove " + path};
-  return {};
+  fs::path abs = fs::absolute(path, ec).lexically_normal();
+  if (ec || abs == "/" || path.empty()) return base::PlainError("bad work dir: " + path);
+  std::string shown = abs.string();
+  while (shown.size() > 1 && shown.back() == '/') shown.pop_back();
+  auto fd = base::OpenTrustedDir(shown, base::DefaultTrustCheck(), /*create=*/true);
+  if (!fd.ok()) {
+    return base::Wrap(fd.take_error(), "work dir " + shown + " refused");
+  }
+  WorkDir w;
+  w.path_ = shown;
+  w.fd_ = Share(std::move(*fd));
+  return w;
 }
 
 base::Result<WorkDir> WorkDir::Prepare(const std::string& path) {
-  std::error_code ec;
-  fs::path abs = fs::absolute(path, ec).lexically_normal();
-  if (ec || abs == "/") return base::PlainError("bad work dir: " + path);
-  WorkDir w;
-  w.path_ = abs.string();
-  for (const char* sub : {"source", "targets", "logs", "images.txt"}) {
-    NSB_TRY(RemoveTree(w.path_ + "/" + sub));
-  }
-  fs::create_directories(abs, ec);
-  if (ec) return base::Error{ec.value(), "create work dir " + w.path_};
-  NSB_TRY(MakeDir(w.source_dir(), 0755));
-  NSB_TRY(MakeDir(w.path_ + "/targets", 0755));
-  NSB_TRY(MakeDir(w.logs_dir(), 0755));
+  NSB_ASSIGN_OR_RETURN(WorkDir w, Open(path));
+  NSB_TRY(w.Reset());
   return w;
+}
+
+base::Status WorkDir::Reset() {
+  for (const char* part : kRunParts) {
+    if (auto st = base::RemoveTreeAt(*fd_, part); !st) return base::Wrap(st.take_error(), path_);
+  }
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd source, base::MakeFreshDirAt(*fd_, "source", 0755));
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd targets, base::MakeFreshDirAt(*fd_, "targets", 0755));
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd logs, base::MakeFreshDirAt(*fd_, "logs", 0755));
+  source_ = Share(std::move(source));
+  targets_ = Share(std::move(targets));
+  logs_ = Share(std::move(logs));
+  return {};
 }
 
 TargetDirs WorkDir::Target(const std::string& name) const {
@@ -60,14 +69,32 @@ TargetDirs WorkDir::Target(const std::string& name) const {
 }
 
 base::Status WorkDir::CreateTarget(const std::string& name, uid_t uid, gid_t gid) const {
-  TargetDirs d = Target(name);
-  NSB_TRY(MakeDir(d.root, 0755));
-  for (const std::string* p : {&d.upper, &d.ovl_work, &d.build, &d.image, &d.tmp, &d.home}) {
-    NSB_TRY(MakeDir(*p, 0755));
+  if (!targets_) return base::PlainError("work dir " + path_ + " not reset");
+  // A fresh, root-owned directory per target, in targets/ which no sandbox
+  // can write: its six subdirectories are the sandbox's, their names ours.
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd root, base::MakeFreshDirAt(*targets_, name, 0755));
+  for (const char* sub : {"upper", "ovl-work", "build", "image", "tmp", "home"}) {
+    if (::mkdirat(root.get(), sub, 0755) != 0)
+      return base::ErrnoError("mkdir " + Target(name).root + "/" + sub);
     // Root (or a user mapping only itself) may hand the dir to the mapped id.
-    if (::lchown(p->c_str(), uid, gid) != 0) return base::ErrnoError("chown " + *p);
+    if (::fchownat(root.get(), sub, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      return base::ErrnoError("chown " + Target(name).root + "/" + sub);
+    }
   }
   return {};
+}
+
+base::Result<base::UniqueFd> WorkDir::FreshDir(const std::string& name, mode_t mode) const {
+  auto fd = base::MakeFreshDirAt(*fd_, name, mode);
+  if (!fd.ok()) return base::Wrap(fd.take_error(), path_);
+  return fd;
+}
+
+base::Result<base::UniqueFd> WorkDir::OpenBeneath(const std::string& rel, int flags,
+                                                  mode_t mode) const {
+  auto fd = base::OpenBeneath(*fd_, rel, flags, mode);
+  if (!fd.ok()) return base::Wrap(fd.take_error(), path_);
+  return fd;
 }
 
 }  // namespace nsbuild::builder

@@ -30,7 +30,7 @@ rp_variations=$(IFS=,; echo "-all,${rp_shared[*]/#/+}")
 # phase, and compare its output (nsbuild: the wheel put in the image).
 recipe=$scratch/recipe.json
 cat >"$recipe" <<EOF
-{"name": "fastsum", "version": "1.0", "source": "$top/examples/cext/src",
+{"name": "fastsum", "version": "1.0", "source": "src",
  "phases": {"compile": "\$PYTHON -m build --wheel --no-isolation --outdir \$D/dist ."}}
 EOF
 
@@ -38,7 +38,8 @@ echo "== examples/cext wheel build ($impl), $rounds round(s), $(nproc) CPU(s); m
 echo "-- nsbuild verify --variations $nsb_variations"
 for ((r = 1; r <= rounds; r++)); do
   t0=$(now)
-  "$nsbuild" verify "$recipe" --impl "$impl" --variations "$nsb_variations" --work-dir "$scratch/nsb" \
+  "$nsbuild" verify "$recipe" --source "$top/examples/cext/src" --impl "$impl" \
+    --variations "$nsb_variations" --work-dir "$scratch/nsb" \
     --report "$scratch/nsb.json" >"$scratch/nsb.out" 2>"$scratch/nsb.err"
   rc=$?
   t1=$(now)

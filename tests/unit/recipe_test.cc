@@ -37,7 +37,8 @@ TEST(Recipe, ParsesEveryKey) {
   ASSERT_TRUE(r.ok()) << r.error().Message();
   EXPECT_EQ(r->name, "demo");
   EXPECT_EQ(r->version, "1.0");
-  EXPECT_EQ(r->source, "/recipes/x/src");
+  EXPECT_EQ(r->source, "src");  // relative to r->dir, opened beneath it
+  EXPECT_EQ(r->dir, "/recipes/x");
   EXPECT_EQ(r->implementations, (std::vector<std::string>{"python3.11", "pypy3"}));
   EXPECT_EQ(r->phases.configure, "true");
   EXPECT_EQ(r->phases.compile, "set -e\nmake\necho done");
@@ -55,10 +56,11 @@ TEST(Recipe, ParsesEveryKey) {
 }
 
 TEST(Recipe, DefaultsAreDocumentedOnes) {
-  auto r = Parse(R"({"name": "a", "version": "1", "source": "/abs", "phases": {"compile": "make"}})");
+  auto r = Parse(
+      R"({"name": "a", "version": "1", "source": "./sub/../s", "phases": {"compile": "make"}})");
   ASSERT_TRUE(r.ok()) << r.error().Message();
-  EXPECT_EQ(r->source, "/abs");
-  EXPECT_EQ(r->policy, "default");
+  EXPECT_EQ(r->source, "s");
+  EXPECT_EQ(r->policy, "");  // none asked for: the operator's (default)
   EXPECT_FALSE(r->source_date_epoch.has_value());
   EXPECT_TRUE(r->implementations.empty());
   EXPECT_TRUE(r->all_phases.Empty());
@@ -97,6 +99,70 @@ TEST(Recipe, BadValuesAreRejected) {
             std::string::npos);
   EXPECT_NE(ErrorOf(R"([1, 2])").find("expected an object"), std::string::npos);
   EXPECT_NE(ErrorOf("{\"name\": \n}").find("r.json:2:"), std::string::npos);
+}
+
+// Every recipe string that becomes a file name: letters, digits, . _ + -,
+// not starting with '.', at most 64 characters; the error names the JSON path.
+TEST(RecipeNames, PathNamesAreStrict) {
+  for (const char* ok : {"a", "python3.11", "lua5.4", "foo_bar-1.0+dfsg", "A.b-c_d+e", "x.json"}) {
+    EXPECT_EQ(PathNameProblem(ok), "") << ok;
+  }
+  for (const char* bad :
+       {"", ".", "..", ".hidden", "a/b", "../x", "/abs", "a b", "a\nb", "a\x1b[31m", "tab\there",
+        "1:2.0", "1.0~rc1", "caf\xc3\xa9", "a*", "$HOME"}) {
+    EXPECT_NE(PathNameProblem(bad), "") << bad;
+  }
+  EXPECT_EQ(PathNameProblem(std::string(64, 'a')), "");
+  EXPECT_NE(PathNameProblem(std::string(65, 'a')), "");
+}
+
+TEST(RecipeNames, EveryNameTheRecipeGivesIsChecked) {
+  const std::string tail = R"("source": "s", "phases": {"compile": "x"})";
+  EXPECT_EQ(ErrorOf(R"({"name": "a/../x", "version": "1", )" + tail + "}"),
+            "r.json: $.name: may hold only letters, digits and . _ + - (it becomes a file name)");
+  EXPECT_EQ(ErrorOf(R"({"name": ".x", "version": "1", )" + tail + "}"),
+            "r.json: $.name: must not start with '.'");
+  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1/2", )" + tail + "}").substr(0, 18),
+            "r.json: $.version:");
+  EXPECT_EQ(ErrorOf(R"({"name": ")" + std::string(65, 'n') + R"(", "version": "1", )" + tail + "}"),
+            "r.json: $.name: longer than 64 characters");
+  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1", "implementations": ["ok", "../../etc"], )" +
+                    tail + "}")
+                .substr(0, 28),
+            "r.json: $.implementations[1]");
+  EXPECT_EQ(
+      ErrorOf(
+          R"({"name": "x", "version": "1", "define_implementations": {"a/b": {"program": "/bin/sh"}}, )" +
+          tail + "}")
+          .substr(0, 34),
+      "r.json: $.define_implementations.a");
+  EXPECT_NE(
+      ErrorOf(
+          R"({"name": "x", "version": "1", "define_implementations": {"all": {"program": "/bin/sh"}}, )" +
+          tail + "}")
+          .find("$.define_implementations.all"),
+      std::string::npos);
+  // A policy is named, never given as a path.
+  EXPECT_EQ(ErrorOf(R"({"name": "x", "version": "1", "policy": "/tmp/weak.json", )" + tail + "}")
+                .substr(0, 17),
+            "r.json: $.policy:");
+  EXPECT_EQ(
+      ErrorOf(R"({"name": "x", "version": "1", "policy": "../weak", )" + tail + "}").substr(0, 17),
+      "r.json: $.policy:");
+}
+
+TEST(RecipeNames, SourceStaysBeneathTheRecipe) {
+  auto with = [](const std::string& source) {
+    return R"({"name": "x", "version": "1", "source": ")" + source +
+           R"(", "phases": {"compile": "x"}})";
+  };
+  EXPECT_NE(ErrorOf(with("/etc")).find("$.source: must be relative"), std::string::npos);
+  EXPECT_NE(ErrorOf(with("../../etc")).find("$.source: must stay beneath"), std::string::npos);
+  EXPECT_NE(ErrorOf(with("a/../../b")).find("$.source: must stay beneath"), std::string::npos);
+  EXPECT_NE(ErrorOf(with("..")).find("$.source: must stay beneath"), std::string::npos);
+  EXPECT_NE(ErrorOf(with("")).find("$.source: must not be empty"), std::string::npos);
+  EXPECT_TRUE(Parse(with("a/../b")).ok());
+  EXPECT_TRUE(Parse(with("src.tar.gz")).ok());
 }
 
 TEST(Plan, ChainsPhasesAndJoinsAllPhases) {
