@@ -79,7 +79,7 @@ base::Status PlanDistcc(const BuildOptions& o, Setup& s, int local_cpus) {
 DistccSummary SummarizeDistcc(const DistccConfig& c, const RunSummary& summary) {
   DistccSummary d;
   d.hosts = InsideHostsVariable(c);
-  if (auto log = base::ReadFile(c.host_dir + "/" + kDistccLogName)) d.compiles = CountDistccLog(*log);
+  if (auto counts = CountDistccLogFile(c.host_dir)) d.compiles = *counts;
   for (const auto& n : summary.nodes) {
     for (uint64_t k : n.exit.forwarded) d.connections += k;
     d.connection_failures += n.exit.forward_failures;
@@ -187,6 +187,8 @@ int Execute(const BuildOptions& o, Setup& s) {
   auto res = Acquire(o, s, *work);
   if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
   if (auto st = PrepareDistccDir(s, *work); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
+  // Captures are this run's only (sandbox/write_capture.h).
+  if (auto st = RemoveTree(work->path() + "/capture"); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
   DistccSummary distcc;

@@ -29,8 +29,9 @@ class SandboxCommand : public RunningCommand {
   }
   WriteRecord TakeWrites() override {
     if (!watcher_) return {};
-    bool captured = capture_ && !capture_->captured().empty();
-    return {true, watcher_->notifications(), watcher_->violations(),
+    // The sandbox is gone: what it captured can be copied out now.
+    bool captured = capture_ && capture_->Finish().ok() && !capture_->captured().empty();
+    return {true, watcher_->notifications(), watcher_->violations(), watcher_->violations_not_kept(),
             captured ? capture_->dir() : ""};
   }
 
@@ -83,7 +84,8 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
   if (watch_writes_) watcher = std::make_unique<sandbox::WriteWatcher>(sandbox::WritableRoots(*spec));
   std::unique_ptr<sandbox::WriteCapture> capture;
   if (watcher && !capture_root_.empty()) {
-    auto c = sandbox::WriteCapture::Open(capture_root_ + "/" + target + "-" + node.PhaseName());
+    auto c = sandbox::WriteCapture::Open(capture_root_ + "/" + target + "-" + node.PhaseName(),
+                                         policy_.tmpfs_size);
     if (!c.ok()) return base::Wrap(c.take_error(), "capture dir for " + plan_.NameOf(node));
     capture = std::make_unique<sandbox::WriteCapture>(std::move(c).value());
     watcher->set_capture(capture.get());
