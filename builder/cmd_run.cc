@@ -125,8 +125,9 @@ nlohmann::json StatusJson(const sandbox::SandboxSpec& spec, const sandbox::ExitI
   return j;
 }
 
+// Messages may name what the sandbox chose (a captured file's path): escaped.
 int Fail(int status, const std::string& message) {
-  std::fprintf(stderr, "nsbuild run: %s\n", message.c_str());
+  std::fprintf(stderr, "nsbuild run: %s\n", base::EscapeLine(message).c_str());
   return status;
 }
 
@@ -239,7 +240,8 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
                 "Deny (EACCES) and report every write attempt outside the writable paths");
   run->add_option("--capture-writes", opts->capture_writes,
                   "Like --report-writes, but a stray file creation succeeds into DIR\n"
-                  "(at the same path below it) instead of failing; the host is never written");
+                  "(at the same path below it) instead of failing; the host is never written.\n"
+                  "DIR must be absent or empty; the capture is limited to the policy's tmpfs size");
   run->add_option("command", opts->command, "The command and its arguments (after --)");
   run->prefix_command();
   run->callback([opts, run, &ctx] {

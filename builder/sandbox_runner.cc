@@ -1,7 +1,9 @@
 #include "builder/sandbox_runner.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
+#include "base/escape.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/write_capture.h"
 #include "sandbox/write_watch.h"
@@ -30,7 +32,10 @@ class SandboxCommand : public RunningCommand {
   WriteRecord TakeWrites() override {
     if (!watcher_) return {};
     // The sandbox is gone: what it captured can be copied out now.
-    bool captured = capture_ && capture_->Finish().ok() && !capture_->captured().empty();
+    if (capture_) {
+      if (auto st = capture_->Finish(); !st) spdlog::warn("{}", base::EscapeLine(st.error().Message()));
+    }
+    bool captured = capture_ && !capture_->captured().empty();
     return {true, watcher_->notifications(), watcher_->violations(), watcher_->violations_not_kept(),
             captured ? capture_->dir() : ""};
   }
