@@ -46,10 +46,10 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
 
 // Code points that are valid but change how a terminal shows what follows.
 bool IsInvisibleControl(uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9f) ||      // C1: CSI, OSC, ST... as single code points
-         cp == 0x2028 || cp == 0x2029 ||    // line and paragraph separators
-         (cp >= 0x202a && cp <= 0x202e) ||  // bidi embeddings and overrides
-         (cp >= 0x2066 && cp <= 0x2069) ||  // bidi isolates
+  return (cp >= 0x80 && cp <= 0x9f) ||                  // C1: CSI, OSC, ST... as single code points
+         cp == 0x2028 || cp == 0x2029 ||                // line and paragraph separators
+         (cp >= 0x202a && cp <= 0x202e) ||              // bidi embeddings and overrides
+         (cp >= 0x2066 && cp <= 0x2069) ||              // bidi isolates
          cp == 0x200e || cp == 0x200f || cp == 0x061c;  // direction marks
 }
 

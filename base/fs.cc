@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <cstdio>
 
 namespace nsbuild::base {
@@ -77,7 +76,8 @@ Result<std::string> ReadTail(BorrowedFd dir, const std::string& name, size_t max
   size_t got = 0;
   // The file may shrink meanwhile (a sandbox still writing it): keep what was read.
   while (got < out.size()) {
-    ssize_t n = ::pread(fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(start + got));
+    ssize_t n =
+        ::pread(fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(start + got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoError("read " + name);
     if (n == 0) break;
@@ -96,13 +96,15 @@ Status ForEachLine(BorrowedFd dir, const std::string& name, size_t max_line, uin
   char buf[16384];
   uint64_t total = 0;
   while (total < max_total) {
-    ssize_t n = ::read(fd.get(), buf, static_cast<size_t>(std::min<uint64_t>(sizeof buf, max_total - total)));
+    ssize_t n = ::read(fd.get(), buf,
+                       static_cast<size_t>(std::min<uint64_t>(sizeof buf, max_total - total)));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoError("read " + name);
     if (n == 0) break;
     total += static_cast<uint64_t>(n);
     std::string_view chunk(buf, static_cast<size_t>(n));
-    for (size_t nl; (nl = chunk.find('\n')) != std::string_view::npos; chunk.remove_prefix(nl + 1)) {
+    for (size_t nl; (nl = chunk.find('\n')) != std::string_view::npos;
+         chunk.remove_prefix(nl + 1)) {
       if (!cut) current.append(chunk.substr(0, std::min(nl, max_line - current.size())));
       line(current);
       current.clear();

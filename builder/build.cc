@@ -188,7 +188,8 @@ int Execute(const BuildOptions& o, Setup& s) {
   if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
   if (auto st = PrepareDistccDir(s, *work); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
   // Captures are this run's only (sandbox/write_capture.h).
-  if (auto st = RemoveTree(work->path() + "/capture"); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
+  if (auto st = RemoveTree(work->path() + "/capture"); !st)
+    return spdlog::error("{}", st.error().Message()), kExitFailure;
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
   DistccSummary distcc;

@@ -4,14 +4,14 @@
 
 #include <cstdio>
 #include <fstream>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "base/escape.h"
 #include "base/json_reader.h"
 #include "builder/commands.h"
-#include "builder/report.h"
 #include "builder/policy_file.h"
+#include "builder/report.h"
 #include "sandbox/plan.h"
 #include "sandbox/supervise.h"
 #include "sandbox/write_capture.h"
@@ -158,7 +158,8 @@ int Execute(const RunOptions& o) {
   if (!info) return Fail(kExitSetup, info.error().Message());
   // The sandbox is gone: its captures can be copied out.
   if (capture) {
-    if (auto st = capture->Finish(); !st) Fail(kExitFailure, "--capture-writes: " + st.error().Message());
+    if (auto st = capture->Finish(); !st)
+      Fail(kExitFailure, "--capture-writes: " + st.error().Message());
   }
   if (o.report_writes) {
     std::fputs(sandbox::FormatViolations(watcher.violations(), "writes outside the writable paths:",
@@ -166,8 +167,8 @@ int Execute(const RunOptions& o) {
                    .c_str(),
                stderr);
     if (capture && !capture->captured().empty()) {
-      std::fprintf(stderr, "nsbuild run: %zu captured write(s) are in %s\n", capture->captured().size(),
-                   base::EscapeLine(capture->dir()).c_str());
+      std::fprintf(stderr, "nsbuild run: %zu captured write(s) are in %s\n",
+                   capture->captured().size(), base::EscapeLine(capture->dir()).c_str());
     }
   }
   if (!o.json_status.empty()) {

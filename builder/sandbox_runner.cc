@@ -33,11 +33,12 @@ class SandboxCommand : public RunningCommand {
     if (!watcher_) return {};
     // The sandbox is gone: what it captured can be copied out now.
     if (capture_) {
-      if (auto st = capture_->Finish(); !st) spdlog::warn("{}", base::EscapeLine(st.error().Message()));
+      if (auto st = capture_->Finish(); !st)
+        spdlog::warn("{}", base::EscapeLine(st.error().Message()));
     }
     bool captured = capture_ && !capture_->captured().empty();
-    return {true, watcher_->notifications(), watcher_->violations(), watcher_->violations_not_kept(),
-            captured ? capture_->dir() : ""};
+    return {true, watcher_->notifications(), watcher_->violations(),
+            watcher_->violations_not_kept(), captured ? capture_->dir() : ""};
   }
 
  private:

@@ -252,9 +252,10 @@ void Scheduler::Finish(size_t index) {
                 " write(s) outside the allowed roots were denied (see the summary)";
   }
   if (r.log && res.writes.ViolationCount() > 0) {
-    (void)base::WriteAll(r.log, sandbox::FormatViolations(res.writes.violations,
-                                                          "writes outside the allowed roots, denied:",
-                                                          res.writes.violations_not_kept));
+    (void)base::WriteAll(
+        r.log, sandbox::FormatViolations(
+                   res.writes.violations,
+                   "writes outside the allowed roots, denied:", res.writes.violations_not_kept));
   }
   if (r.log && !res.error.empty()) (void)base::WriteAll(r.log, "nsbuild: " + res.error + "\n");
   r.cmd.reset();

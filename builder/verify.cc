@@ -183,16 +183,18 @@ void PrintDifference(const Verdict& v, const std::string& target, const merge::E
   std::string cause;
   for (const auto& c : CausesOf(v, target, d.path)) cause += (cause.empty() ? "" : ", ") + c;
   // Image names and contents are the build's: printed escaped (base/escape.h).
-  std::printf("  %s: %s\n    caused by: %s\n", base::EscapeLine(d.path).c_str(), base::EscapeLine(d.what).c_str(),
-              cause.empty() ? "a combination of variations (no single one changes it)" : cause.c_str());
+  std::printf(
+      "  %s: %s\n    caused by: %s\n", base::EscapeLine(d.path).c_str(),
+      base::EscapeLine(d.what).c_str(),
+      cause.empty() ? "a combination of variations (no single one changes it)" : cause.c_str());
   if (d.what.find("content") == std::string::npos) return;
   if (const DiffoscopeOutput* r = ReportOf(v, target, d.path)) {
-    std::printf("    diffoscope: %s\n    diffoscope (HTML): %s\n", base::EscapeLine(r->text).c_str(),
-                base::EscapeLine(r->html).c_str());
+    std::printf("    diffoscope: %s\n    diffoscope (HTML): %s\n",
+                base::EscapeLine(r->text).c_str(), base::EscapeLine(r->html).c_str());
     return;
   }
-  std::fputs(base::EscapeText(
-                 merge::DescribeFileDifference(control.images.at(target), experiment.images.at(target), d.path))
+  std::fputs(base::EscapeText(merge::DescribeFileDifference(control.images.at(target),
+                                                            experiment.images.at(target), d.path))
                  .c_str(),
              stdout);
 }

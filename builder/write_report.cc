@@ -15,9 +15,10 @@ std::string FormatWriteSummary(const Plan& plan, const RunSummary& summary) {
   for (const auto& node : plan.nodes) {
     const WriteRecord& w = summary.nodes[node.id].writes;
     if (w.ViolationCount() == 0) continue;
-    std::string heading = plan.targets[node.target] + " " + node.PhaseName() + ": " +
-                          std::to_string(w.ViolationCount()) + " write(s) outside the allowed roots, denied" +
-                          (w.capture_dir.empty() ? "" : " (captured ones are in " + w.capture_dir + ")");
+    std::string heading =
+        plan.targets[node.target] + " " + node.PhaseName() + ": " +
+        std::to_string(w.ViolationCount()) + " write(s) outside the allowed roots, denied" +
+        (w.capture_dir.empty() ? "" : " (captured ones are in " + w.capture_dir + ")");
     out += sandbox::FormatViolations(w.violations, heading, w.violations_not_kept);
   }
   return out;
@@ -58,8 +59,8 @@ std::string FormatHomeLeftovers(const std::string& target, const std::vector<Hom
   for (const auto& l : left) {
     files += l.files;
     if (!list.empty()) list += ", ";
-    list += base::EscapeLine(l.path) + " (" + std::to_string(l.files) + " file" + (l.files == 1 ? "" : "s") + ", " +
-            std::to_string((l.bytes + 1023) / 1024) + " KiB)";
+    list += base::EscapeLine(l.path) + " (" + std::to_string(l.files) + " file" +
+            (l.files == 1 ? "" : "s") + ", " + std::to_string((l.bytes + 1023) / 1024) + " KiB)";
   }
   return "notice: " + target + " left " + std::to_string(files) + " file(s) in its private HOME: " +
          list + "\n";

@@ -54,9 +54,11 @@ bool WriteProcFile(const char* path, const char* text) {
 // The helper child: its own user namespace (mapping only our ids, so the
 // files we create on the tmpfs are ours) and mount namespace, the tmpfs,
 // the fd sent back. Exit status: 0, or the errno of what failed.
-int HelperChild(int sock, const char* uid_map, const char* gid_map, const char* size, const char* inodes) {
+int HelperChild(int sock, const char* uid_map, const char* gid_map, const char* size,
+                const char* inodes) {
   if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return errno;
-  if (!WriteProcFile("/proc/self/setgroups", "deny") || !WriteProcFile("/proc/self/uid_map", uid_map) ||
+  if (!WriteProcFile("/proc/self/setgroups", "deny") ||
+      !WriteProcFile("/proc/self/uid_map", uid_map) ||
       !WriteProcFile("/proc/self/gid_map", gid_map)) {
     return errno ? errno : EPERM;
   }
@@ -105,7 +107,8 @@ base::Result<UniqueFd> MakeInHelper(const char* size, const char* inodes) {
   std::snprintf(uid_map, sizeof uid_map, "%u %u 1\n", geteuid(), geteuid());
   std::snprintf(gid_map, sizeof gid_map, "%u %u 1\n", getegid(), getegid());
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return base::ErrnoError("socketpair");
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return base::ErrnoError("socketpair");
   UniqueFd ours(sv[0]), theirs(sv[1]);
   pid_t pid = fork();
   if (pid < 0) return base::ErrnoError("fork the capture helper");

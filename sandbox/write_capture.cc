@@ -49,7 +49,8 @@ std::pair<UniqueFd, std::string> OpenParent(int root, const std::string& path) {
   if (parts.empty()) return {UniqueFd(), ""};
   UniqueFd dir(::fcntl(root, F_DUPFD_CLOEXEC, 3));
   for (size_t i = 0; i + 1 < parts.size() && dir; ++i) {
-    if (::mkdirat(dir.get(), parts[i].c_str(), 0700) != 0 && errno != EEXIST) return {UniqueFd(), ""};
+    if (::mkdirat(dir.get(), parts[i].c_str(), 0700) != 0 && errno != EEXIST)
+      return {UniqueFd(), ""};
     dir.reset(OpenBeneath(dir.get(), parts[i], O_PATH | O_DIRECTORY));
   }
   return {std::move(dir), parts.back()};
@@ -71,7 +72,9 @@ base::Status CheckFresh(const std::string& dir) {
     if (name != "." && name != "..") empty = false;
   }
   ::closedir(d);
-  if (!empty) return base::PlainError("capture dir " + dir + " is not empty (captures of two runs never mix)");
+  if (!empty)
+    return base::PlainError("capture dir " + dir +
+                            " is not empty (captures of two runs never mix)");
   return {};
 }
 
@@ -218,7 +221,8 @@ base::Status WriteCapture::Finish() {
   UniqueFd to(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!to) return base::ErrnoError("open capture dir " + path_);
   uint64_t budget = size_;
-  if (auto s = CopyTree(fs.get(), to.get(), 0, budget); !s) return base::Wrap(s.take_error(), "copy captures to " + path_);
+  if (auto s = CopyTree(fs.get(), to.get(), 0, budget); !s)
+    return base::Wrap(s.take_error(), "copy captures to " + path_);
   return {};
 }
 

@@ -54,7 +54,8 @@ PathString ReadString(pid_t pid, uint64_t addr) {
   while (out.size() < PATH_MAX) {
     size_t want = std::min(sizeof buf, static_cast<size_t>(PATH_MAX) - out.size());
     ssize_t n = pread(mem.get(), buf, want, static_cast<off_t>(addr + out.size()));
-    if (n <= 0) return out.empty() ? PathString{} : PathString{out};  // unmapped: the kernel says EFAULT
+    if (n <= 0)
+      return out.empty() ? PathString{} : PathString{out};  // unmapped: the kernel says EFAULT
     size_t len = strnlen(buf, static_cast<size_t>(n));
     out.append(buf, len);
     if (len < static_cast<size_t>(n)) return {out};
@@ -123,8 +124,9 @@ std::string OpenFlagsText(uint64_t flags) {
 // The start of the command line: a process can make its argv megabytes long.
 std::string CommandLine(pid_t pid) {
   bool cut = false;
-  auto text = base::ReadBounded(base::BorrowedFd(AT_FDCWD), "/proc/" + std::to_string(pid) + "/cmdline",
-                                kMaxViolationCommandBytes, &cut);
+  auto text =
+      base::ReadBounded(base::BorrowedFd(AT_FDCWD), "/proc/" + std::to_string(pid) + "/cmdline",
+                        kMaxViolationCommandBytes, &cut);
   if (!text) return "?";
   std::string s = *text;
   while (!s.empty() && s.back() == '\0') s.pop_back();
@@ -148,8 +150,8 @@ struct Target {
 class AsProcessIds {
  public:
   explicit AsProcessIds(pid_t pid) {
-    auto status = base::ReadBounded(base::BorrowedFd(AT_FDCWD), "/proc/" + std::to_string(pid) + "/status",
-                                    16384);
+    auto status = base::ReadBounded(base::BorrowedFd(AT_FDCWD),
+                                    "/proc/" + std::to_string(pid) + "/status", 16384);
     if (!status) return;
     long fsuid = Field(*status, "Uid:", 3), fsgid = Field(*status, "Gid:", 3);
     if (fsuid < 0 || fsgid < 0) return;
@@ -228,8 +230,8 @@ bool LookUp(int root, const std::string& path, bool check_search) {
 // as_process: look with the process's ids (AsProcessIds), not ours, and
 // answer true for a directory only if the process may search it.
 bool ExistsInside(pid_t pid, const std::string& path, bool as_process = false) {
-  UniqueFd root(open(("/proc/" + std::to_string(pid) + "/root").c_str(),
-                     O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd root(
+      open(("/proc/" + std::to_string(pid) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return false;
   if (!as_process) return LookUp(root.get(), path, false);
   AsProcessIds ids(pid);

@@ -30,10 +30,10 @@ namespace fs = std::filesystem;
 
 // What an operator's terminal would have received, and what nsbuild cost.
 struct Observed {
-  int status = -1;        // exit status, 128+signal; -1 when it had to be killed
+  int status = -1;  // exit status, 128+signal; -1 when it had to be killed
   bool timed_out = false;
-  std::string stream;     // stdout and stderr, interleaved as on a terminal
-  long max_rss_kib = 0;   // nsbuild's own peak RSS (its sandboxes are not its children)
+  std::string stream;    // stdout and stderr, interleaved as on a terminal
+  long max_rss_kib = 0;  // nsbuild's own peak RSS (its sandboxes are not its children)
 };
 
 // Runs nsbuild with one pipe for stdout and stderr, killing it after
@@ -59,7 +59,8 @@ Observed RunNsbuild(const std::vector<std::string>& args, double timeout = 300) 
   close(p[1]);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       o.timed_out = true;
       kill(pid, SIGKILL);
@@ -90,7 +91,8 @@ std::string RawControl(const std::string& s) {
     bool c0 = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f;
     bool c1_utf8 = c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
                    static_cast<unsigned char>(s[i + 1]) <= 0x9f;
-    bool lone_c1 = c >= 0x80 && c <= 0x9f && (i == 0 || static_cast<unsigned char>(s[i - 1]) < 0xc2);
+    bool lone_c1 =
+        c >= 0x80 && c <= 0x9f && (i == 0 || static_cast<unsigned char>(s[i - 1]) < 0xc2);
     if (c0 || c1_utf8 || lone_c1) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "byte 0x%02x at offset %zu", c, i);
@@ -158,14 +160,17 @@ TEST(HostOutput, ViolationPathAndCommandLineAreEscaped) {
   Scratch dir;
   // The command's own stderr is the operator's terminal in `nsbuild run`
   // (as when running it directly): silenced, so only nsbuild's lines count.
-  std::string script = std::string("exec 2>/dev/null; p=$(") + kHostilePrintf + "); echo x > \"/usr/lib/evil$p\"; "
+  std::string script = std::string("exec 2>/dev/null; p=$(") + kHostilePrintf +
+                       "); echo x > \"/usr/lib/evil$p\"; "
                        "echo y > \"/usr/lib/$(printf '\\377\\376')bad\"; true";
-  auto o = RunNsbuild({"run", "--report-writes", "--json-status", dir / "status.json", "--", "/bin/sh",
-                       "-c", script, std::string("argv-with-escape\x1b]52;c;eA==\x07\nnsbuild: FORGED argv")});
+  auto o = RunNsbuild({"run", "--report-writes", "--json-status", dir / "status.json", "--",
+                       "/bin/sh", "-c", script,
+                       std::string("argv-with-escape\x1b]52;c;eA==\x07\nnsbuild: FORGED argv")});
   EXPECT_EQ(o.status, 0) << o.stream;
   EXPECT_EQ(RawControl(o.stream), "") << o.stream;
   EXPECT_FALSE(HasLineStartingWith(o.stream, "nsbuild: FORGED")) << o.stream;
-  EXPECT_NE(o.stream.find("/usr/lib/evil\\x1b]52;c;cm0gLXJmIH4K\\x07"), std::string::npos) << o.stream;
+  EXPECT_NE(o.stream.find("/usr/lib/evil\\x1b]52;c;cm0gLXJmIH4K\\x07"), std::string::npos)
+      << o.stream;
   EXPECT_NE(o.stream.find("\\nnsbuild: FORGED"), std::string::npos) << o.stream;
   // The JSON keeps the exact bytes where they are valid UTF-8 and stays JSON.
   auto j = nlohmann::json::parse(ReadText(dir / "status.json"));
@@ -178,17 +183,20 @@ TEST(HostOutput, ViolationPathAndCommandLineAreEscaped) {
 TEST(HostOutput, InvalidUtf8PathKeepsTheBuildReportValidJson) {
   Scratch dir;
   WriteText(dir / "src/x", "");
-  WriteText(dir / "r.json", ShellRecipe("echo x > /usr/lib/$(printf '\\377\\376\\300\\257'); true"));
-  auto o = RunNsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "report.json",
-                       "--trace", dir / "trace.json"});
+  WriteText(dir / "r.json",
+            ShellRecipe("echo x > /usr/lib/$(printf '\\377\\376\\300\\257'); true"));
+  auto o = RunNsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report",
+                       dir / "report.json", "--trace", dir / "trace.json"});
   EXPECT_EQ(o.status, 1) << o.stream;  // the default policy fails a build that wrote outside
   EXPECT_EQ(RawControl(o.stream), "") << o.stream;
   EXPECT_NE(o.stream.find("/usr/lib/\\xff\\xfe\\xc0\\xaf"), std::string::npos) << o.stream;
   nlohmann::json report;
-  ASSERT_NO_THROW(report = nlohmann::json::parse(ReadText(dir / "report.json"))) << ReadText(dir / "report.json");
+  ASSERT_NO_THROW(report = nlohmann::json::parse(ReadText(dir / "report.json")))
+      << ReadText(dir / "report.json");
   std::string path;
   for (const auto& sp : report["sub_phases"]) {
-    if (sp.contains("writes") && !sp["writes"]["violations"].empty()) path = sp["writes"]["violations"][0]["path"];
+    if (sp.contains("writes") && !sp["writes"]["violations"].empty())
+      path = sp["writes"]["violations"][0]["path"];
   }
   EXPECT_EQ(path, "/usr/lib/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // U+FFFD each
   EXPECT_TRUE(nlohmann::json::accept(ReadText(dir / "trace.json")));
@@ -221,7 +229,8 @@ TEST(HostOutput, DeniedWriteFloodKeepsRssBounded) {
       "long = 'd' * 200\n"
       "for i in range(200000):\n"
       "    try:\n"
-      "        os.close(os.open('/usr/lib/flood-%d-%s' % (i, long), os.O_WRONLY | os.O_CREAT, 0o644))\n"
+      "        os.close(os.open('/usr/lib/flood-%d-%s' % (i, long), os.O_WRONLY | os.O_CREAT, "
+      "0o644))\n"
       "    except PermissionError:\n"
       "        pass\n";
   auto o = RunNsbuild({"run", "--report-writes", "--json-status", dir / "status.json", "--",
@@ -246,11 +255,13 @@ TEST(HostOutput, DeniedWriteFloodInABuildKeepsRssBounded) {
             "import os\n"
             "for i in range(200000):\n"
             "    try:\n"
-            "        os.close(os.open('/usr/lib/flood-%d-%s' % (i, 'd' * 200), os.O_WRONLY | os.O_CREAT))\n"
+            "        os.close(os.open('/usr/lib/flood-%d-%s' % (i, 'd' * 200), os.O_WRONLY | "
+            "os.O_CREAT))\n"
             "    except PermissionError:\n"
             "        pass\n");
   WriteText(dir / "r.json", ShellRecipe("/usr/bin/python3 ./flood.py"));
-  auto o = RunNsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "report.json"}, 600);
+  auto o = RunNsbuild(
+      {"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "report.json"}, 600);
   EXPECT_EQ(o.status, 1) << o.stream.substr(0, 4096);
   EXPECT_NE(o.stream.find("200000 write(s) outside the allowed roots"), std::string::npos)
       << o.stream.substr(0, 4096);
@@ -271,7 +282,8 @@ TEST(HostOutput, HugeFailingLogIsReadFromItsEnd) {
   Scratch dir;
   WriteText(dir / "src/x", "");
   WriteText(dir / "r.json", ShellRecipe("head -c 536870912 /dev/zero | tr '\\0' x; exit 1"));
-  auto o = RunNsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "report.json"}, 600);
+  auto o = RunNsbuild(
+      {"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "report.json"}, 600);
   EXPECT_EQ(o.status, 1) << o.stream.substr(0, 4096);
   EXPECT_EQ(fs::file_size(dir / "w/logs/a-compile.log") >= (size_t{512} << 20), true);
   EXPECT_LT(o.stream.size(), 64u * 1024) << "the tail printed is bounded";
@@ -280,8 +292,8 @@ TEST(HostOutput, HugeFailingLogIsReadFromItsEnd) {
   // source copy); the report has nsbuild's own (getrusage RUSAGE_SELF).
   auto report = nlohmann::json::parse(ReadText(dir / "report.json"));
   long own = report["builder_max_rss_kib"];
-  std::printf("nsbuild peak RSS with a 512 MiB failing log: %ld KiB (with its helpers: %ld KiB)\n", own,
-              o.max_rss_kib);
+  std::printf("nsbuild peak RSS with a 512 MiB failing log: %ld KiB (with its helpers: %ld KiB)\n",
+              own, o.max_rss_kib);
   EXPECT_GT(own, 0);
   EXPECT_LT(own, kRssBoundKib);
 }
@@ -328,7 +340,8 @@ TEST(HostOutput, CaptureDirWithAPlantedSymlinkIsRefused) {
   fs::create_symlink(victim, dir / "capture/usr");
   fs::create_symlink(victim, dir / "capture-link");
   for (std::string target : {dir / "capture", dir / "capture-link"}) {
-    auto o = RunNsbuild({"run", "--capture-writes", target, "--", "/bin/sh", "-c", "echo x > /usr/lib/planted"});
+    auto o = RunNsbuild(
+        {"run", "--capture-writes", target, "--", "/bin/sh", "-c", "echo x > /usr/lib/planted"});
     EXPECT_EQ(o.status, 2) << o.stream;
     EXPECT_FALSE(fs::exists(victim + "/lib/planted")) << o.stream;
     EXPECT_EQ(RawControl(o.stream), "") << o.stream;
@@ -346,7 +359,8 @@ TEST(HostOutput, CapturePathLongerThanPathMaxIsRefusedNotTruncated) {
       "    os.open(p, os.O_WRONLY | os.O_CREAT, 0o644); print('opened')\n"
       "except OSError as e:\n"
       "    print(os.strerror(e.errno))\n";
-  auto o = RunNsbuild({"run", "--capture-writes", dir / "capture", "--", "/usr/bin/python3", "-c", py});
+  auto o =
+      RunNsbuild({"run", "--capture-writes", dir / "capture", "--", "/usr/bin/python3", "-c", py});
   EXPECT_EQ(o.status, 0) << o.stream;
   EXPECT_NE(o.stream.find("File name too long"), std::string::npos) << o.stream;
   EXPECT_FALSE(fs::exists(dir / "capture/usr/lib/evil")) << o.stream;
@@ -365,7 +379,8 @@ TEST(HostOutput, CaptureIsLimitedLikeTheSandboxsTmpfs) {
       "    print(os.strerror(e.errno))\n"
       "fd = os.open('/usr/lib/nsb-sparse', os.O_RDWR | os.O_CREAT, 0o644)\n"
       "os.ftruncate(fd, 1 << 40); os.pwrite(fd, b'end', (1 << 40) - 3); print('sparse')\n";
-  auto o = RunNsbuild({"run", "--capture-writes", dir / "capture", "--", "/usr/bin/python3", "-c", py}, 300);
+  auto o = RunNsbuild(
+      {"run", "--capture-writes", dir / "capture", "--", "/usr/bin/python3", "-c", py}, 300);
   EXPECT_EQ(o.status, 0) << o.stream;
   EXPECT_NE(o.stream.find("No space left on device\nsparse\n"), std::string::npos) << o.stream;
   struct stat st = {};
@@ -395,7 +410,8 @@ TEST(HostOutput, CapturedFilesAreNeverExecutableOrSetid) {
       "    os.execv('/proc/self/fd/%d' % ro, ['x'])\n"
       "except OSError as e:\n"
       "    print('exec:', os.strerror(e.errno))\n";
-  auto o = RunNsbuild({"run", "--capture-writes", dir / "capture", "--", "/usr/bin/python3", "-c", py});
+  auto o =
+      RunNsbuild({"run", "--capture-writes", dir / "capture", "--", "/usr/bin/python3", "-c", py});
   EXPECT_EQ(o.status, 0) << o.stream;
   EXPECT_NE(o.stream.find("exec: Permission denied"), std::string::npos) << o.stream;
   struct stat st = {};
@@ -419,8 +435,8 @@ TEST(HostOutput, CaptureDoesNotTellWhatExistsBehindADirItCannotSearch) {
       "        os.open(p, os.O_WRONLY | os.O_CREAT, 0o644); print('created')\n"
       "    except OSError as e:\n"
       "        print(os.strerror(e.errno))\n";
-  auto o = RunNsbuild({"run", "--capture-writes", dir / "capture", "--ro-bind", dir / "probe:/probe", "--",
-                       "/usr/bin/python3", "-c", py});
+  auto o = RunNsbuild({"run", "--capture-writes", dir / "capture", "--ro-bind",
+                       dir / "probe:/probe", "--", "/usr/bin/python3", "-c", py});
   EXPECT_EQ(o.status, 0) << o.stream;
   EXPECT_NE(o.stream.find("Permission denied\nPermission denied\n"), std::string::npos) << o.stream;
   EXPECT_FALSE(fs::exists(dir / "capture/probe/secret/there/x")) << o.stream;

@@ -27,7 +27,9 @@ class BoundedRead : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-  void Write(const std::string& name, const std::string& text) { std::ofstream(Path(name)) << text; }
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(Path(name)) << text;
+  }
 
   std::string dir_;
   UniqueFd fd_;
@@ -73,7 +75,8 @@ TEST_F(BoundedRead, AFifoDoesNotBlockAndIsRefused) {
   // Without O_NONBLOCK the open itself would wait for a writer forever.
   auto r = ReadBounded(fd_, "fifo", 100);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().Message().find("not a regular file"), std::string::npos) << r.error().Message();
+  EXPECT_NE(r.error().Message().find("not a regular file"), std::string::npos)
+      << r.error().Message();
   EXPECT_FALSE(ReadTail(fd_, "fifo", 100).ok());
   EXPECT_EQ(builder::LogTail(Path("fifo"), 5), "");
 }
@@ -90,8 +93,9 @@ TEST_F(BoundedRead, DistccLogThroughASymlinkOrFifoCountsNothing) {
   ASSERT_EQ(::symlink("/etc/passwd", Path("distcc.log").c_str()), 0);
   EXPECT_FALSE(builder::CountDistccLogFile(dir_).ok());
   ::unlink(Path("distcc.log").c_str());
-  Write("distcc.log", "distcc[1] compile a.c on 127.0.0.2 completed ok\n"
-                      "distcc[2] compile b.c on localhost completed ok\n");
+  Write("distcc.log",
+        "distcc[1] compile a.c on 127.0.0.2 completed ok\n"
+        "distcc[2] compile b.c on localhost completed ok\n");
   auto c = builder::CountDistccLogFile(dir_);
   ASSERT_TRUE(c.ok()) << c.error().Message();
   EXPECT_EQ(c->remote, 1u);
