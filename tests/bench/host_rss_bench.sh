@@ -16,13 +16,16 @@ bench_args "${1:-}" 1
 writes=${2:-200000}
 log_mib=${3:-1024}
 
-# Runs argv, prints "NAME peak RSS KiB, wall s, exit N".
+# Runs argv, prints "NAME peak RSS KiB, wall s, exit N". wait4's figure is
+# the largest of nsbuild and the helpers it waited for (a build's source
+# copy); with REPORT (a build's --report file) nsbuild's own peak is printed
+# too (builder_max_rss_kib, getrusage RUSAGE_SELF).
 measure() {
-  local name=$1
-  shift
-  python3 - "$name" "$@" <<'PY'
-import os, sys, time
-name, argv = sys.argv[1], sys.argv[2:]
+  local name=$1 report=$2
+  shift 2
+  python3 - "$name" "$report" "$@" <<'PY'
+import json, os, sys, time
+name, report, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
 t0 = time.monotonic()
 pid = os.fork()
 if pid == 0:
@@ -30,7 +33,9 @@ if pid == 0:
     os.dup2(fd, 1); os.dup2(fd, 2)
     os.execv(argv[0], argv)
 _, status, ru = os.wait4(pid, 0)
-print(f"{name:12s} peak RSS {ru.ru_maxrss:7d} KiB   wall {time.monotonic() - t0:6.1f} s   exit {os.waitstatus_to_exitcode(status)}")
+own = f"   nsbuild alone {json.load(open(report))['builder_max_rss_kib']:6d} KiB" if report else ""
+print(f"{name:12s} peak RSS {ru.ru_maxrss:7d} KiB{own}   wall {time.monotonic() - t0:6.1f} s   "
+      f"exit {os.waitstatus_to_exitcode(status)}")
 PY
 }
 
@@ -41,7 +46,7 @@ for i in range($writes):
     except PermissionError:
         pass"
 echo "== nsbuild's peak RSS ($writes denied writes, a $log_mib MiB log)"
-measure flood-run "$nsbuild" run --report-writes -- /usr/bin/python3 -c "$flood" "$(head -c 100000 /dev/zero | tr '\0' A)"
+measure flood-run "" "$nsbuild" run --report-writes -- /usr/bin/python3 -c "$flood" "$(head -c 100000 /dev/zero | tr '\0' A)"
 
 mkdir -p "$scratch/src"
 printf '%s\n' "$flood" >"$scratch/src/flood.py"
@@ -50,11 +55,14 @@ cat >"$scratch/flood.json" <<JSON
  "define_implementations": {"a": {"program": "/bin/sh"}},
  "phases": {"compile": "python3 ./flood.py"}}
 JSON
-measure flood-build "$nsbuild" build "$scratch/flood.json" --work-dir "$scratch/w1" --report "$scratch/r1.json"
+measure flood-build "$scratch/r1.json" "$nsbuild" build "$scratch/flood.json" --work-dir "$scratch/w1" \
+  --report "$scratch/r1.json"
 
 cat >"$scratch/log.json" <<JSON
 {"name": "log", "version": "1", "source": "src", "implementations": ["a"],
  "define_implementations": {"a": {"program": "/bin/sh"}},
  "phases": {"compile": "head -c $((log_mib << 20)) /dev/zero | tr '\\\\0' x; exit 1"}}
 JSON
-measure huge-log "$nsbuild" build "$scratch/log.json" --work-dir "$scratch/w2"
+measure huge-log "$scratch/r2.json" "$nsbuild" build "$scratch/log.json" --work-dir "$scratch/w2" \
+  --report "$scratch/r2.json"
+echo "log written: $(stat -c %s "$scratch/w2/logs/a-compile.log") bytes"
