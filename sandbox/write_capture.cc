@@ -218,8 +218,18 @@ base::Status WriteCapture::Finish() {
   std::error_code ec;
   std::filesystem::create_directories(path_, ec);
   if (ec) return base::Error{ec.value(), "create capture dir " + path_};
+  // The run took a while: the directory must still be fresh, and ours (not
+  // one another user made meanwhile where we would have made it).
+  NSB_TRY(CheckFresh(path_));
   UniqueFd to(::open(path_.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!to) return base::ErrnoError("open capture dir " + path_);
+  struct stat st;
+  if (::fstat(to.get(), &st) != 0) return base::ErrnoError("fstat capture dir " + path_);
+  if (st.st_uid != ::geteuid() || (st.st_mode & S_IWOTH) != 0) {
+    return base::PlainError("capture dir " + path_ + " is not ours alone (owner " +
+                            std::to_string(st.st_uid) + ", mode " +
+                            std::to_string(st.st_mode & 07777) + "); the captures are not copied");
+  }
   uint64_t budget = size_;
   if (auto s = CopyTree(fs.get(), to.get(), 0, budget); !s)
     return base::Wrap(s.take_error(), "copy captures to " + path_);
