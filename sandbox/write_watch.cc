@@ -89,7 +89,9 @@ std::string Join(const std::string& base, const std::string& rel) {
 // parent directory's symlinks resolved inside its own root, so a write
 // through a link that points out of an allowed root is named by where it
 // really goes.
-std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path) {
+// `lexical`: also the path before symlinks are resolved (ours, as root),
+// for questions that must be asked with the process's own ids.
+std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path, std::string* lexical_out) {
   std::string proc = "/proc/" + std::to_string(pid);
   std::string base = "/";
   if (path.empty() || path[0] != '/') {
@@ -97,6 +99,7 @@ std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path) {
                                                 : Readlink(proc + "/fd/" + std::to_string(dirfd));
   }
   std::string lexical = NormalisePath(Join(base, path));
+  *lexical_out = lexical;
   if (lexical == "/") return lexical;
   size_t slash = lexical.rfind('/');
   std::string parent = slash == 0 ? "/" : lexical.substr(0, slash);
@@ -138,6 +141,7 @@ struct Target {
   std::string call;  // the syscall's name
   std::string op;
   std::vector<std::string> paths;
+  std::vector<std::string> lexical;  // the same, symlinks not resolved
   bool creates = false;  // fails with EEXIST when the path is already there
   bool name_too_long = false;  // a path argument the kernel refuses
 };
@@ -255,13 +259,14 @@ std::optional<Target> Decode(const seccomp_notif& n) {
   auto it = CallsByNr().find(n.data.nr);
   if (it == CallsByNr().end()) return std::nullopt;
   const WatchedCall& c = *it->second;
-  Target t{c.name, c.name, {}, Creates(c.name)};
+  Target t{c.name, c.name, {}, {}, Creates(c.name)};
   if (c.flags_arg >= 0) t.op += "(" + OpenFlagsText(n.data.args[c.flags_arg]) + ")";
   pid_t pid = static_cast<pid_t>(n.pid);
   if (c.sockaddr) {
     auto p = ReadSocketPath(pid, n.data.args[1], n.data.args[2]);
     if (!p) return std::nullopt;  // not a filesystem socket: nothing to judge
-    t.paths.push_back(Resolve(pid, AT_FDCWD, *p));
+    t.lexical.emplace_back();
+    t.paths.push_back(Resolve(pid, AT_FDCWD, *p, &t.lexical.back()));
     return t;
   }
   for (const PathArg& a : {c.first, c.second}) {
@@ -278,7 +283,8 @@ std::optional<Target> Decode(const seccomp_notif& n) {
       if (dirfd == AT_FDCWD) continue;
       p = std::string();
     }
-    t.paths.push_back(Resolve(pid, dirfd, *p));
+    t.lexical.emplace_back();
+    t.paths.push_back(Resolve(pid, dirfd, *p, &t.lexical.back()));
   }
   return t;
 }
@@ -354,11 +360,12 @@ bool WriteWatcher::HandleOne(int notify_fd) {
   }
   if (!allow) {
     WriteViolation* kept = Record(target->op, target->paths, static_cast<pid_t>(n->pid));
-    // Whether the directory exists is asked with the process's own ids: a
-    // capture must not tell it about a place it could not look into.
+    // Whether the directory exists is asked with the process's own ids, of
+    // the path as it wrote it (its symlinks then resolved with those ids
+    // too): a capture must not tell it about a place it could not look into.
     if (capture_ && target->paths.size() == 1 &&
         capture_->Handle(notify_fd, *n, target->call, target->paths[0],
-                         ExistsInside(static_cast<pid_t>(n->pid), ParentOf(target->paths[0]),
+                         ExistsInside(static_cast<pid_t>(n->pid), ParentOf(target->lexical[0]),
                                       /*as_process=*/true))) {
       if (kept) kept->captured = true;
       return true;

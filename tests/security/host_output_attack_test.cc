@@ -427,10 +427,14 @@ TEST(HostOutput, CaptureDoesNotTellWhatExistsBehindADirItCannotSearch) {
   if (!IsRoot()) GTEST_SKIP() << "needs a directory owned by another uid than the sandbox's (root)";
   Scratch dir;
   fs::create_directories(dir / "probe/secret/there");
+  // A link in there to a directory the sandbox can see: resolved as root, it
+  // would lead somewhere capturable.
+  fs::create_directory_symlink("/usr/lib", dir / "probe/secret/link");
   ::chmod((dir / "probe/secret").c_str(), 0700);
   std::string py =
       "import os\n"
-      "for p in ('/probe/secret/there/x', '/probe/secret/absent/x'):\n"
+      "for p in ('/probe/secret/there/x', '/probe/secret/absent/x', '/probe/secret/link/x',\n"
+      "          '/probe/secret/nolink/x'):\n"
       "    try:\n"
       "        os.open(p, os.O_WRONLY | os.O_CREAT, 0o644); print('created')\n"
       "    except OSError as e:\n"
@@ -438,8 +442,12 @@ TEST(HostOutput, CaptureDoesNotTellWhatExistsBehindADirItCannotSearch) {
   auto o = RunNsbuild({"run", "--capture-writes", dir / "capture", "--ro-bind",
                        dir / "probe:/probe", "--", "/usr/bin/python3", "-c", py});
   EXPECT_EQ(o.status, 0) << o.stream;
-  EXPECT_NE(o.stream.find("Permission denied\nPermission denied\n"), std::string::npos) << o.stream;
+  EXPECT_NE(
+      o.stream.find("Permission denied\nPermission denied\nPermission denied\nPermission denied\n"),
+      std::string::npos)
+      << o.stream;
   EXPECT_FALSE(fs::exists(dir / "capture/probe/secret/there/x")) << o.stream;
+  EXPECT_FALSE(fs::exists(dir / "capture/usr/lib/x")) << o.stream;
 }
 
 }  // namespace
