@@ -1,15 +1,15 @@
 #include "builder/build.h"
 
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <unistd.h>
-
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 
+#include "base/escape.h"
 #include "base/fs.h"
 #include "builder/commands.h"
 #include "builder/images.h"
@@ -45,10 +45,12 @@ std::vector<Image> Images(const Setup& s, const WorkDir& work) {
 
 void WriteOutputs(const BuildOptions& o, const ReportInput& in) {
   if (!o.report_path.empty()) {
-    if (auto st = WriteReport(o.report_path, in); !st) spdlog::error("{}", st.error().Message());
+    if (auto st = WriteReport(o.report_path, in); !st)
+      spdlog::error("{}", base::EscapeLine(st.error().Message()));
   }
   if (!o.trace_path.empty()) {
-    if (auto st = WriteTrace(o.trace_path, in); !st) spdlog::error("{}", st.error().Message());
+    if (auto st = WriteTrace(o.trace_path, in); !st)
+      spdlog::error("{}", base::EscapeLine(st.error().Message()));
   }
 }
 
@@ -181,15 +183,17 @@ int Execute(const BuildOptions& o, Setup& s) {
                         ? "nsbuild-work/" + s.recipe.name + "-" + s.recipe.version
                         : o.work_dir;
   auto work = WorkDir::Prepare(dir);
-  if (!work.ok()) return spdlog::error("{}", work.error().Message()), kExitFailure;
+  if (!work.ok())
+    return spdlog::error("{}", base::EscapeLine(work.error().Message())), kExitFailure;
   auto src = PrepareSource(s.recipe.source, *work, s.policy);
-  if (!src.ok()) return spdlog::error("{}", src.error().Message()), kExitUsage;
+  if (!src.ok()) return spdlog::error("{}", base::EscapeLine(src.error().Message())), kExitUsage;
   auto res = Acquire(o, s, *work);
-  if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
-  if (auto st = PrepareDistccDir(s, *work); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
+  if (!res.ok()) return spdlog::error("{}", base::EscapeLine(res.error().Message())), kExitFailure;
+  if (auto st = PrepareDistccDir(s, *work); !st)
+    return spdlog::error("{}", base::EscapeLine(st.error().Message())), kExitFailure;
   // Captures are this run's only (sandbox/write_capture.h).
   if (auto st = RemoveTree(work->path() + "/capture"); !st)
-    return spdlog::error("{}", st.error().Message()), kExitFailure;
+    return spdlog::error("{}", base::EscapeLine(st.error().Message())), kExitFailure;
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
   DistccSummary distcc;
@@ -209,7 +213,7 @@ int Execute(const BuildOptions& o, Setup& s) {
     for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
     h.dest = o.dest;
     if (auto st = HandOffImages(h); !st) {
-      spdlog::error("{}", st.error().Message());
+      spdlog::error("{}", base::EscapeLine(st.error().Message()));
       rc = kExitFailure;
     }
   }
@@ -278,7 +282,7 @@ base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
 int RunBuild(const BuildOptions& o) {
   auto setup = PlanBuild(o);
   if (!setup.ok()) {
-    spdlog::error("{}", setup.error().Message());
+    spdlog::error("{}", base::EscapeLine(setup.error().Message()));
     return kExitUsage;
   }
   if (o.dry_run) {
