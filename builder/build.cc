@@ -186,7 +186,7 @@ int Execute(const BuildOptions& o, Setup& s) {
   if (!work.ok())
     return spdlog::error("{}", base::EscapeLine(work.error().Message())), kExitFailure;
   auto src = PrepareSource(s.recipe.source, *work, s.policy);
-  if (!src.ok()) return spdlog::error("{}", base::EscapeLine(src.error().Message())), kExitUsage;
+  if (!src.ok()) return spdlog::error("{}", base::EscapeText(src.error().Message())), kExitUsage;
   auto res = Acquire(o, s, *work);
   if (!res.ok()) return spdlog::error("{}", base::EscapeLine(res.error().Message())), kExitFailure;
   if (auto st = PrepareDistccDir(s, *work); !st)
