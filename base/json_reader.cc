@@ -113,4 +113,8 @@ Status JsonObject::Finish() const {
   return {};
 }
 
+std::string DumpJson(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace nsbuild::base

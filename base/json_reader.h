@@ -46,6 +46,12 @@ class JsonObject {
   std::set<std::string> seen_;
 };
 
+// Serialises j for a file or a terminal. Strings may hold bytes a sandbox
+// chose (paths, command lines): invalid UTF-8 is replaced by U+FFFD instead of
+// making nlohmann throw, and control characters come out \u-escaped as JSON
+// requires, so a report is always valid JSON.
+std::string DumpJson(const nlohmann::json& j, int indent = -1);
+
 // "what at path: message" in one line, the house format for edge errors.
 Error JsonError(const std::string& path, const std::string& message);
 

@@ -1,15 +1,15 @@
 #include "builder/build.h"
 
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <unistd.h>
-
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 
+#include "base/escape.h"
 #include "base/fs.h"
 #include "builder/commands.h"
 #include "builder/images.h"
@@ -49,10 +49,12 @@ std::vector<Image> Images(const Setup& s, const WorkDir& work) {
 
 void WriteOutputs(const BuildOptions& o, const ReportInput& in) {
   if (!o.report_path.empty()) {
-    if (auto st = WriteReport(o.report_path, in); !st) spdlog::error("{}", st.error().Message());
+    if (auto st = WriteReport(o.report_path, in); !st)
+      spdlog::error("{}", base::EscapeLine(st.error().Message()));
   }
   if (!o.trace_path.empty()) {
-    if (auto st = WriteTrace(o.trace_path, in); !st) spdlog::error("{}", st.error().Message());
+    if (auto st = WriteTrace(o.trace_path, in); !st)
+      spdlog::error("{}", base::EscapeLine(st.error().Message()));
   }
 }
 
@@ -83,7 +85,7 @@ base::Status PlanDistcc(const BuildOptions& o, Setup& s, int local_cpus) {
 DistccSummary SummarizeDistcc(const DistccConfig& c, const RunSummary& summary) {
   DistccSummary d;
   d.hosts = InsideHostsVariable(c);
-  if (auto log = base::ReadFile(c.host_dir + "/" + kDistccLogName)) d.compiles = CountDistccLog(*log);
+  if (auto counts = CountDistccLogFile(c.host_dir)) d.compiles = *counts;
   for (const auto& n : summary.nodes) {
     for (uint64_t k : n.exit.forwarded) d.connections += k;
     d.connection_failures += n.exit.forward_failures;
@@ -187,19 +189,23 @@ void TellWrites(const BuildOptions& o, const Setup& s, const RunSummary& summary
 int Execute(const BuildOptions& o, Setup& s) {
   std::string dir = o.work_dir.empty() ? DefaultWorkDir(s.recipe) : o.work_dir;
   auto work = WorkDir::Open(dir);
-  if (!work.ok())
-    return spdlog::error("{}; {}", work.error().Message(), WorkDirAdvice()), kExitUsage;
-  if (auto st = work->Reset(); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
+  if (!work.ok()) {
+    return spdlog::error("{}; {}", base::EscapeLine(work.error().Message()), WorkDirAdvice()),
+           kExitUsage;
+  }
+  if (auto st = work->Reset(); !st)
+    return spdlog::error("{}", base::EscapeLine(st.error().Message())), kExitFailure;
   auto src = PrepareSource(s.source, *work, s.policy);
-  if (!src.ok()) return spdlog::error("{}", src.error().Message()), kExitUsage;
+  if (!src.ok()) return spdlog::error("{}", base::EscapeText(src.error().Message())), kExitUsage;
   auto res = Acquire(o, s, *work);
-  if (!res.ok()) return spdlog::error("{}", res.error().Message()), kExitFailure;
-  if (auto st = PrepareDistccDir(s, *work); !st) return spdlog::error("{}", st.error().Message()), kExitFailure;
+  if (!res.ok()) return spdlog::error("{}", base::EscapeLine(res.error().Message())), kExitFailure;
+  if (auto st = PrepareDistccDir(s, *work); !st)
+    return spdlog::error("{}", base::EscapeLine(st.error().Message())), kExitFailure;
   if (o.capture_writes) {
     // Ours, made afresh every run: the capture dirs of one run are never
     // another's, and nothing planted there is written through.
     if (auto dir = work->FreshDir("capture", 0700); !dir)
-      return spdlog::error("{}", dir.error().Message()), kExitFailure;
+      return spdlog::error("{}", base::EscapeLine(dir.error().Message())), kExitFailure;
   }
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
@@ -224,7 +230,7 @@ int Execute(const BuildOptions& o, Setup& s) {
     h.recipe_path = o.recipe_path;
     h.replace = o.replace;
     if (auto st = HandOffImages(h); !st) {
-      spdlog::error("{}", st.error().Message());
+      spdlog::error("{}", base::EscapeLine(st.error().Message()));
       rc = kExitFailure;
     }
   }
@@ -297,7 +303,7 @@ std::string DefaultWorkDir(const Recipe& recipe, const std::string& suffix) {
 int RunBuild(const BuildOptions& o) {
   auto setup = PlanBuild(o);
   if (!setup.ok()) {
-    spdlog::error("{}", setup.error().Message());
+    spdlog::error("{}", base::EscapeLine(setup.error().Message()));
     return kExitUsage;
   }
   if (o.dry_run) {

@@ -2,6 +2,7 @@
 // on two existing images or destinations.
 #include <cstdio>
 
+#include "base/escape.h"
 #include "builder/commands.h"
 #include "merge/image_diff.h"
 
@@ -26,9 +27,9 @@ int Diff(const DiffArgs& o) {
   std::printf("differ: %zu path(s)\n  A %s  %s\n  B %s  %s\n", d->diffs.size(), d->digest_a.c_str(),
               o.a.c_str(), d->digest_b.c_str(), o.b.c_str());
   for (const auto& e : d->diffs) {
-    std::printf("  %s: %s\n", e.path.c_str(), e.what.c_str());
+    std::printf("  %s: %s\n", base::EscapeLine(e.path).c_str(), base::EscapeLine(e.what).c_str());
     if (!o.quiet && e.what.find("content") != std::string::npos) {
-      std::fputs(merge::DescribeFileDifference(o.a, o.b, e.path).c_str(), stdout);
+      std::fputs(base::EscapeText(merge::DescribeFileDifference(o.a, o.b, e.path)).c_str(), stdout);
     }
   }
   return kExitFailure;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "base/json_reader.h"
 #include "builder/commands.h"
 #include "builder/impls.h"
 
@@ -23,7 +24,7 @@ void PrintJson(const std::vector<Implementation>& found) {
     out.push_back({{"name", i.name}, {"kind", KindName(i.kind)}, {"program", i.program},
                    {"usable", i.usable}, {"dev_headers", i.dev_headers}, {"version", i.version}});
   }
-  std::printf("%s\n", out.dump(2).c_str());
+  std::printf("%s\n", base::DumpJson(out, 2).c_str());
 }
 
 }  // namespace

@@ -4,12 +4,14 @@
 
 #include <cstdio>
 #include <fstream>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "base/escape.h"
+#include "base/json_reader.h"
 #include "builder/commands.h"
-#include "builder/report.h"
 #include "builder/policy_file.h"
+#include "builder/report.h"
 #include "sandbox/plan.h"
 #include "sandbox/supervise.h"
 #include "sandbox/write_capture.h"
@@ -123,8 +125,9 @@ nlohmann::json StatusJson(const sandbox::SandboxSpec& spec, const sandbox::ExitI
   return j;
 }
 
+// Messages may name what the sandbox chose (a captured file's path): escaped.
 int Fail(int status, const std::string& message) {
-  std::fprintf(stderr, "nsbuild run: %s\n", message.c_str());
+  std::fprintf(stderr, "nsbuild run: %s\n", base::EscapeLine(message).c_str());
   return status;
 }
 
@@ -146,19 +149,26 @@ int Execute(const RunOptions& o) {
   sandbox::WriteWatcher watcher(sandbox::WritableRoots(*spec));
   std::optional<sandbox::WriteCapture> capture;
   if (!o.capture_writes.empty()) {
-    auto c = sandbox::WriteCapture::Open(o.capture_writes);
+    auto c = sandbox::WriteCapture::Open(o.capture_writes, policy->tmpfs_size);
     if (!c) return Fail(kExitUsage, "--capture-writes: " + c.error().Message());
     capture.emplace(std::move(c).value());
     watcher.set_capture(&*capture);
   }
   auto info = sandbox::RunInForeground(*spec, o.report_writes ? &watcher : nullptr);
   if (!info) return Fail(kExitSetup, info.error().Message());
+  // The sandbox is gone: its captures can be copied out.
+  if (capture) {
+    if (auto st = capture->Finish(); !st)
+      Fail(kExitFailure, "--capture-writes: " + st.error().Message());
+  }
   if (o.report_writes) {
-    std::fputs(sandbox::FormatViolations(watcher.violations(), "writes outside the writable paths:").c_str(),
+    std::fputs(sandbox::FormatViolations(watcher.violations(), "writes outside the writable paths:",
+                                         watcher.violations_not_kept())
+                   .c_str(),
                stderr);
     if (capture && !capture->captured().empty()) {
-      std::fprintf(stderr, "nsbuild run: %zu captured write(s) are in %s\n", capture->captured().size(),
-                   capture->dir().c_str());
+      std::fprintf(stderr, "nsbuild run: %zu captured write(s) are in %s\n",
+                   capture->captured().size(), base::EscapeLine(capture->dir()).c_str());
     }
   }
   if (!o.json_status.empty()) {
@@ -167,9 +177,10 @@ int Execute(const RunOptions& o) {
     if (o.report_writes) {
       j["write_notifications"] = watcher.notifications();
       j["write_violations"] = ViolationsJson(watcher.violations());
+      j["write_violations_not_kept"] = watcher.violations_not_kept();
       if (capture) j["capture_dir"] = capture->dir();
     }
-    out << j.dump(2) << "\n";
+    out << base::DumpJson(j, 2) << "\n";
     if (!out) return Fail(kExitFailure, "cannot write " + o.json_status);
   }
   if (info->setup_failure) Fail(info->ExitStatus(), info->setup_failure->Message());
@@ -230,7 +241,8 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
                 "Deny (EACCES) and report every write attempt outside the writable paths");
   run->add_option("--capture-writes", opts->capture_writes,
                   "Like --report-writes, but a stray file creation succeeds into DIR\n"
-                  "(at the same path below it) instead of failing; the host is never written");
+                  "(at the same path below it) instead of failing; the host is never written.\n"
+                  "DIR must be absent or empty; the capture is limited to the policy's tmpfs size");
   run->add_option("command", opts->command, "The command and its arguments (after --)");
   run->prefix_command();
   run->callback([opts, run, &ctx] {

@@ -1,8 +1,11 @@
 #include "builder/distcc.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <sstream>
+
+#include "base/fs.h"
 
 namespace nsbuild::builder {
 
@@ -33,26 +36,39 @@ std::vector<std::pair<std::string, std::string>> DistccEnvironment(const DistccC
   };
 }
 
+void CountDistccLogLine(std::string_view line, DistccCounts& counts) {
+  // "distcc[PID] compile FILE on HOST completed ok"
+  constexpr std::string_view kDone = " completed ok";
+  auto start = line.find("] compile ");
+  if (start == std::string_view::npos || !line.ends_with(kDone)) return;
+  std::string_view rest = line.substr(start + 10, line.size() - start - 10 - kDone.size());
+  auto on = rest.rfind(" on ");
+  if (on == std::string_view::npos) return;
+  std::string_view file = rest.substr(0, on), host = rest.substr(on + 4);
+  if (file == "(null)" || file.empty()) return;
+  if (host == "localhost") {
+    counts.local++;
+  } else {
+    counts.remote++;
+  }
+}
+
 DistccCounts CountDistccLog(const std::string& log_text) {
   DistccCounts counts;
   std::istringstream in(log_text);
   std::string line;
-  const std::string kDone = " completed ok";
-  while (std::getline(in, line)) {
-    // "distcc[PID] compile FILE on HOST completed ok"
-    auto start = line.find("] compile ");
-    if (start == std::string::npos || !line.ends_with(kDone)) continue;
-    std::string rest = line.substr(start + 10, line.size() - start - 10 - kDone.size());
-    auto on = rest.rfind(" on ");
-    if (on == std::string::npos) continue;
-    std::string file = rest.substr(0, on), host = rest.substr(on + 4);
-    if (file == "(null)" || file.empty()) continue;
-    if (host == "localhost") {
-      counts.local++;
-    } else {
-      counts.remote++;
-    }
-  }
+  while (std::getline(in, line)) CountDistccLogLine(line, counts);
+  return counts;
+}
+
+base::Result<DistccCounts> CountDistccLogFile(const std::string& host_dir) {
+  // The directory is ours; everything in it is the sandboxes'. Opened by fd,
+  // the log is read as a regular file only, line by line.
+  base::UniqueFd dir(::open(host_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) return base::ErrnoError("open " + host_dir);
+  DistccCounts counts;
+  NSB_TRY(base::ForEachLine(dir, kDistccLogName, kMaxDistccLogLine, kMaxDistccLogBytes,
+                            [&](std::string_view line) { CountDistccLogLine(line, counts); }));
   return counts;
 }
 

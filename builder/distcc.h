@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -62,6 +63,13 @@ struct DistccCounts {
   uint64_t local = 0;
 };
 DistccCounts CountDistccLog(const std::string& log_text);
+void CountDistccLogLine(std::string_view line, DistccCounts& counts);
+// The same from HOST_DIR/distcc.log, a file every sandbox can write: read as
+// a regular file only (no symlink, no fifo), streamed line by line, each
+// line cut at kMaxDistccLogLine and at most kMaxDistccLogBytes in all.
+inline constexpr size_t kMaxDistccLogLine = 4096;
+inline constexpr uint64_t kMaxDistccLogBytes = uint64_t{1} << 30;
+base::Result<DistccCounts> CountDistccLogFile(const std::string& host_dir);
 
 // What the report and the last status line say about a distcc build.
 struct DistccSummary {

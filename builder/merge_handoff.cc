@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/escape.h"
 #include "builder/policy_file.h"
 
 #include "base/install_dirs.h"
@@ -15,8 +16,9 @@
 
 namespace nsbuild::builder {
 
+// Lines name image paths, which a build chose: one line each, escaped.
 void Say(const char* cmd, const std::string& line) {
-  std::fprintf(stderr, "nsbuild %s: %s\n", cmd, line.c_str());
+  std::fprintf(stderr, "nsbuild %s: %s\n", cmd, base::EscapeLine(line).c_str());
 }
 
 base::Result<merge::MergePolicy> LoadMergePolicy(const std::string& name) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "base/json_reader.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -33,7 +34,8 @@ json SubPhaseJson(const Plan& plan, const SubPhase& node, const NodeResult& r) {
   if (!r.error.empty()) j["error"] = r.error;
   if (r.writes.watched) {
     j["writes"] = {{"notifications", r.writes.notifications},
-                   {"violations", ViolationsJson(r.writes.violations)}};
+                   {"violations", ViolationsJson(r.writes.violations)},
+                   {"violations_not_kept", r.writes.violations_not_kept}};
     if (!r.writes.capture_dir.empty()) j["writes"]["capture_dir"] = r.writes.capture_dir;
   }
   return j;
@@ -102,7 +104,7 @@ std::string ReportJson(const ReportInput& in) {
                    {"daemon_connections", d.connections},
                    {"daemon_connection_failures", d.connection_failures}};
   }
-  return j.dump(2) + "\n";
+  return base::DumpJson(j, 2) + "\n";
 }
 
 // Chrome trace event format: "M" events name the process and one thread per
@@ -126,7 +128,7 @@ std::string TraceJson(const ReportInput& in) {
                                 {"user_seconds", r.exit.user_seconds},
                                 {"max_rss_kib", r.exit.max_rss_kib}}}});
   }
-  return json({{"traceEvents", events}, {"displayTimeUnit", "ms"}}).dump() + "\n";
+  return base::DumpJson(json({{"traceEvents", events}, {"displayTimeUnit", "ms"}})) + "\n";
 }
 
 base::Status WriteReport(const std::string& path, const ReportInput& in) {

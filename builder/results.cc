@@ -24,7 +24,7 @@ bool RunSummary::AllSucceeded() const {
 
 size_t RunSummary::WriteViolationCount() const {
   size_t n = 0;
-  for (const auto& node : nodes) n += node.writes.violations.size();
+  for (const auto& node : nodes) n += node.writes.ViolationCount();
   return n;
 }
 

@@ -25,7 +25,10 @@ struct WriteRecord {
   bool watched = false;
   uint64_t notifications = 0;  // calls the kernel handed to the watcher
   std::vector<sandbox::WriteViolation> violations;  // denied and recorded
+  uint64_t violations_not_kept = 0;                 // denied and counted past the watcher's bound
   std::string capture_dir;  // capture mode: where the captured writes are
+
+  uint64_t ViolationCount() const { return violations.size() + violations_not_kept; }
 };
 
 struct NodeResult {

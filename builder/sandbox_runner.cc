@@ -1,7 +1,9 @@
 #include "builder/sandbox_runner.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
+#include "base/escape.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/write_capture.h"
 #include "sandbox/write_watch.h"
@@ -29,9 +31,14 @@ class SandboxCommand : public RunningCommand {
   }
   WriteRecord TakeWrites() override {
     if (!watcher_) return {};
+    // The sandbox is gone: what it captured can be copied out now.
+    if (capture_) {
+      if (auto st = capture_->Finish(); !st)
+        spdlog::warn("{}", base::EscapeLine(st.error().Message()));
+    }
     bool captured = capture_ && !capture_->captured().empty();
     return {true, watcher_->notifications(), watcher_->violations(),
-            captured ? capture_->dir() : ""};
+            watcher_->violations_not_kept(), captured ? capture_->dir() : ""};
   }
 
  private:
@@ -83,7 +90,8 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
   if (watch_writes_) watcher = std::make_unique<sandbox::WriteWatcher>(sandbox::WritableRoots(*spec));
   std::unique_ptr<sandbox::WriteCapture> capture;
   if (watcher && !capture_root_.empty()) {
-    auto c = sandbox::WriteCapture::Open(capture_root_ + "/" + target + "-" + node.PhaseName());
+    auto c = sandbox::WriteCapture::Open(capture_root_ + "/" + target + "-" + node.PhaseName(),
+                                         policy_.tmpfs_size);
     if (!c.ok()) return base::Wrap(c.take_error(), "capture dir for " + plan_.NameOf(node));
     capture = std::make_unique<sandbox::WriteCapture>(std::move(c).value());
     watcher->set_capture(capture.get());

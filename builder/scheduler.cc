@@ -258,15 +258,17 @@ void Scheduler::Finish(size_t index) {
     Judge(r, res);
   }
   res.writes = r.cmd->TakeWrites();
-  if (res.state == NodeState::kSucceeded && !res.writes.violations.empty() &&
+  if (res.state == NodeState::kSucceeded && res.writes.ViolationCount() > 0 &&
       options_.write_violations_fail) {
     res.state = NodeState::kFailed;
-    res.error = std::to_string(res.writes.violations.size()) +
+    res.error = std::to_string(res.writes.ViolationCount()) +
                 " write(s) outside the allowed roots were denied (see the summary)";
   }
-  if (r.log && !res.writes.violations.empty()) {
-    (void)base::WriteAll(r.log, sandbox::FormatViolations(res.writes.violations,
-                                                          "writes outside the allowed roots, denied:"));
+  if (r.log && res.writes.ViolationCount() > 0) {
+    (void)base::WriteAll(
+        r.log, sandbox::FormatViolations(
+                   res.writes.violations,
+                   "writes outside the allowed roots, denied:", res.writes.violations_not_kept));
   }
   if (r.log && !res.error.empty()) (void)base::WriteAll(r.log, "nsbuild: " + res.error + "\n");
   r.cmd.reset();

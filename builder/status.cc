@@ -1,11 +1,13 @@
 #include "builder/status.h"
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <map>
 
+#include "base/escape.h"
 #include "base/fs.h"
 
 namespace nsbuild::builder {
@@ -45,8 +47,13 @@ class BaseStatus : public Status {
     buf.append(text);
     size_t nl;
     while ((nl = buf.find('\n')) != std::string::npos) {
-      Print(plan_->NameOf(node) + "| " + buf.substr(0, nl + 1));
+      PrintOutputLine(node, std::string_view(buf).substr(0, nl));
       buf.erase(0, nl + 1);
+    }
+    // A sandbox that never ends its line must not grow us: print what we have.
+    if (buf.size() >= kMaxPartialLine) {
+      PrintOutputLine(node, buf);
+      buf.clear();
     }
   }
 
@@ -54,7 +61,7 @@ class BaseStatus : public Status {
     started_.erase(node.id);
     ++finished_;
     auto it = partial_.find(node.id);
-    if (it != partial_.end() && !it->second.empty()) Print(plan_->NameOf(node) + "| " + it->second + "\n");
+    if (it != partial_.end() && !it->second.empty()) PrintOutputLine(node, it->second);
     if (it != partial_.end()) partial_.erase(it);
     if (res.state == NodeState::kFailed) {
       ReportFailure(node, res);
@@ -84,17 +91,32 @@ class BaseStatus : public Status {
     std::fputs(text.c_str(), out_);
     std::fflush(out_);
   }
+  // One line of a sandbox's output, escaped (base/escape.h): it cannot move
+  // the cursor, set a title or forge a line of ours.
+  void PrintOutputLine(const SubPhase& node, std::string_view line) {
+    Print(plan_->NameOf(node) + "| " + base::EscapeLine(line) + "\n");
+  }
+  static constexpr size_t kMaxPartialLine = 4096;
+
   std::string Counter() const {
     return "[" + std::to_string(finished_) + "/" + std::to_string(total_) + "]";
   }
 
   void ReportFailure(const SubPhase& node, const NodeResult& res) {
-    std::string msg = "FAILED " + plan_->NameOf(node) + ": " + res.error + "\n";
+    std::string msg = "FAILED " + plan_->NameOf(node) + ": " + base::EscapeLine(res.error) + "\n";
     if (!res.log_path.empty()) {
-      // With -v the output was already streamed; otherwise show its end.
+      // With -v the output was already streamed; otherwise show its end,
+      // each line marked as the sandbox's like streamed output is, so none
+      // can pass for one of ours.
       if (verbosity_ <= 0) {
         std::string tail = LogTail(res.log_path, 20);
-        if (!tail.empty()) msg += tail + (tail.back() == '\n' ? "" : "\n");
+        size_t start = 0;
+        while (start < tail.size()) {
+          size_t nl = tail.find('\n', start);
+          if (nl == std::string::npos) nl = tail.size();
+          msg += plan_->NameOf(node) + "| " + tail.substr(start, nl - start) + "\n";
+          start = nl + 1;
+        }
       }
       msg += "full log: " + res.log_path + "\n";
     }
@@ -173,17 +195,25 @@ std::unique_ptr<Status> MakeStatus(int verbosity, bool tty, std::FILE* out) {
 }
 
 std::string LogTail(const std::string& path, int lines) {
-  auto text = base::ReadFile(path);
+  // The log holds what a sandbox printed: it may be huge, its lines may be
+  // long, and it may carry escape sequences. Read only its end, from the end.
+  bool truncated = false;
+  auto text = base::ReadTail(base::BorrowedFd(AT_FDCWD), path, kLogTailBytes, &truncated);
   if (!text.ok()) return "";
-  const std::string& t = *text;
+  std::string_view t = *text;
+  // A tail that starts mid-line shows that line from where it was cut.
   size_t pos = t.size();
   if (pos > 0 && t[pos - 1] == '\n') --pos;
   for (int n = 0; n < lines && pos > 0; ++n) {
     size_t nl = t.rfind('\n', pos - 1);
-    if (nl == std::string::npos) return t;
+    if (nl == std::string_view::npos) {
+      pos = 0;
+      break;
+    }
     pos = nl;
   }
-  return pos == 0 ? t : t.substr(pos + 1);
+  std::string_view kept = pos == 0 && t.substr(0, 1) != "\n" ? t : t.substr(pos + 1);
+  return (truncated && pos == 0 ? "..." : "") + base::EscapeText(kept);
 }
 
 }  // namespace nsbuild::builder

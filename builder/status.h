@@ -40,7 +40,11 @@ class NullStatus : public Status {
   void RunFinished(const RunSummary&) override {}
 };
 
-// The last `lines` lines of a log file, for failure messages.
+// The last `lines` lines of a log file, for failure messages: read from the
+// end (at most kLogTailBytes, never the whole file), without following a
+// symlink or blocking on a fifo, control bytes and invalid UTF-8 escaped
+// (base/escape.h). "" when the log cannot be read as a regular file.
+inline constexpr size_t kLogTailBytes = 8192;
 std::string LogTail(const std::string& path, int lines);
 
 }  // namespace nsbuild::builder

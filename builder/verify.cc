@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/dir_fd.h"
+#include "base/escape.h"
+#include "base/json_reader.h"
 #include "builder/build.h"
 #include "builder/build_set.h"
 #include "builder/commands.h"
@@ -193,14 +195,19 @@ void PrintDifference(const Verdict& v, const std::string& target, const merge::E
                      const MemberResult& control, const MemberResult& experiment) {
   std::string cause;
   for (const auto& c : CausesOf(v, target, d.path)) cause += (cause.empty() ? "" : ", ") + c;
-  std::printf("  %s: %s\n    caused by: %s\n", d.path.c_str(), d.what.c_str(),
-              cause.empty() ? "a combination of variations (no single one changes it)" : cause.c_str());
+  // Image names and contents are the build's: printed escaped (base/escape.h).
+  std::printf(
+      "  %s: %s\n    caused by: %s\n", base::EscapeLine(d.path).c_str(),
+      base::EscapeLine(d.what).c_str(),
+      cause.empty() ? "a combination of variations (no single one changes it)" : cause.c_str());
   if (d.what.find("content") == std::string::npos) return;
   if (const DiffoscopeOutput* r = ReportOf(v, target, d.path)) {
-    std::printf("    diffoscope: %s\n    diffoscope (HTML): %s\n", r->text.c_str(), r->html.c_str());
+    std::printf("    diffoscope: %s\n    diffoscope (HTML): %s\n",
+                base::EscapeLine(r->text).c_str(), base::EscapeLine(r->html).c_str());
     return;
   }
-  std::fputs(merge::DescribeFileDifference(control.images.at(target), experiment.images.at(target), d.path)
+  std::fputs(base::EscapeText(merge::DescribeFileDifference(control.images.at(target),
+                                                            experiment.images.at(target), d.path))
                  .c_str(),
              stdout);
 }
@@ -250,7 +257,7 @@ void WriteReport(const std::string& path, const Verdict& v, int exit_status) {
   if (!v.diffs.empty()) j["experiment"] = v.experiment;
   j["differences"] = DifferencesJson(v);
   j["diffoscope"] = {{"used", !v.diffoscope.empty()}, {"note", v.diffoscope_note}};
-  std::ofstream(path) << j.dump(2) << "\n";
+  std::ofstream(path) << base::DumpJson(j, 2) << "\n";
 }
 
 int Verify(const VerifyOptions& o, double t0, Verdict& v) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "base/escape.h"
 #include "sandbox/write_watch.h"
 
 namespace nsbuild::builder {
@@ -12,13 +13,13 @@ namespace nsbuild::builder {
 std::string FormatWriteSummary(const Plan& plan, const RunSummary& summary) {
   std::string out;
   for (const auto& node : plan.nodes) {
-    const auto& v = summary.nodes[node.id].writes.violations;
-    if (v.empty()) continue;
     const WriteRecord& w = summary.nodes[node.id].writes;
-    std::string heading = plan.targets[node.target] + " " + node.PhaseName() + ": " +
-                          std::to_string(v.size()) + " write(s) outside the allowed roots, denied" +
-                          (w.capture_dir.empty() ? "" : " (captured ones are in " + w.capture_dir + ")");
-    out += sandbox::FormatViolations(v, heading);
+    if (w.ViolationCount() == 0) continue;
+    std::string heading =
+        plan.targets[node.target] + " " + node.PhaseName() + ": " +
+        std::to_string(w.ViolationCount()) + " write(s) outside the allowed roots, denied" +
+        (w.capture_dir.empty() ? "" : " (captured ones are in " + w.capture_dir + ")");
+    out += sandbox::FormatViolations(w.violations, heading, w.violations_not_kept);
   }
   return out;
 }
@@ -37,8 +38,12 @@ std::vector<HomeLeftover> ListHomeLeftovers(const std::string& home_dir) {
     fs::path key;
     int depth = 0;
     for (auto part = rel.begin(); part != rel.end() && depth < 2; ++part, ++depth) key /= *part;
-    HomeLeftover& g = groups[key.string()];
-    g.path = key.string();
+    // The sandbox decides how many names there are: past the bound they
+    // are counted in one group, so the map stays small.
+    std::string name = key.string();
+    if (groups.size() >= kMaxHomeLeftoverGroups && !groups.count(name)) name = kOtherLeftovers;
+    HomeLeftover& g = groups[name];
+    g.path = name;
     ++g.files;
     g.bytes += S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
   }
@@ -54,8 +59,8 @@ std::string FormatHomeLeftovers(const std::string& target, const std::vector<Hom
   for (const auto& l : left) {
     files += l.files;
     if (!list.empty()) list += ", ";
-    list += l.path + " (" + std::to_string(l.files) + " file" + (l.files == 1 ? "" : "s") + ", " +
-            std::to_string((l.bytes + 1023) / 1024) + " KiB)";
+    list += base::EscapeLine(l.path) + " (" + std::to_string(l.files) + " file" +
+            (l.files == 1 ? "" : "s") + ", " + std::to_string((l.bytes + 1023) / 1024) + " KiB)";
   }
   return "notice: " + target + " left " + std::to_string(files) + " file(s) in its private HOME: " +
          list + "\n";

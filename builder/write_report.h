@@ -24,6 +24,10 @@ struct HomeLeftover {
   uint64_t files = 0;
   uint64_t bytes = 0;
 };
+// At most kMaxHomeLeftoverGroups groups; files past them are one group
+// named kOtherLeftovers.
+inline constexpr size_t kMaxHomeLeftoverGroups = 64;
+inline constexpr const char* kOtherLeftovers = "(elsewhere)";
 std::vector<HomeLeftover> ListHomeLeftovers(const std::string& home_dir);
 
 // "notice: TARGET left N file(s) in its HOME: .cache/pip (12 files, 340 KiB), ..."

@@ -22,10 +22,20 @@
 // Limits: the captured file starts empty (an append to a host file shows
 // only what was appended), and later reads of the path see the host, not
 // the capture.
+//
+// The capture is held to the limits of the sandbox's own writable places
+// (sandbox/capture_fs.h): while the sandbox runs, captured files live on a
+// private tmpfs of the policy's tmpfs size, nosuid, nodev, noexec, reachable
+// by no path. Finish() copies them, once the sandbox is gone, into the
+// capture directory as plain files (no setid or exec bits), which must be
+// new or empty: captures of two runs never mix. Every file is created from
+// the capture root's fd, never through a symlink (openat2 with
+// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS).
 #pragma once
 
 #include <linux/seccomp.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,16 +44,25 @@
 
 namespace nsbuild::sandbox {
 
+// The capture's size when the policy leaves tmpfs sizes to the kernel.
+inline constexpr uint64_t kDefaultCaptureBytes = uint64_t{1} << 30;
+
 class WriteCapture {
  public:
-  // Creates `dir` (and its parents) if needed.
-  static base::Result<WriteCapture> Open(const std::string& dir);
+  // `dir` receives the captured files after the run; it must not exist or
+  // be empty. `size_bytes`: the most the captures may hold (0: the default).
+  static base::Result<WriteCapture> Open(const std::string& dir, uint64_t size_bytes = 0);
 
   // Answers the notified call `call` on the resolved inside `path` from the
   // capture directory. `parent_exists`: the path's directory exists in the
-  // sandbox's view. False: not capturable (or it failed); deny it.
+  // sandbox's view (looked up with its own ids). False: not capturable (or
+  // it failed); deny it.
   bool Handle(int notify_fd, const seccomp_notif& n, const std::string& call, const std::string& path,
               bool parent_exists);
+
+  // Copies the captured files into dir(); call once no sandbox holds one
+  // (after the run). Idempotent.
+  base::Status Finish();
 
   const std::string& dir() const { return path_; }
   // Inside paths captured so far, in order.
@@ -54,8 +73,9 @@ class WriteCapture {
   bool CaptureOpen(int notify_fd, const seccomp_notif& n, uint64_t flags, uint64_t mode,
                    const std::string& path);
 
-  base::UniqueFd dir_;
+  base::UniqueFd fs_;  // the private tmpfs; reset by Finish
   std::string path_;
+  uint64_t size_ = 0;
   std::vector<std::string> captured_;
 };
 

@@ -12,10 +12,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
 
+#include "base/escape.h"
 #include "base/fs.h"
 #include "base/unique_fd.h"
 #include "sandbox/watched_calls.h"
@@ -35,21 +37,30 @@ const std::map<int, const WatchedCall*>& CallsByNr() {
   return by_nr;
 }
 
-// Reads a NUL-terminated string from the process's memory.
-std::optional<std::string> ReadString(pid_t pid, uint64_t addr) {
-  if (addr == 0) return std::nullopt;
+// A path argument as the kernel would take it: NUL-terminated within
+// PATH_MAX bytes (terminator included), else ENAMETOOLONG — never a
+// truncated path that names something else.
+struct PathString {
+  std::optional<std::string> text;  // none: NULL or unreadable
+  bool too_long = false;
+};
+
+PathString ReadString(pid_t pid, uint64_t addr) {
+  if (addr == 0) return {};
   UniqueFd mem(open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!mem) return std::nullopt;
+  if (!mem) return {};
   std::string out;
   char buf[256];
   while (out.size() < PATH_MAX) {
-    ssize_t n = pread(mem.get(), buf, sizeof buf, static_cast<off_t>(addr + out.size()));
-    if (n <= 0) break;
+    size_t want = std::min(sizeof buf, static_cast<size_t>(PATH_MAX) - out.size());
+    ssize_t n = pread(mem.get(), buf, want, static_cast<off_t>(addr + out.size()));
+    if (n <= 0)
+      return out.empty() ? PathString{} : PathString{out};  // unmapped: the kernel says EFAULT
     size_t len = strnlen(buf, static_cast<size_t>(n));
     out.append(buf, len);
-    if (len < static_cast<size_t>(n)) return out;
+    if (len < static_cast<size_t>(n)) return {out};
   }
-  return out.empty() ? std::nullopt : std::optional<std::string>(out);
+  return {std::nullopt, true};
 }
 
 std::optional<std::string> ReadSocketPath(pid_t pid, uint64_t addr, uint64_t len) {
@@ -78,7 +89,9 @@ std::string Join(const std::string& base, const std::string& rel) {
 // parent directory's symlinks resolved inside its own root, so a write
 // through a link that points out of an allowed root is named by where it
 // really goes.
-std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path) {
+// `lexical`: also the path before symlinks are resolved (ours, as root),
+// for questions that must be asked with the process's own ids.
+std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path, std::string* lexical_out) {
   std::string proc = "/proc/" + std::to_string(pid);
   std::string base = "/";
   if (path.empty() || path[0] != '/') {
@@ -86,6 +99,7 @@ std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path) {
                                                 : Readlink(proc + "/fd/" + std::to_string(dirfd));
   }
   std::string lexical = NormalisePath(Join(base, path));
+  *lexical_out = lexical;
   if (lexical == "/") return lexical;
   size_t slash = lexical.rfind('/');
   std::string parent = slash == 0 ? "/" : lexical.substr(0, slash);
@@ -110,31 +124,122 @@ std::string OpenFlagsText(uint64_t flags) {
   return s;
 }
 
+// The start of the command line: a process can make its argv megabytes long.
 std::string CommandLine(pid_t pid) {
-  auto text = base::ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  bool cut = false;
+  auto text =
+      base::ReadBounded(base::BorrowedFd(AT_FDCWD), "/proc/" + std::to_string(pid) + "/cmdline",
+                        kMaxViolationCommandBytes, &cut);
   if (!text) return "?";
   std::string s = *text;
   while (!s.empty() && s.back() == '\0') s.pop_back();
   std::replace(s.begin(), s.end(), '\0', ' ');
-  return s;
+  return cut ? Clip(s + "....", kMaxViolationCommandBytes) : s;
 }
 
 struct Target {
   std::string call;  // the syscall's name
   std::string op;
   std::vector<std::string> paths;
+  std::vector<std::string> lexical;  // the same, symlinks not resolved
   bool creates = false;  // fails with EEXIST when the path is already there
+  bool name_too_long = false;  // a path argument the kernel refuses
 };
 
-bool ExistsInside(pid_t pid, const std::string& path) {
-  UniqueFd root(open(("/proc/" + std::to_string(pid) + "/root").c_str(),
-                     O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return false;
+// This thread's filesystem ids become the process's (fsuid, fsgid and, when
+// we are root, its supplementary groups) for the object's life, so a lookup
+// succeeds exactly where the process's own would: root's would pass 0700
+// directories. Raw syscalls, because they change the calling thread only
+// (glibc's wrappers change every thread of nsbuild).
+class AsProcessIds {
+ public:
+  explicit AsProcessIds(pid_t pid) {
+    auto status = base::ReadBounded(base::BorrowedFd(AT_FDCWD),
+                                    "/proc/" + std::to_string(pid) + "/status", 16384);
+    if (!status) return;
+    long fsuid = Field(*status, "Uid:", 3), fsgid = Field(*status, "Gid:", 3);
+    if (fsuid < 0 || fsgid < 0) return;
+    if (geteuid() == 0) {
+      int n = getgroups(0, nullptr);
+      saved_groups_.resize(n > 0 ? static_cast<size_t>(n) : 0);
+      if (n > 0 && getgroups(n, saved_groups_.data()) != n) return;
+      std::vector<gid_t> theirs = Groups(*status);
+      if (syscall(SYS_setgroups, theirs.size(), theirs.data()) != 0) return;
+      groups_changed_ = true;
+    }
+    saved_fsgid_ = static_cast<gid_t>(syscall(SYS_setfsgid, static_cast<gid_t>(fsgid)));
+    saved_fsuid_ = static_cast<uid_t>(syscall(SYS_setfsuid, static_cast<uid_t>(fsuid)));
+    // setfs*id answer the previous id whether or not they worked: ask again.
+    ok_ = syscall(SYS_setfsuid, -1) == fsuid && syscall(SYS_setfsgid, -1) == fsgid;
+    ids_changed_ = true;
+  }
+  ~AsProcessIds() {
+    if (ids_changed_) {
+      syscall(SYS_setfsuid, saved_fsuid_);
+      syscall(SYS_setfsgid, saved_fsgid_);
+    }
+    if (groups_changed_) syscall(SYS_setgroups, saved_groups_.size(), saved_groups_.data());
+  }
+  AsProcessIds(const AsProcessIds&) = delete;
+  AsProcessIds& operator=(const AsProcessIds&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  // The index-th number after `key` at a line start ("Uid:\treal\teff\tsaved\tfs").
+  static long Field(const std::string& status, const std::string& key, int index) {
+    size_t at = status.find("\n" + key);
+    if (at == std::string::npos) return -1;
+    const char* p = status.c_str() + at + 1 + key.size();
+    long v = -1;
+    for (int i = 0; i <= index; ++i) {
+      char* end = nullptr;
+      v = std::strtol(p, &end, 10);
+      if (end == p) return -1;
+      p = end;
+    }
+    return v;
+  }
+  static std::vector<gid_t> Groups(const std::string& status) {
+    std::vector<gid_t> out;
+    size_t at = status.find("\nGroups:");
+    if (at == std::string::npos) return out;
+    const char* p = status.c_str() + at + 8;
+    for (;;) {
+      char* end = nullptr;
+      long g = std::strtol(p, &end, 10);
+      if (end == p || *p == '\n') break;
+      out.push_back(static_cast<gid_t>(g));
+      p = end;
+    }
+    return out;
+  }
+
+  bool ok_ = false, ids_changed_ = false, groups_changed_ = false;
+  uid_t saved_fsuid_ = 0;
+  gid_t saved_fsgid_ = 0;
+  std::vector<gid_t> saved_groups_;
+};
+
+bool LookUp(int root, const std::string& path, bool check_search) {
   open_how how = {};
   how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd fd(static_cast<int>(syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how)));
-  return fd.valid();
+  UniqueFd fd(static_cast<int>(syscall(SYS_openat2, root, path.c_str(), &how, sizeof how)));
+  if (!fd || !check_search) return fd.valid();
+  // Seeing a directory is not entering it: a name in it is looked up only
+  // with search permission (AT_EACCESS: the fs ids in force).
+  return syscall(SYS_faccessat2, fd.get(), "", X_OK, AT_EACCESS | AT_EMPTY_PATH) == 0;
+}
+
+// as_process: look with the process's ids (AsProcessIds), not ours, and
+// answer true for a directory only if the process may search it.
+bool ExistsInside(pid_t pid, const std::string& path, bool as_process = false) {
+  UniqueFd root(
+      open(("/proc/" + std::to_string(pid) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return false;
+  if (!as_process) return LookUp(root.get(), path, false);
+  AsProcessIds ids(pid);
+  return ids.ok() && LookUp(root.get(), path, true);
 }
 
 std::string ParentOf(const std::string& path) {
@@ -154,36 +259,43 @@ std::optional<Target> Decode(const seccomp_notif& n) {
   auto it = CallsByNr().find(n.data.nr);
   if (it == CallsByNr().end()) return std::nullopt;
   const WatchedCall& c = *it->second;
-  Target t{c.name, c.name, {}, Creates(c.name)};
+  Target t{c.name, c.name, {}, {}, Creates(c.name)};
   if (c.flags_arg >= 0) t.op += "(" + OpenFlagsText(n.data.args[c.flags_arg]) + ")";
   pid_t pid = static_cast<pid_t>(n.pid);
   if (c.sockaddr) {
     auto p = ReadSocketPath(pid, n.data.args[1], n.data.args[2]);
     if (!p) return std::nullopt;  // not a filesystem socket: nothing to judge
-    t.paths.push_back(Resolve(pid, AT_FDCWD, *p));
+    t.lexical.emplace_back();
+    t.paths.push_back(Resolve(pid, AT_FDCWD, *p, &t.lexical.back()));
     return t;
   }
   for (const PathArg& a : {c.first, c.second}) {
     if (a.path_arg < 0) continue;
     int64_t dirfd = a.dirfd_arg < 0 ? AT_FDCWD : static_cast<int64_t>(static_cast<int>(n.data.args[a.dirfd_arg]));
-    auto p = ReadString(pid, n.data.args[a.path_arg]);
+    auto read = ReadString(pid, n.data.args[a.path_arg]);
+    if (read.too_long) {
+      t.name_too_long = true;
+      return t;
+    }
+    auto& p = read.text;
     if (!p) {
       // utimensat(fd, NULL, ...) and friends act on the fd itself.
       if (dirfd == AT_FDCWD) continue;
       p = std::string();
     }
-    t.paths.push_back(Resolve(pid, dirfd, *p));
+    t.lexical.emplace_back();
+    t.paths.push_back(Resolve(pid, dirfd, *p, &t.lexical.back()));
   }
   return t;
 }
 
-bool Respond(int fd, uint64_t id, bool allow) {
+bool Respond(int fd, uint64_t id, bool allow, int error = EACCES) {
   seccomp_notif_resp resp = {};
   resp.id = id;
   if (allow) {
     resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;  // reporting only; see the header
   } else {
-    resp.error = -EACCES;
+    resp.error = -error;
   }
   return ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0 || errno == ENOENT;
 }
@@ -234,6 +346,8 @@ bool WriteWatcher::HandleOne(int notify_fd) {
   // The memory we read belongs to this call only if the id is still valid.
   uint64_t id = n->id;
   if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return true;
+  // The kernel refuses such a path before touching anything; so do we.
+  if (target && target->name_too_long) return Respond(notify_fd, n->id, false, ENAMETOOLONG);
   bool allow = true;
   if (target) {
     for (const auto& p : target->paths) allow = allow && IsAllowed(p);
@@ -245,17 +359,31 @@ bool WriteWatcher::HandleOne(int notify_fd) {
     }
   }
   if (!allow) {
-    std::string shown;
-    for (const auto& p : target->paths) shown += (shown.empty() ? "" : " -> ") + p;
-    violations_.push_back({target->op, shown, static_cast<pid_t>(n->pid), CommandLine(n->pid)});
+    WriteViolation* kept = Record(target->op, target->paths, static_cast<pid_t>(n->pid));
+    // Whether the directory exists is asked with the process's own ids, of
+    // the path as it wrote it (its symlinks then resolved with those ids
+    // too): a capture must not tell it about a place it could not look into.
     if (capture_ && target->paths.size() == 1 &&
         capture_->Handle(notify_fd, *n, target->call, target->paths[0],
-                         ExistsInside(static_cast<pid_t>(n->pid), ParentOf(target->paths[0])))) {
-      violations_.back().captured = true;
+                         ExistsInside(static_cast<pid_t>(n->pid), ParentOf(target->lexical[0]),
+                                      /*as_process=*/true))) {
+      if (kept) kept->captured = true;
       return true;
     }
   }
   return Respond(notify_fd, n->id, allow);
+}
+
+WriteViolation* WriteWatcher::Record(const std::string& op, const std::vector<std::string>& paths,
+                                     pid_t pid) {
+  if (violations_.size() >= kMaxViolationsKept) {
+    ++not_kept_;
+    return nullptr;
+  }
+  std::string shown;
+  for (const auto& p : paths) shown += (shown.empty() ? "" : " -> ") + p;
+  violations_.push_back({op, Clip(shown, kMaxViolationPathBytes), pid, CommandLine(pid)});
+  return &violations_.back();
 }
 
 std::vector<std::string> WritableRoots(const SandboxSpec& spec) {
@@ -277,17 +405,25 @@ std::vector<std::string> WritableRoots(const SandboxSpec& spec) {
   return roots;
 }
 
-std::string FormatViolations(const std::vector<WriteViolation>& v, const std::string& heading) {
-  if (v.empty()) return "";
+std::string FormatViolations(const std::vector<WriteViolation>& v, const std::string& heading,
+                             uint64_t not_kept) {
+  if (v.empty() && not_kept == 0) return "";
   std::string out = "--------------------------- ACCESS VIOLATION SUMMARY ---------------------------\n";
   out += heading + "\n";
   for (const auto& x : v) {
-    out += "  " + x.op + std::string(x.op.size() < 24 ? 24 - x.op.size() : 1, ' ') + x.path +
-           (x.captured ? "  (captured)" : "") + "\n";
-    out += "      by pid " + std::to_string(x.pid) + ": " + x.command + "\n";
+    out += "  " + x.op + std::string(x.op.size() < 24 ? 24 - x.op.size() : 1, ' ') +
+           base::EscapeLine(x.path) + (x.captured ? "  (captured)" : "") + "\n";
+    out += "      by pid " + std::to_string(x.pid) + ": " + base::EscapeLine(x.command) + "\n";
   }
+  if (not_kept > 0) out += "  ... " + std::to_string(not_kept) + " more not kept\n";
   out += "--------------------------------------------------------------------------------\n";
   return out;
+}
+
+std::string Clip(std::string text, size_t max) {
+  if (text.size() <= max) return text;
+  text.resize(max > 3 ? max - 3 : 0);
+  return text + "...";
 }
 
 }  // namespace nsbuild::sandbox

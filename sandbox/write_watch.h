@@ -24,6 +24,14 @@
 
 namespace nsbuild::sandbox {
 
+// What one record keeps, and how many a watcher keeps: a build decides how
+// many denied writes it makes and how long their paths and command lines
+// are, so without bounds it would decide how much memory nsbuild uses.
+// Past the count the violations are still denied and counted, not kept.
+inline constexpr size_t kMaxViolationPathBytes = 1024;
+inline constexpr size_t kMaxViolationCommandBytes = 512;
+inline constexpr size_t kMaxViolationsKept = 256;
+
 struct WriteViolation {
   std::string op;       // "open(O_WRONLY|O_CREAT)", "mkdir", "rename", ...
   std::string path;     // resolved as the process sees it
@@ -43,7 +51,9 @@ class WriteWatcher {
   // (every watched process has exited).
   bool HandleOne(int notify_fd);
 
+  // The first kMaxViolationsKept violations; the rest are only counted.
   const std::vector<WriteViolation>& violations() const { return violations_; }
+  uint64_t violations_not_kept() const { return not_kept_; }
   uint64_t notifications() const { return notifications_; }
   bool IsAllowed(const std::string& inside_path) const;
   // Capture mode (write_capture.h): stray opens for writing succeed into
@@ -52,10 +62,14 @@ class WriteWatcher {
   void set_capture(WriteCapture* capture) { capture_ = capture; }
 
  private:
+  // Keeps the violation, or counts it when kMaxViolationsKept are kept.
+  WriteViolation* Record(const std::string& op, const std::vector<std::string>& paths, pid_t pid);
+
   std::vector<std::string> allowed_;
   size_t notif_size_;  // the kernel's struct seccomp_notif may outgrow our headers'
   std::vector<WriteViolation> violations_;
   uint64_t notifications_ = 0;
+  uint64_t not_kept_ = 0;
   WriteCapture* capture_ = nullptr;
 };
 
@@ -66,7 +80,13 @@ std::vector<std::string> WritableRoots(const SandboxSpec& spec);
 // Lexical normalisation of an absolute path ("/a/./b/../c" → "/a/c").
 std::string NormalisePath(const std::string& path);
 
-// The Gentoo-style summary block of a list of violations.
-std::string FormatViolations(const std::vector<WriteViolation>& v, const std::string& heading);
+// The Gentoo-style summary block of a list of violations, with "N more not
+// kept" when the watcher dropped some. Paths and command lines come from the
+// sandbox: they are escaped (base/escape.h), one line each.
+std::string FormatViolations(const std::vector<WriteViolation>& v, const std::string& heading,
+                             uint64_t not_kept = 0);
+
+// `text` cut to at most `max` bytes, marked with "..." when cut.
+std::string Clip(std::string text, size_t max);
 
 }  // namespace nsbuild::sandbox

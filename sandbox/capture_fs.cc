@@ -1,0 +1,138 @@
+#include "sandbox/capture_fs.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace nsbuild::sandbox {
+namespace {
+
+using base::UniqueFd;
+
+// fsopen + size + fsmount. Returns the mount fd, or -errno. Allocation-free:
+// it also runs in the helper child, forked from a process with threads.
+int MountTmpfs(const char* size, const char* inodes) {
+  int fs = static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+  if (fs < 0) return -errno;
+  const char* opts[][2] = {{"size", size}, {"nr_inodes", inodes}, {"mode", "0700"}};
+  for (const auto& o : opts) {
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, o[0], o[1], 0) != 0) {
+      int e = errno;
+      close(fs);
+      return -e;
+    }
+  }
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    int e = errno;
+    close(fs);
+    return -e;
+  }
+  int mnt = static_cast<int>(syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  int e = errno;
+  close(fs);
+  return mnt < 0 ? -e : mnt;
+}
+
+bool WriteProcFile(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, text, strlen(text)) == static_cast<ssize_t>(strlen(text));
+  close(fd);
+  return ok;
+}
+
+// The helper child: its own user namespace (mapping only our ids, so the
+// files we create on the tmpfs are ours) and mount namespace, the tmpfs,
+// the fd sent back. Exit status: 0, or the errno of what failed.
+int HelperChild(int sock, const char* uid_map, const char* gid_map, const char* size,
+                const char* inodes) {
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return errno;
+  if (!WriteProcFile("/proc/self/setgroups", "deny") ||
+      !WriteProcFile("/proc/self/uid_map", uid_map) ||
+      !WriteProcFile("/proc/self/gid_map", gid_map)) {
+    return errno ? errno : EPERM;
+  }
+  int mnt = MountTmpfs(size, inodes);
+  if (mnt < 0) return -mnt;
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  char byte = 'm';
+  iovec iov = {&byte, 1};
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &mnt, sizeof(int));
+  return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : errno;
+}
+
+base::Result<UniqueFd> ReceiveFd(int sock) {
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  char byte = 0;
+  iovec iov = {&byte, 1};
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) return base::ErrnoError("receive the capture tmpfs");
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (n != 1 || !c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+    return base::PlainError("the capture helper sent no tmpfs");
+  }
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return UniqueFd(fd);
+}
+
+base::Result<UniqueFd> MakeInHelper(const char* size, const char* inodes) {
+  char uid_map[64], gid_map[64];
+  std::snprintf(uid_map, sizeof uid_map, "%u %u 1\n", geteuid(), geteuid());
+  std::snprintf(gid_map, sizeof gid_map, "%u %u 1\n", getegid(), getegid());
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return base::ErrnoError("socketpair");
+  UniqueFd ours(sv[0]), theirs(sv[1]);
+  pid_t pid = fork();
+  if (pid < 0) return base::ErrnoError("fork the capture helper");
+  if (pid == 0) _exit(HelperChild(theirs.get(), uid_map, gid_map, size, inodes));
+  theirs.reset();
+  auto fd = ReceiveFd(ours.get());
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (fd.ok()) return fd;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  return base::Error{code, "make the capture tmpfs in a user namespace"};
+}
+
+}  // namespace
+
+base::Result<UniqueFd> MakeCaptureFs(uint64_t size_bytes) {
+  std::string size = std::to_string(size_bytes), inodes = std::to_string(kCaptureMaxInodes);
+  if (geteuid() == 0) {
+    int mnt = MountTmpfs(size.c_str(), inodes.c_str());
+    if (mnt < 0) return base::Error{-mnt, "make the capture tmpfs (fsopen/fsmount)"};
+    return UniqueFd(mnt);
+  }
+  return MakeInHelper(size.c_str(), inodes.c_str());
+}
+
+}  // namespace nsbuild::sandbox
