@@ -1,10 +1,13 @@
 #include "builder/write_report.h"
 
+#include <fcntl.h>
+
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <map>
 
+#include "base/dir_fd.h"
 #include "base/escape.h"
 #include "sandbox/write_watch.h"
 
@@ -25,19 +28,17 @@ std::string FormatWriteSummary(const Plan& plan, const RunSummary& summary) {
 }
 
 std::vector<HomeLeftover> ListHomeLeftovers(const std::string& home_dir) {
-  namespace fs = std::filesystem;
   std::map<std::string, HomeLeftover> groups;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(home_dir, fs::directory_options::skip_permission_denied, ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    // Never followed: the iterator does not descend into symlinked dirs,
-    // and lstat keeps a symlink a leftover of its own.
-    struct stat st;
-    if (::lstat(it->path().c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
-    fs::path rel = it->path().lexically_relative(home_dir);
-    fs::path key;
+  // By fd from HOME's root: a directory the sandbox swapped for a symlink is
+  // a leftover of its own, never entered.
+  base::UniqueFd home(::open(home_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!home) return {};
+  (void)base::WalkTreeAt(home, [&](int, const std::string& rel, const struct stat& st) {
+    if (S_ISDIR(st.st_mode)) return true;
+    std::filesystem::path key;
     int depth = 0;
-    for (auto part = rel.begin(); part != rel.end() && depth < 2; ++part, ++depth) key /= *part;
+    std::filesystem::path relp(rel);
+    for (auto part = relp.begin(); part != relp.end() && depth < 2; ++part, ++depth) key /= *part;
     // The sandbox decides how many names there are: past the bound they
     // are counted in one group, so the map stays small.
     std::string name = key.string();
@@ -46,7 +47,8 @@ std::vector<HomeLeftover> ListHomeLeftovers(const std::string& home_dir) {
     g.path = name;
     ++g.files;
     g.bytes += S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
-  }
+    return true;
+  });
   std::vector<HomeLeftover> out;
   for (auto& kv : groups) out.push_back(std::move(kv.second));
   return out;
