@@ -248,23 +248,6 @@ Status RemoveEntry(int dir, const std::string& name, const std::string& shown, u
   return {};
 }
 
-std::vector<std::string> ListNames(int dir) {
-  std::vector<std::string> names;
-  int dup = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return names;
-  DIR* d = ::fdopendir(dup);
-  if (!d) {
-    ::close(dup);
-    return names;
-  }
-  ::rewinddir(d);
-  while (dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-    names.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  return names;
-}
 
 Status RemoveContents(int dir, const std::string& shown, uint64_t mnt, int depth) {
   // Names first, stream closed: one fd per level while descending.
@@ -308,6 +291,24 @@ Status WalkLevel(int dir, const std::string& rel, uint64_t mnt, int depth,
 }
 
 }  // namespace
+
+std::vector<std::string> ListNames(int dir) {
+  std::vector<std::string> names;
+  int dup = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return names;
+  DIR* d = ::fdopendir(dup);
+  if (!d) {
+    ::close(dup);
+    return names;
+  }
+  ::rewinddir(d);
+  while (dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  return names;
+}
 
 TrustCheck DefaultTrustCheck() {
   TrustCheck c;

@@ -90,6 +90,10 @@ Result<UniqueFd> OpenDirAt(BorrowedFd dir, const std::string& name);
 Status WriteFileAtomicAt(BorrowedFd dir, const std::string& name, std::string_view data,
                          mode_t mode = 0644);
 
+// The names in directory `dir` but "." and "..", read through a duplicate
+// of the fd (so `dir`'s own offset is untouched); empty when unreadable.
+std::vector<std::string> ListNames(int dir);
+
 // Calls fn(dir_fd, name, stat) for every entry under `dir`, depth first,
 // parents before children; directories are entered through openat with
 // O_NOFOLLOW, symlinks never followed. Mount points are not entered.

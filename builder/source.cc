@@ -23,25 +23,6 @@ using base::UniqueFd;
 
 constexpr int kMaxCopyDepth = 4096;
 
-std::vector<std::string> Names(int dir) {
-  std::vector<std::string> names;
-  int dup = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return names;
-  DIR* d = ::fdopendir(dup);
-  if (!d) {
-    ::close(dup);
-    return names;
-  }
-  ::rewinddir(d);
-  while (dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-      names.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // tar cannot detect compression on a non-seekable stdin, so we look at the
 // magic bytes ourselves.
 base::Result<std::string> CompressionFlag(int fd, const std::string& path) {
@@ -145,7 +126,7 @@ base::Status CopyDir(int from, int to, const std::string& rel, const CopyIds& id
   if (depth > kMaxCopyDepth)
     return base::PlainError("source " + rel + ": deeper than " + std::to_string(kMaxCopyDepth) +
                             " levels");
-  for (const auto& name : Names(from)) {
+  for (const auto& name : base::ListNames(from)) {
     std::string shown = rel.empty() ? name : rel + "/" + name;
     struct stat st;
     if (::fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -207,7 +188,7 @@ base::Status CopyTree(const SourceRef& source, const WorkDir& work, const sandbo
 // A source with one top-level directory (the usual NAME-VERSION/) is
 // entered, so $S is the project root either way.
 std::string EnterLoneDir(const WorkDir& work, std::string* name) {
-  std::vector<std::string> names = Names(work.source_fd());
+  std::vector<std::string> names = base::ListNames(work.source_fd());
   struct stat st;
   if (names.size() == 1 &&
       ::fstatat(work.source_fd(), names[0].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&

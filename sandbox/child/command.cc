@@ -25,11 +25,7 @@
 namespace nsbuild::sandbox::child {
 namespace {
 
-// A step: run it; on failure (-errno) report (step, errno, detail) and exit.
-#define STEP(step, expr)                                                               \
-  do {                                                                                 \
-    if (int step_rc_ = (expr); step_rc_ < 0) Die(p.error_write, &rec, step, step_rc_); \
-  } while (0)
+#define STEP NSB_CHILD_STEP  // report.h: run a step, report its failure and exit
 
 // Default dispositions and an empty mask, as a freshly started program expects.
 int ResetSignals() {

@@ -65,6 +65,14 @@ int Fail(FailureRecord* rec, int rc, const char* a, const char* b = nullptr);
 // kSetupFailed.
 [[noreturn]] void Die(int error_fd, FailureRecord* rec, Step step, int rc);
 
+// A setup step in a child sequence: run `expr`; on failure (-errno) report
+// (step, errno, detail) through p.error_write and exit. Expects `p` (the
+// Plan) and `rec` (a FailureRecord) in scope, as both sequences have.
+#define NSB_CHILD_STEP(step, expr)                                                     \
+  do {                                                                                 \
+    if (int step_rc_ = (expr); step_rc_ < 0) Die(p.error_write, &rec, step, step_rc_); \
+  } while (0)
+
 // exit_group(2) without glibc's atexit handlers (they are nsbuild's).
 [[noreturn]] void Exit(int code);
 
