@@ -151,7 +151,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
   if (s.distcc) ctx.distcc = &*s.distcc;
   SandboxRunner runner(s.policy, ctx, s.plan, s.writes.watch);
   if (o.capture_writes) runner.set_capture_root(work.path() + "/capture");
-  auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
+  auto status = MakeStatus(o.verbosity, IsSmartTerminal(STDERR_FILENO), stderr);
   double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
   SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
   so.log_dir_fd = work.logs_fd();

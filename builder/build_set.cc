@@ -210,7 +210,7 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o, const std::ve
   }
   Plan all = Combine(members);
   SetRunner runner(members);
-  auto status = MakeStatus(o.verbosity, ::isatty(STDERR_FILENO), stderr);
+  auto status = MakeStatus(o.verbosity, IsSmartTerminal(STDERR_FILENO), stderr);
   double timeout = first.setup.recipe.timeout_seconds > 0 ? first.setup.recipe.timeout_seconds
                                                           : first.setup.policy.timeout_seconds;
   // One failed build leaves nothing to compare it with: stop the others.

@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "builder/cli_errors.h"
 #include "builder/commands.h"
@@ -39,7 +41,14 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] {
     ctx.verbosity = verbose - quiet;
     // Diagnostics go to stderr, so stdout stays data (plans, JSON, lists).
-    spdlog::set_default_logger(spdlog::stderr_color_st("nsbuild"));
+    // No colour where https://no-color.org asks for none or the terminal
+    // cannot show it; spdlog's automatic mode already skips non-ttys.
+    const char* no_color = std::getenv("NO_COLOR");
+    const char* term = std::getenv("TERM");
+    bool plain = (no_color != nullptr && *no_color != '\0') ||
+                 (term != nullptr && std::strcmp(term, "dumb") == 0);
+    spdlog::set_default_logger(spdlog::stderr_color_st(
+        "nsbuild", plain ? spdlog::color_mode::never : spdlog::color_mode::automatic));
     spdlog::set_pattern("nsbuild: %^%l%$: %v");
     spdlog::set_level(ctx.verbosity > 0   ? spdlog::level::debug
                       : ctx.verbosity < 0 ? spdlog::level::err

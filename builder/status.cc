@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 
 #include "base/escape.h"
@@ -188,6 +190,11 @@ class TtyStatus : public BaseStatus {
 };
 
 }  // namespace
+
+bool IsSmartTerminal(int fd) {
+  const char* term = std::getenv("TERM");
+  return ::isatty(fd) == 1 && term != nullptr && *term != '\0' && std::strcmp(term, "dumb") != 0;
+}
 
 std::unique_ptr<Status> MakeStatus(int verbosity, bool tty, std::FILE* out) {
   if (tty) return std::make_unique<TtyStatus>(verbosity, out);

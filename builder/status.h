@@ -29,6 +29,11 @@ class Status {
 // live line; `out` is where it all goes (stderr normally).
 std::unique_ptr<Status> MakeStatus(int verbosity, bool tty, std::FILE* out);
 
+// Whether `fd` is a terminal that understands the live status line's
+// carriage return and erase-line: a tty whose TERM is set and not "dumb"
+// (Emacs shells, CI logs and serial consoles get the plain line printer).
+bool IsSmartTerminal(int fd);
+
 // A Status that prints nothing (tests, and callers that print themselves).
 class NullStatus : public Status {
  public:

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -63,6 +67,33 @@ TEST(Status, TerminalRewritesOneLiveLine) {
   std::string s = Print(0, true, NodeState::kSucceeded);
   EXPECT_NE(s.find("\r\x1b[K[0/1] pypy3:compile 0.0s"), std::string::npos) << s;
   EXPECT_NE(s.find("pypy3:compile ok"), std::string::npos) << s;
+}
+
+
+// The live status line (carriage return, erase line) only where a terminal
+// can show it: TERM=dumb and an unset TERM get the plain printer, and so
+// does anything that is not a tty.
+TEST(Status, LiveLineOnlyOnATerminalThatIsNotDumb) {
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(::grantpt(master), 0);
+  ASSERT_EQ(::unlockpt(master), 0);
+  int pty = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(pty, 0);
+  const char* old = std::getenv("TERM");
+  std::string saved = old ? old : "";
+  ::setenv("TERM", "xterm-256color", 1);
+  EXPECT_TRUE(IsSmartTerminal(pty));
+  ::setenv("TERM", "dumb", 1);
+  EXPECT_FALSE(IsSmartTerminal(pty));
+  ::unsetenv("TERM");
+  EXPECT_FALSE(IsSmartTerminal(pty));
+  ::setenv("TERM", "xterm", 1);
+  int pipefd[2];
+  ASSERT_EQ(::pipe2(pipefd, O_CLOEXEC), 0);
+  EXPECT_FALSE(IsSmartTerminal(pipefd[1]));
+  if (old) ::setenv("TERM", saved.c_str(), 1); else ::unsetenv("TERM");
+  for (int fd : {pty, master, pipefd[0], pipefd[1]}) ::close(fd);
 }
 
 }  // namespace
