@@ -12,6 +12,8 @@ NSBUILD_PACKAGES=(
   python3 python3-dev python3-setuptools python3-build python3-installer python3-wheel
   pypy3 pypy3-dev
   distcc
+  # tests: the merger's durability barriers are checked in the order strace records them
+  strace
   # nsbuild verify: fileordering, time, diffoscope reports; the benchmark's baseline
   disorderfs faketime diffoscope-minimal reprotest
 )

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""A small mutation harness: do the suites notice a deliberate bug?
+
+Each mutation in mutations.txt is one exact source edit. The harness copies
+the tree (tracked and untracked, not ignored files) to a scratch directory,
+builds the test binaries there once, checks that every named test passes
+unmutated, then applies one edit at a time, rebuilds only the binary that
+mutation names, runs it with its gtest filter, and puts the file back. The
+working tree is never touched. A mutation is KILLED when a test fails (or
+times out), SURVIVED when every test passes, and STILLBORN when it does not
+compile (fix the mutation, not the code).
+
+  tests/mutation/run.sh [--only ID,ID] [--keep] [--scratch DIR] [--jobs N]
+
+Not part of CI: each mutation costs a rebuild (about a minute on 2 cores).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+
+def parse(path):
+    """Blocks of 'key: value' lines separated by blank lines; '#' comments.
+    from/to values use Python string escapes (\\n for a newline)."""
+    muts, cur = [], {}
+    for raw in open(path, encoding="utf-8").read().splitlines() + [""]:
+        line = raw.rstrip("\n")
+        if line.startswith("#"):
+            continue
+        if not line.strip():
+            if cur:
+                muts.append(cur)
+                cur = {}
+            continue
+        key, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if key in ("from", "to"):
+            value = value.encode("utf-8").decode("unicode_escape")
+        cur[key.strip()] = value
+    for m in muts:
+        for k in ("id", "class", "file", "from", "to", "test"):
+            if k not in m:
+                sys.exit(f"mutation {m.get('id', '?')}: missing '{k}'")
+    return muts
+
+
+def copy_tree(dst):
+    files = subprocess.run(["git", "-C", TOP, "ls-files", "-z", "-c", "-o", "--exclude-standard"],
+                           check=True, capture_output=True).stdout.split(b"\0")
+    for f in files:
+        if not f:
+            continue
+        rel = f.decode()
+        src = os.path.join(TOP, rel)
+        if not os.path.isfile(src) or rel.startswith("build"):
+            continue
+        os.makedirs(os.path.dirname(os.path.join(dst, rel)), exist_ok=True)
+        shutil.copy2(src, os.path.join(dst, rel))
+
+
+def sh(cmd, cwd=None, timeout=None, env=None):
+    try:
+        p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+        return p.returncode, p.stdout + p.stderr
+    except subprocess.TimeoutExpired:
+        return "timeout", ""
+
+
+def build(bdir, target, jobs):
+    return sh(["cmake", "--build", bdir, "-j", str(jobs), "--target", target])
+
+
+def run_test(bdir, spec, timeout):
+    binary, _, filt = spec.partition(" ")
+    path = os.path.join(bdir, "tests", binary)
+    env = dict(os.environ)
+    return sh([path, "--gtest_filter=" + (filt or "*"), "--gtest_brief=1"], timeout=timeout, env=env)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="", help="comma-separated mutation ids")
+    ap.add_argument("--scratch", default="/tmp/nsbuild-mutation")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch tree")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--list", default=os.path.join(HERE, "mutations.txt"))
+    args = ap.parse_args()
+
+    muts = parse(args.list)
+    if args.only:
+        want = set(args.only.split(","))
+        muts = [m for m in muts if m["id"] in want]
+    src = os.path.join(args.scratch, "src")
+    bdir = os.path.join(args.scratch, "build")
+    shutil.rmtree(src, ignore_errors=True)
+    copy_tree(src)
+    os.environ["CCACHE_BASEDIR"] = src  # same relative paths as the tree: cache hits
+    launcher = ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"] if shutil.which("ccache") else []
+    rc, out = sh(["cmake", "-S", src, "-B", bdir, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"] + launcher)
+    if rc != 0:
+        sys.exit("configure failed:\n" + out)
+
+    # Every mutation's text must be there exactly once, and every named test
+    # must pass before anything is mutated.
+    for m in muts:
+        text = open(os.path.join(src, m["file"]), encoding="utf-8").read()
+        n = text.count(m["from"])
+        if n != 1:
+            sys.exit(f"{m['id']}: 'from' text found {n} times in {m['file']} (must be exactly once)")
+    binaries = sorted({m["test"].split(" ")[0] for m in muts})
+    for b in binaries:
+        print(f"building {b} ...", flush=True)
+        rc, out = build(bdir, b, args.jobs)
+        if rc != 0:
+            sys.exit(f"unmutated build of {b} failed:\n{out[-3000:]}")
+    for spec in sorted({m["test"] for m in muts}):
+        rc, out = run_test(bdir, spec, args.timeout)
+        if rc != 0:
+            sys.exit(f"unmutated tree fails '{spec}':\n{out[-3000:]}")
+    print(f"baseline: {len(binaries)} binaries built, every named test passes\n", flush=True)
+
+    rows = []
+    for m in muts:
+        path = os.path.join(src, m["file"])
+        original = open(path, encoding="utf-8").read()
+        t0 = time.time()
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original.replace(m["from"], m["to"], 1))
+            rc, out = build(bdir, m["test"].split(" ")[0], args.jobs)
+            if rc != 0:
+                result = "STILLBORN"
+            else:
+                rc, out = run_test(bdir, m["test"], args.timeout)
+                result = "KILLED" if rc != 0 else "SURVIVED"
+                if rc == "timeout":
+                    result = "KILLED (timeout)"
+        finally:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original)
+        rows.append((m, result, time.time() - t0))
+        print(f"{m['id']:<28} {result:<16} {time.time() - t0:5.0f}s", flush=True)
+
+    print("\n| id | class | file | what the mutation does | test | result |")
+    print("|---|---|---|---|---|---|")
+    for m, result, _ in rows:
+        print(f"| {m['id']} | {m['class']} | {m['file']} | {m.get('what', '')} | "
+              f"`{m['test']}` | {result} |")
+    killed = sum(r.startswith("KILLED") for _, r, _ in rows)
+    survived = sum(r == "SURVIVED" for _, r, _ in rows)
+    print(f"\n{killed} killed, {survived} survived, {len(rows) - killed - survived} stillborn "
+          f"of {len(rows)}")
+    if not args.keep:
+        shutil.rmtree(args.scratch, ignore_errors=True)
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
