@@ -10,7 +10,10 @@ working tree is never touched. A mutation is KILLED when a test fails (or
 times out), SURVIVED when every test passes, and STILLBORN when it does not
 compile (fix the mutation, not the code).
 
-  tests/mutation/run.sh [--only ID,ID] [--keep] [--scratch DIR] [--jobs N]
+  tests/mutation/run.sh [--only ID,ID] [--clean] [--scratch DIR] [--jobs N]
+
+The scratch tree is kept and refreshed by the next run (copies keep their
+mtimes, so only what changed is rebuilt); --clean removes it at the end.
 
 Not part of CI: each mutation costs a rebuild (about a minute on 2 cores).
 """
@@ -87,7 +90,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="", help="comma-separated mutation ids")
     ap.add_argument("--scratch", default="/tmp/nsbuild-mutation")
-    ap.add_argument("--keep", action="store_true", help="keep the scratch tree")
+    ap.add_argument("--clean", action="store_true", help="remove the scratch tree at the end")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--list", default=os.path.join(HERE, "mutations.txt"))
@@ -99,7 +102,6 @@ def main():
         muts = [m for m in muts if m["id"] in want]
     src = os.path.join(args.scratch, "src")
     bdir = os.path.join(args.scratch, "build")
-    shutil.rmtree(src, ignore_errors=True)
     copy_tree(src)
     os.environ["CCACHE_BASEDIR"] = src  # same relative paths as the tree: cache hits
     launcher = ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"] if shutil.which("ccache") else []
@@ -157,7 +159,7 @@ def main():
     survived = sum(r == "SURVIVED" for _, r, _ in rows)
     print(f"\n{killed} killed, {survived} survived, {len(rows) - killed - survived} stillborn "
           f"of {len(rows)}")
-    if not args.keep:
+    if args.clean:
         shutil.rmtree(args.scratch, ignore_errors=True)
     return 1 if survived else 0
 

@@ -38,12 +38,12 @@ std::set<int> CloseInChild(std::vector<int> keep, int top) {
   pid_t pid = fork();
   if (pid == 0) {
     int report = fcntl(pipefd[1], F_DUPFD_CLOEXEC, top + 100);
+    close(pipefd[0]);
+    close(pipefd[1]);
     int null = open("/dev/null", O_RDONLY);
     for (int fd = 3; fd <= top; ++fd) {
       if (fd != null) dup2(null, fd);
     }
-    close(pipefd[0]);
-    close(pipefd[1]);
     // keep the report fd too, as the sandbox keeps its status pipe
     keep.push_back(report);
     std::sort(keep.begin(), keep.end());

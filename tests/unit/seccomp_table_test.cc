@@ -110,7 +110,9 @@ std::vector<Case> Cases() {
     c.push_back({"personality", 135, {bit}, Errno(EPERM)});
     for (int k = 0; k < 32; ++k) {  // bit plus one other: exercises each "bit k clear" rule
       uint64_t other = uint64_t{1} << k;
-      if (other != bit) c.push_back({"personality", 135, {bit | (0xffffffffull & ~other)}, Errno(EPERM)});
+      if (other != bit) {
+        c.push_back({"personality", 135, {bit | (0xffffffffull & ~other)}, Errno(EPERM)});
+      }
     }
   }
   c.push_back({"personality", 135, {0xffffffffull}, kAllow});
@@ -135,7 +137,7 @@ std::vector<Case> Cases() {
   return c;
 }
 
-uint32_t Run(const std::vector<sock_filter>& prog, int nr, const std::vector<uint64_t>& args) {
+uint32_t Verdict(const std::vector<sock_filter>& prog, int nr, const std::vector<uint64_t>& args) {
   seccomp_data d = {};
   d.nr = nr;
   d.arch = AUDIT_ARCH_X86_64;
@@ -174,7 +176,7 @@ bool Satisfies(const std::vector<uint64_t>& args, const SyscallRule& r) {
 TEST(SeccompTable, EveryExpectedVerdictHolds) {
   auto prog = DefaultProgram();
   for (const Case& c : Cases()) {
-    EXPECT_EQ(Run(prog, c.nr, c.args), c.expect)
+    EXPECT_EQ(Verdict(prog, c.nr, c.args), c.expect)
         << c.syscall << " args[0..2]=" << (c.args.size() > 0 ? c.args[0] : 0) << ","
         << (c.args.size() > 1 ? c.args[1] : 0) << "," << (c.args.size() > 2 ? c.args[2] : 0);
   }
@@ -183,14 +185,18 @@ TEST(SeccompTable, EveryExpectedVerdictHolds) {
 TEST(SeccompTable, CaseNumbersAreTheKernels) {
   for (const Case& c : Cases()) {
     int nr = seccomp_syscall_resolve_name(c.syscall);
-    if (nr != __NR_SCMP_ERROR) EXPECT_EQ(nr, c.nr) << c.syscall;
+    if (nr != __NR_SCMP_ERROR) {
+      EXPECT_EQ(nr, c.nr) << c.syscall;
+    }
   }
 }
 
 TEST(SeccompTable, FallbackNumbersMatchLibseccomp) {
   for (const SyscallRule& r : AllRules()) {
     int nr = seccomp_syscall_resolve_name(r.syscall);
-    if (nr != __NR_SCMP_ERROR) EXPECT_EQ(nr, r.x86_64_nr) << r.syscall;
+    if (nr != __NR_SCMP_ERROR) {
+      EXPECT_EQ(nr, r.x86_64_nr) << r.syscall;
+    }
   }
 }
 
@@ -218,7 +224,7 @@ TEST(SeccompTable, EveryTableEntryFiresOnItsOwnArguments) {
   for (const SyscallRule& r : AllRules()) {
     std::vector<uint64_t> args(6, 0);
     for (const auto& m : r.matches) args[m.index] |= m.value;
-    EXPECT_EQ(Run(prog, r.x86_64_nr, args), ActionOf(r)) << r.syscall;
+    EXPECT_EQ(Verdict(prog, r.x86_64_nr, args), ActionOf(r)) << r.syscall;
   }
 }
 
@@ -233,7 +239,7 @@ TEST(SeccompTable, EachGroupAloneCoversItsCasesAndNoOthers) {
     for (const auto& r : g.rules) mine.insert(r.x86_64_nr);
     for (const Case& c : cases) {
       uint32_t want = mine.count(c.nr) ? c.expect : kAllow;
-      EXPECT_EQ(Run(*prog, c.nr, c.args), want) << "group " << g.name << ": " << c.syscall;
+      EXPECT_EQ(Verdict(*prog, c.nr, c.args), want) << "group " << g.name << ": " << c.syscall;
     }
   }
 }
@@ -253,7 +259,9 @@ TEST(WatchedCallsTable, IsExactlyThePathWritingCalls) {
     EXPECT_TRUE(table.insert(c.name).second) << c.name << " listed twice";
     EXPECT_TRUE(kPathWritingCalls.count(c.name)) << c.name << " is watched but has no test case";
     int nr = seccomp_syscall_resolve_name(c.name);
-    if (nr != __NR_SCMP_ERROR) EXPECT_EQ(nr, c.x86_64_nr) << c.name;
+    if (nr != __NR_SCMP_ERROR) {
+      EXPECT_EQ(nr, c.x86_64_nr) << c.name;
+    }
   }
   for (const auto& name : kPathWritingCalls) EXPECT_TRUE(table.count(name)) << name << " is not watched";
 }
@@ -264,23 +272,23 @@ TEST(WatchedCallsTable, EveryEntryNotifiesAndReadOnlyOpensDoNot) {
   for (const WatchedCall& c : WatchedCalls()) {
     std::vector<uint64_t> args(6, 0);
     if (c.flags_arg < 0) {
-      EXPECT_EQ(Run(*prog, c.x86_64_nr, args), kNotify) << c.name;
+      EXPECT_EQ(Verdict(*prog, c.x86_64_nr, args), kNotify) << c.name;
       continue;
     }
     for (uint64_t bit : {uint64_t{O_WRONLY}, uint64_t{O_RDWR}, uint64_t{O_CREAT}, uint64_t{O_TRUNC},
                          uint64_t{__O_TMPFILE}}) {
       args[c.flags_arg] = bit | O_CLOEXEC;
-      EXPECT_EQ(Run(*prog, c.x86_64_nr, args), kNotify) << c.name << " flags " << bit;
+      EXPECT_EQ(Verdict(*prog, c.x86_64_nr, args), kNotify) << c.name << " flags " << bit;
     }
     for (uint64_t flags : {uint64_t{O_RDONLY}, uint64_t{O_RDONLY | O_APPEND | O_CLOEXEC},
                            uint64_t{O_RDONLY | O_DIRECTORY | O_NOFOLLOW}}) {
       args[c.flags_arg] = flags;
-      EXPECT_EQ(Run(*prog, c.x86_64_nr, args), kAllow) << c.name << " flags " << flags;
+      EXPECT_EQ(Verdict(*prog, c.x86_64_nr, args), kAllow) << c.name << " flags " << flags;
     }
   }
   // Calls that act on an fd only are not watched.
   for (int nr : {1 /*write*/, 77 /*ftruncate*/, 91 /*fchmod*/, 93 /*fchown*/}) {
-    EXPECT_EQ(Run(*prog, nr, {}), kAllow) << nr;
+    EXPECT_EQ(Verdict(*prog, nr, {}), kAllow) << nr;
   }
 }
 
