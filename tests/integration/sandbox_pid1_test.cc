@@ -69,10 +69,10 @@ std::map<int, std::string> FdTable(pid_t pid) {
 class Pid1 : public ::testing::Test {
  protected:
   void SetUp() override {
-    // nsbuild inherits a writable file at fd 9 and a pipe at fd 11, without
+    // nsbuild inherits a writable file at fd 9 and /dev/zero at fd 8, without
     // O_CLOEXEC: neither may reach PID 1.
     leak_ = dir_.path() + "/leak";
-    std::string script = "exec 9>>'" + leak_ + "' 11</dev/zero; exec \"$@\"";
+    std::string script = "exec 9>>'" + leak_ + "' 8</dev/zero; exec \"$@\"";
     std::vector<std::string> args = {"/bin/sh", "-c", script, "sh", NsbuildBin(), "run", "--",
                                      "/bin/sleep", "876123"};
     std::vector<char*> argv;
@@ -163,7 +163,7 @@ TEST_F(Pid1, HoldsOnlyItsStatusPipeAndStdio) {
   }
   EXPECT_EQ(above, 1) << shown;
   EXPECT_FALSE(fds.count(9)) << shown;
-  EXPECT_FALSE(fds.count(11)) << shown;
+  EXPECT_FALSE(fds.count(8)) << shown;
 }
 
 }  // namespace
