@@ -61,7 +61,7 @@ def copy_tree(dst):
             continue
         rel = f.decode()
         src = os.path.join(TOP, rel)
-        if not os.path.isfile(src) or rel.startswith("build"):
+        if not os.path.isfile(src) or rel.split("/")[0].startswith("build-") or rel.startswith("build/"):
             continue
         os.makedirs(os.path.dirname(os.path.join(dst, rel)), exist_ok=True)
         shutil.copy2(src, os.path.join(dst, rel))
