@@ -8,12 +8,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/sandbox_test_util.h"
@@ -133,6 +135,23 @@ TEST_F(Pid1, HasNoCapabilitiesAndNoNewPrivs) {
   for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
     EXPECT_EQ(c[set], zero) << set << " of the command";
   }
+}
+
+TEST_F(Pid1, IsNotDumpableWhileTheCommandIs) {
+  // The kernel gives a non-dumpable process's /proc files to root whatever
+  // its ids: nothing inside may ptrace PID 1 or read its memory (nsbuild's).
+  auto uid_of = [](pid_t pid) {
+    std::istringstream f(StatusFields(pid)["Uid"]);
+    long real = -1;
+    f >> real;
+    return real;
+  };
+  struct stat st;
+  ASSERT_EQ(stat(("/proc/" + std::to_string(pid1_) + "/fd").c_str(), &st), 0);
+  ASSERT_NE(uid_of(pid1_), 0) << "PID 1 runs as host root";
+  EXPECT_EQ(st.st_uid, 0u) << "PID 1's /proc files belong to its uid: it is dumpable";
+  ASSERT_EQ(stat(("/proc/" + std::to_string(command_) + "/fd").c_str(), &st), 0);
+  EXPECT_EQ(static_cast<long>(st.st_uid), uid_of(command_));
 }
 
 TEST_F(Pid1, HoldsOnlyItsStatusPipeAndStdio) {

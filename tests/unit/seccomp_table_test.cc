@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <csignal>
+#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -253,9 +254,15 @@ const std::set<std::string> kPathWritingCalls = {
     "chown",    "lchown",   "fchownat",  "utime",     "utimes",    "futimesat", "utimensat",
     "bind"};
 
+// Where the open-like calls keep their flags (open(2), openat(2)); every
+// other watched call is notified whatever its arguments.
+const std::map<std::string, int> kFlagsArg = {{"open", 1}, {"openat", 2}};
+
 TEST(WatchedCallsTable, IsExactlyThePathWritingCalls) {
   std::set<std::string> table;
   for (const WatchedCall& c : WatchedCalls()) {
+    auto flags = kFlagsArg.find(c.name);
+    EXPECT_EQ(c.flags_arg, flags == kFlagsArg.end() ? -1 : flags->second) << c.name;
     EXPECT_TRUE(table.insert(c.name).second) << c.name << " listed twice";
     EXPECT_TRUE(kPathWritingCalls.count(c.name)) << c.name << " is watched but has no test case";
     int nr = seccomp_syscall_resolve_name(c.name);

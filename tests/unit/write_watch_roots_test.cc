@@ -22,6 +22,18 @@ TEST(WriteWatchRoots, ARootIsAWholeComponent) {
   }
 }
 
+TEST(WriteWatchRoots, PathsAreNormalisedLexically) {
+  EXPECT_EQ(NormalisePath("/tmp/../etc/x"), "/etc/x");
+  EXPECT_EQ(NormalisePath("//a/./b/"), "/a/b");
+  EXPECT_EQ(NormalisePath("/.."), "/");
+  EXPECT_EQ(NormalisePath("/a/b/../../.."), "/");
+  EXPECT_EQ(NormalisePath(""), "/");
+  EXPECT_EQ(NormalisePath("/tmp/..x"), "/tmp/..x");
+  WriteWatcher w({"/tmp/../tmp/./"});
+  EXPECT_TRUE(w.IsAllowed("/tmp/f"));
+  EXPECT_FALSE(w.IsAllowed("/tmpx"));
+}
+
 TEST(WriteWatchRoots, TheRootDirectoryAllowsEverything) {
   WriteWatcher w({"/"});
   EXPECT_TRUE(w.IsAllowed("/"));
