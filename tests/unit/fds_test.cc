@@ -44,6 +44,8 @@ std::set<int> CloseInChild(std::vector<int> keep, int top) {
     for (int fd = 3; fd <= top; ++fd) {
       if (fd != null) dup2(null, fd);
     }
+    // Open fds above the highest kept one too: the last range must reach them.
+    for (int fd = report + 1; fd <= report + 3; ++fd) dup2(null, fd);
     // keep the report fd too, as the sandbox keeps its status pipe
     keep.push_back(report);
     std::sort(keep.begin(), keep.end());
