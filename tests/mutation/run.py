@@ -12,8 +12,8 @@ compile (fix the mutation, not the code).
 
   tests/mutation/run.sh [--only ID,ID] [--clean] [--scratch DIR] [--jobs N]
 
-The scratch tree is kept and refreshed by the next run (copies keep their
-mtimes, so only what changed is rebuilt); --clean removes it at the end.
+The scratch tree is kept and refreshed by the next run (only files that
+differ are copied, so only they are rebuilt); --clean removes it at the end.
 
 Not part of CI: each mutation costs a rebuild (about a minute on 2 cores).
 """
@@ -63,8 +63,12 @@ def copy_tree(dst):
         src = os.path.join(TOP, rel)
         if not os.path.isfile(src) or rel.split("/")[0].startswith("build-") or rel.startswith("build/"):
             continue
-        os.makedirs(os.path.dirname(os.path.join(dst, rel)), exist_ok=True)
-        shutil.copy2(src, os.path.join(dst, rel))
+        out = os.path.join(dst, rel)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        # Only what differs, with a fresh mtime: an earlier run's objects
+        # stay valid, and a file that changed is always rebuilt.
+        if not os.path.exists(out) or open(out, "rb").read() != open(src, "rb").read():
+            shutil.copyfile(src, out)
 
 
 def sh(cmd, cwd=None, timeout=None, env=None):
@@ -109,6 +113,10 @@ def main():
     if rc != 0:
         sys.exit("configure failed:\n" + out)
 
+    # A run that stopped mid-mutation may have left objects built from a
+    # mutated file: the mutated files are rebuilt once from their true text.
+    for m in muts:
+        os.utime(os.path.join(src, m["file"]))
     # Every mutation's text must be there exactly once, and every named test
     # must pass before anything is mutated.
     for m in muts:
