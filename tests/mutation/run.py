@@ -83,11 +83,29 @@ def build(bdir, target, jobs):
     return sh(["cmake", "--build", bdir, "-j", str(jobs), "--target", target])
 
 
-def run_test(bdir, spec, timeout):
+def run_test(bdir, spec, timeout, user=""):
+    """Runs BINARY [FILTER]; with a user, as tests/run.sh's non-root pass
+    does: a world-readable copy of the binaries, an empty environment."""
     binary, _, filt = spec.partition(" ")
     path = os.path.join(bdir, "tests", binary)
-    env = dict(os.environ)
-    return sh([path, "--gtest_filter=" + (filt or "*"), "--gtest_brief=1"], timeout=timeout, env=env)
+    args = ["--gtest_filter=" + (filt or "*"), "--gtest_brief=1"]
+    if not user:
+        return sh([path] + args, timeout=timeout)
+    stage = os.path.join(os.path.dirname(bdir), "stage")
+    shutil.rmtree(stage, ignore_errors=True)
+    os.makedirs(stage)
+    for f in (path, os.path.join(bdir, "builder", "nsbuild"), os.path.join(bdir, "merge", "nsbuild-exec")):
+        shutil.copy2(f, stage)
+    shutil.copytree(os.path.join(os.path.dirname(bdir), "src", "policies"), os.path.join(stage, "policies"))
+    for root, dirs, files in os.walk(stage):
+        for n in dirs + files:
+            os.chmod(os.path.join(root, n), 0o755)
+    os.chmod(stage, 0o755)
+    return sh(["runuser", "-u", user, "--", "env", "-i", "PATH=/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp",
+               "NSBUILD_BIN=" + os.path.join(stage, "nsbuild"),
+               "NSBUILD_POLICY_PATH=" + os.path.join(stage, "policies"),
+               "NSBUILD_EXEC_DISPATCHER=" + os.path.join(stage, "nsbuild-exec"),
+               os.path.join(stage, binary)] + args, timeout=timeout)
 
 
 def main():
@@ -130,10 +148,10 @@ def main():
         rc, out = build(bdir, b, args.jobs)
         if rc != 0:
             sys.exit(f"unmutated build of {b} failed:\n{out[-3000:]}")
-    for spec in sorted({m["test"] for m in muts}):
-        rc, out = run_test(bdir, spec, args.timeout)
+    for spec, user in sorted({(m["test"], m.get("as", "")) for m in muts}):
+        rc, out = run_test(bdir, spec, args.timeout, user)
         if rc != 0:
-            sys.exit(f"unmutated tree fails '{spec}':\n{out[-3000:]}")
+            sys.exit(f"unmutated tree fails '{spec}' {user}:\n{out[-3000:]}")
     print(f"baseline: {len(binaries)} binaries built, every named test passes\n", flush=True)
 
     rows = []
@@ -148,7 +166,7 @@ def main():
             if rc != 0:
                 result = "STILLBORN"
             else:
-                rc, out = run_test(bdir, m["test"], args.timeout)
+                rc, out = run_test(bdir, m["test"], args.timeout, m.get("as", ""))
                 result = "KILLED" if rc != 0 else "SURVIVED"
                 if rc == "timeout":
                     result = "KILLED (timeout)"
@@ -161,8 +179,9 @@ def main():
     print("\n| id | class | file | what the mutation does | test | result |")
     print("|---|---|---|---|---|---|")
     for m, result, _ in rows:
+        user = f" (as {m['as']})" if m.get("as") else ""
         print(f"| {m['id']} | {m['class']} | {m['file']} | {m.get('what', '')} | "
-              f"`{m['test']}` | {result} |")
+              f"`{m['test']}`{user} | {result} |")
     killed = sum(r.startswith("KILLED") for _, r, _ in rows)
     survived = sum(r == "SURVIVED" for _, r, _ in rows)
     print(f"\n{killed} killed, {survived} survived, {len(rows) - killed - survived} stillborn "
