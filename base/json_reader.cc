@@ -1,5 +1,8 @@
 #include "base/json_reader.h"
 
+#include <cstdint>
+#include <limits>
+
 #include "base/fs.h"
 #include "base/suggest.h"
 
@@ -81,8 +84,15 @@ Status JsonObject::Get(const std::string& key, bool* out, bool required) {
 Status JsonObject::Get(const std::string& key, int64_t* out, bool required) {
   seen_.insert(key);
   if (!Has(key)) return required ? Missing(key) : Status{};
-  if (!j_.at(key).is_number_integer()) return WrongType(key, "an integer");
-  *out = j_.at(key).get<int64_t>();
+  const auto& v = j_.at(key);
+  if (!v.is_number_integer()) return WrongType(key, "an integer");
+  // nlohmann keeps numbers above INT64_MAX as unsigned; get<int64_t> would
+  // wrap them to negatives (2^64-1 became -1).
+  if (v.is_number_unsigned() &&
+      v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return JsonError(PathOf(key), "integer out of range");
+  }
+  *out = v.get<int64_t>();
   return {};
 }
 

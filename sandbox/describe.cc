@@ -35,10 +35,17 @@ std::string DescribeMount(const MountOp& m) {
       break;
     default: s += m.target;
   }
-  if (m.kind != MountKind::kSymlink && m.kind != MountKind::kDir) {
-    s += " [nosuid";
-    if (!m.allow_devices) s += ",nodev";
-    if (m.noexec) s += ",noexec";
+  if (m.kind != MountKind::kSymlink && m.kind != MountKind::kDir &&
+      m.kind != MountKind::kRemountRo) {
+    // The flags the kernel will show for this mount, as mounts.cc sets them
+    // (the mountinfo integration test holds the two together).
+    bool ro = m.kind == MountKind::kRoBind || m.kind == MountKind::kHide;
+    bool nodev = !m.allow_devices && m.kind != MountKind::kDevpts;
+    bool noexec = m.noexec || m.kind == MountKind::kProc || m.kind == MountKind::kDevpts ||
+                  m.kind == MountKind::kHide;
+    s += ro ? " [ro,nosuid" : " [nosuid";
+    if (nodev) s += ",nodev";
+    if (noexec) s += ",noexec";
     if (m.optional) s += ",optional";
     if (m.size_bytes) s += ",size=" + std::to_string(m.size_bytes >> 10) + "k";
     s += "]";

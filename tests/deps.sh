@@ -15,6 +15,8 @@ NSBUILD_PACKAGES=(
   # cmake --install: the manual page is generated with help2man; the
   # completion test loads bash-completion
   help2man bash-completion
+  # tests: the merger's durability barriers are checked in the order strace records them
+  strace
   # nsbuild verify: fileordering, time, diffoscope reports; the benchmark's baseline
   disorderfs faketime diffoscope-minimal reprotest
 )

@@ -84,14 +84,19 @@ class OpenDir {
 // every job; stopped with its whole group by the destructor.
 class Distccd {
  public:
-  explicit Distccd(const std::string& dir) : log_(dir + "/distccd.log") {
-    // Run by root, distccd drops to its own user: that user writes the log.
+  explicit Distccd(const std::string& dir) : log_(dir + "/distccd.log"), tmp_(dir + "/distccd-tmp") {
+    // Run by root, distccd drops to its own user: that user writes the log,
+    // and its work files go to a TMPDIR of our own with the mode it needs
+    // (the machine's /tmp need not be 1777).
     std::ofstream(log_).flush();
     ::chmod(log_.c_str(), 0666);
+    ::mkdir(tmp_.c_str(), 01777);
+    ::chmod(tmp_.c_str(), 01777);
     port_ = FreePort();
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);
+      setenv("TMPDIR", tmp_.c_str(), 1);
       std::string port = std::to_string(port_);
       execl("/usr/bin/distccd", "distccd", "--daemon", "--no-detach", "--listen", "127.0.0.1",
             "--port", port.c_str(), "--allow", "127.0.0.0/8", "--jobs", "2", "--log-file",
@@ -127,6 +132,7 @@ class Distccd {
 
  private:
   std::string log_;
+  std::string tmp_;
   int port_ = 0;
   pid_t pid_ = -1;
 };

@@ -26,6 +26,11 @@ struct FakeCommand {
   int exit_code = 0;
   std::string output;
   int take_tokens = 0;  // read from the pipe at start, like a make's extra jobs
+  // Misbehaving clients: bytes written into the lease that were never read
+  // from it (invented tokens), and tokens never given back although the
+  // sub-phase ends normally (a make that died holding them).
+  int write_untaken = 0;
+  bool lose_tokens = false;
 };
 
 class FakeRunner : public builder::CommandRunner {
@@ -35,6 +40,9 @@ class FakeRunner : public builder::CommandRunner {
   std::map<std::string, FakeCommand> commands;  // by "target:phase"
   builder::JobServer* jobserver = nullptr;      // for take_tokens
   std::function<void(const builder::SubPhase&)> on_start;
+  // Called after every start, token taken, end and kill: where tests check
+  // invariants at every event.
+  std::function<void()> on_event;
   bool fail_to_start = false;
 
   std::vector<std::string> started, finished;  // in order
@@ -51,6 +59,7 @@ class FakeRunner : public builder::CommandRunner {
     peak = std::max(peak, ++running);
     auto r = std::make_unique<Running>(this, name, c, lease);
     if (on_start) on_start(node);
+    if (on_event) on_event();
     return std::unique_ptr<builder::RunningCommand>(std::move(r));
   }
 
@@ -66,10 +75,15 @@ class FakeRunner : public builder::CommandRunner {
       for (int i = 0; i < c.take_tokens && owner_->jobserver; ++i) {
         owner_->jobserver->Balance();
         char b;
-        if (lease_.Idle() > 0 && ::read(lease_.read_fd(), &b, 1) == 1) ++taken_;
+        if (lease_.Idle() > 0 && ::read(lease_.read_fd(), &b, 1) == 1) {
+          ++taken_;
+          ++owner_->tokens_held;
+          owner_->peak_tokens = std::max(owner_->peak_tokens, owner_->tokens_held);
+          if (owner_->on_event) owner_->on_event();
+        }
       }
-      owner_->tokens_held += taken_;
-      owner_->peak_tokens = std::max(owner_->peak_tokens, owner_->tokens_held);
+      std::string invented(static_cast<size_t>(c.write_untaken), '+');
+      if (c.write_untaken) (void)!::write(lease_.write_fd(), invented.data(), invented.size());
     }
     ~Running() override {
       if (!collected_) --owner_->running;
@@ -87,15 +101,17 @@ class FakeRunner : public builder::CommandRunner {
       } else {
         e.code = c_.exit_code;
         std::string bytes(static_cast<size_t>(taken_), '+');
-        if (taken_) (void)!::write(lease_.write_fd(), bytes.data(), bytes.size());
+        if (taken_ && !c_.lose_tokens) (void)!::write(lease_.write_fd(), bytes.data(), bytes.size());
       }
       owner_->tokens_held -= taken_;
       taken_ = 0;
+      if (owner_->on_event) owner_->on_event();
       return e;
     }
     void Kill() override {
       killed_ = true;
       Arm(1);
+      if (owner_->on_event) owner_->on_event();
     }
 
    private:
