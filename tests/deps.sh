@@ -13,8 +13,8 @@ NSBUILD_PACKAGES=(
   pypy3 pypy3-dev
   distcc
   # cmake --install: the manual page is generated with help2man; the
-  # completion test loads bash-completion
-  help2man bash-completion
+  # completion test loads bash-completion; the manual test renders with man
+  help2man bash-completion man-db
   # tests: the merger's durability barriers are checked in the order strace records them
   strace
   # nsbuild verify: fileordering, time, diffoscope reports; the benchmark's baseline

@@ -12,9 +12,9 @@
 #include <set>
 #include <string>
 
-#include "sandbox/fds.h"
+#include "sandbox/child/fds.h"
 
-namespace nsbuild::sandbox {
+namespace nsbuild::sandbox::child {
 namespace {
 
 std::set<int> OpenFds() {
@@ -111,4 +111,4 @@ TEST(KeepAcrossExec, ClearsCloexecOnlyOnTheGivenFd) {
 }
 
 }  // namespace
-}  // namespace nsbuild::sandbox
+}  // namespace nsbuild::sandbox::child
