@@ -78,7 +78,10 @@ std::vector<CheckCase> Cases() {
       {"world-writable file", File("usr/share/x/ww", 0666), "is world-writable"},
       {"world-writable dir", Dir("usr/share/wd", 0777), "group- or world-writable directory"},
       {"group-writable dir", Dir("usr/share/gw", 0775), "group- or world-writable directory"},
-      {"sticky world-writable dir", Dir("usr/share/st", 01777), ""},
+      // Sticky or not, others could add a module there (issue #13).
+      {"sticky world-writable dir", Dir("usr/share/st", 01777), "sticky, but others can still add"},
+      {"writable dir the policy lists", Dir("usr/share/drop", 01777), "",
+       [](MergePolicy& p) { p.writable_dirs.push_back({"/usr/share/drop", "a drop box"}); }},
       {"hardlink to outside", File("usr/share/x/hl"), "linked to a file outside"},
       {"file too large", File("usr/share/x/big"), "more than the policy's max_file_size"},
       // xattr families: security.*, trusted.*, system.* (ACLs) refused,
@@ -114,6 +117,11 @@ std::vector<CheckCase> Cases() {
       {"leads into build dir", Dir("var/tmp"), "leads into /var/tmp/nsbuild"},
       {"merger database", File("var/lib/nsbuild/pkg.json"), "reserved for the merger's database"},
       {"exec wrappers", File("usr/lib/nsbuild-exec/x"), "reserved for the merger's database"},
+      {"exec dispatcher config", File("etc/nsbuild-exec.conf"), "the admin's nsbuild-exec configuration"},
+      // A symlinked tree root redirects whatever is installed below it later.
+      {"prefix root as a symlink", Link("usr/lib", "/tmp/x"), "is a symlink where the policy expects"},
+      {"above a prefix root", Link("usr", "/var/tmp/u"), "is a symlink where the policy expects"},
+      {"symlink below the roots", Link("usr/lib/x/current", "1.0"), ""},
       {"usr/local", File("usr/local/bin/x"), "/usr/local is not allowed by the policy"},
       {"usr/local allowed", File("usr/local/bin/y"), "",
        [](MergePolicy& p) { p.allowed_prefixes.push_back("/usr/local"); }},

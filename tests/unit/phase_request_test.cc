@@ -1,7 +1,9 @@
 #include "builder/phase_request.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <filesystem>
 #include <map>
 
 namespace nsbuild::builder {
@@ -24,7 +26,12 @@ struct Fixture {
     gen.env = {{"LUA", "5.4"}};
     ctx.impls = {py, gen};
     plan = MakePlan(recipe, ctx.impls);
-    auto w = WorkDir::Prepare(::testing::TempDir() + "/phase_request_work");
+    // A dir of this process's own: ctest runs the fixture's tests in
+    // parallel, and a shared name had them reset each other's work dir.
+    std::string tmpl = ::testing::TempDir() + "/phase_request_work.XXXXXX";
+    EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+    top = tmpl;
+    auto w = WorkDir::Prepare(tmpl + "/w");
     EXPECT_TRUE(w.ok());
     work = std::move(w).value();
     ctx.recipe = &recipe;
@@ -36,6 +43,11 @@ struct Fixture {
     js.pass_fds = {5, 6};
     ctx.stdin_fd = 9;
   }
+  ~Fixture() {
+    std::error_code ec;
+    if (!top.empty()) std::filesystem::remove_all(top, ec);
+  }
+  std::string top;
   std::map<std::string, std::string> Env(size_t target) {
     std::map<std::string, std::string> m;
     for (const auto& [k, v] : PhaseEnvironment(ctx, plan, target, js.makeflags)) m[k] = v;
