@@ -16,7 +16,10 @@ cmake --install "$build" --prefix "$stage/usr" --strip >/dev/null
 bin=$stage/usr/bin/nsbuild
 [ -x "$bin" ] || fail "no bin/nsbuild after cmake --install"
 [ -x "$stage/usr/libexec/nsbuild/nsbuild-exec" ] || fail "no libexec/nsbuild/nsbuild-exec"
-"$bin" --version | grep -q '^nsbuild ' || fail "--version"
+# (Outputs are captured before grep reads them: with pipefail, `grep -q`
+# leaving early would fail the writer with SIGPIPE now and then.)
+version=$("$bin" --version)
+grep -q '^nsbuild ' <<<"$version" || fail "--version: $version"
 
 # No path of the build machine: neither the checkout nor the build dir.
 for p in "$(cd "$src" && pwd)" "$(cd "$build" && pwd)"; do
@@ -32,15 +35,17 @@ grep -qF "$stage/usr/share/nsbuild/policies/default.json" <<<"$out" ||
 
 cache=$(grep -E '^NSBUILD_STATIC:BOOL=' "$build/CMakeCache.txt" | cut -d= -f2 || true)
 if [ "$cache" != "ON" ]; then
-  ldd "$bin" | grep -q 'libseccomp\.so' || fail "not linked against Debian's libseccomp.so"
-  ldd "$bin" | grep -q 'libcrypto\.so' || fail "not linked against Debian's libcrypto.so"
+  libs=$(ldd "$bin")
+  grep -q 'libseccomp\.so' <<<"$libs" || fail "not linked against Debian's libseccomp.so: $libs"
+  grep -q 'libcrypto\.so' <<<"$libs" || fail "not linked against Debian's libcrypto.so: $libs"
 fi
 
 # The manual page: renders, and has a subsection for every subcommand.
 man1=$stage/usr/share/man/man1/nsbuild.1
 [ -f "$man1" ] || fail "no share/man/man1/nsbuild.1"
 rendered=$(MANWIDTH=100 man -l "$man1" 2>&1) || fail "man -l failed: $rendered"
-subs=$("$bin" --help | awk '/^Subcommands:/ {on = 1; next} on && NF {print $1}')
+help=$("$bin" --help)
+subs=$(awk '/^Subcommands:/ {on = 1; next} on && NF {print $1}' <<<"$help")
 [ -n "$subs" ] || fail "no subcommands in --help"
 for s in $subs; do
   grep -qE "^ +nsbuild $s\$" <<<"$rendered" || fail "the manual has no section for '$s'"
@@ -56,7 +61,8 @@ complete_words() {
            _nsbuild; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@"
 }
 [ "$(complete_words "$bin" bui)" = build ] || fail "completion of 'bui': $(complete_words "$bin" bui)"
-complete_words "$bin" build --capt | grep -qx -- --capture-writes ||
-  fail "completion of 'build --capt'"
-complete_words "$bin" merge --re | grep -q -- '^--' || fail "completion of 'merge --re'"
+got=$(complete_words "$bin" build --capt)
+grep -qx -- --capture-writes <<<"$got" || fail "completion of 'build --capt': $got"
+got=$(complete_words "$bin" merge --re)
+grep -qx -- --recover <<<"$got" || fail "completion of 'merge --re': $got"
 echo "install test passed: $(ls "$stage/usr/bin" "$stage/usr/libexec/nsbuild" | tr '\n' ' ')"
