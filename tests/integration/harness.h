@@ -7,6 +7,25 @@
 
 namespace nsbuild::testing {
 
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+// A peak-RSS bound for nsbuild as shipped. The sanitized build (tests/run.sh
+// runs the suites against it too) carries ASan's shadow memory and
+// quarantine, hundreds of MiB that nsbuild did not ask for; there the bound
+// is 16 times wider, which still catches a file or a flood read whole
+// (gigabytes) but not a 64 MiB creep.
+constexpr long RssBoundKib(long shipped_kib) { return kSanitized ? shipped_kib * 16 : shipped_kib; }
+
 struct CommandResult {
   int status = -1;  // exit status, or 128+signal
   std::string out;  // stdout

@@ -146,7 +146,7 @@ std::string ShellRecipe(const std::string& compile) {
 
 // A bound, not a timing: nsbuild holds a plan, a few buffers and the bounded
 // violation records, whatever a build writes or prints.
-constexpr long kRssBoundKib = 64 * 1024;
+constexpr long kRssBoundKib = RssBoundKib(64 * 1024);
 
 // Bytes an attacker would send a terminal: an OSC 52 clipboard write, a
 // window title, a CSI clear screen, an 8-bit CSI, a lone C1 byte, and a

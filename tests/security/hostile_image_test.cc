@@ -865,7 +865,7 @@ void SparseElf(const std::string& path, uint64_t size) {
 // bounded tables, streamed hashing and comparison, text diffs only under
 // 1 MiB. Asserts peak RSS (not time) of each command, and prints it.
 TEST_F(Hostile, ImagesSizingGigabytesKeepEveryCommandUnder64MiB) {
-  constexpr long kLimitKib = 64 * 1024;
+  constexpr long kLimitKib = RssBoundKib(64 * 1024);
   SparseElf(p_.img + "/usr/lib/libhuge.so", uint64_t{3} << 29);  // 1.5 GiB
   Write(p_.img + "/usr/share/doc/huge/README", "sparse\n");
   std::string a = s_.path() + "/a", b = s_.path() + "/b";
