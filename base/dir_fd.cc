@@ -248,7 +248,6 @@ Status RemoveEntry(int dir, const std::string& name, const std::string& shown, u
   return {};
 }
 
-
 Status RemoveContents(int dir, const std::string& shown, uint64_t mnt, int depth) {
   // Names first, stream closed: one fd per level while descending.
   for (const auto& name : ListNames(dir))

@@ -56,7 +56,8 @@ Status JsonObject::Missing(const std::string& key) const {
 }
 
 Status JsonObject::WrongType(const std::string& key, const char* want) const {
-  return JsonError(PathOf(key), std::string("expected ") + want + ", got " + j_.at(key).type_name());
+  return JsonError(PathOf(key),
+                   std::string("expected ") + want + ", got " + j_.at(key).type_name());
 }
 
 const nlohmann::json* JsonObject::Child(const std::string& key) {

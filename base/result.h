@@ -26,7 +26,7 @@ inline Error PlainError(std::string context) { return Error{0, std::move(context
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit on purpose
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
@@ -74,10 +74,10 @@ inline Error Wrap(Error e, const std::string& where) {
 }  // namespace nsbuild::base
 
 // Propagates a failed Result from the current function.
-#define NSB_TRY(expr)                                              \
-  do {                                                             \
-    auto nsb_try_r_ = (expr);                                      \
-    if (!nsb_try_r_.ok()) return nsb_try_r_.take_error();          \
+#define NSB_TRY(expr)                                     \
+  do {                                                    \
+    auto nsb_try_r_ = (expr);                             \
+    if (!nsb_try_r_.ok()) return nsb_try_r_.take_error(); \
   } while (0)
 
 #define NSB_CONCAT_INNER_(a, b) a##b

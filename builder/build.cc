@@ -66,7 +66,8 @@ base::Status PlanDistcc(const BuildOptions& o, Setup& s, int local_cpus) {
     NSB_ASSIGN_OR_RETURN(hosts, sandbox::ParseDistccHosts(o.distcc, "--distcc"));
   } else if (s.policy.net == sandbox::NetMode::kDistcc) {
     if (s.policy.distcc_hosts.empty()) {
-      return base::PlainError("the policy's network is \"distcc\" but it lists no distcc_hosts: give --distcc HOSTS");
+      return base::PlainError(
+          "the policy's network is \"distcc\" but it lists no distcc_hosts: give --distcc HOSTS");
     }
     hosts = s.policy.distcc_hosts;
   } else {
@@ -142,18 +143,25 @@ base::Result<RunResources> Acquire(const BuildOptions& o, const Setup& s, const 
   return r;
 }
 
-RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work,
-                    const PreparedSource& src, RunResources& res) {
-  BuildContext ctx{&s.recipe, s.impls, &work, src.root,
-                   s.recipe.source_date_epoch.value_or(src.newest_mtime), s.jobs,
-                   o.load_average, res.devnull.get()};
+RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work, const PreparedSource& src,
+                    RunResources& res) {
+  BuildContext ctx{&s.recipe,
+                   s.impls,
+                   &work,
+                   src.root,
+                   s.recipe.source_date_epoch.value_or(src.newest_mtime),
+                   s.jobs,
+                   o.load_average,
+                   res.devnull.get()};
   ctx.variation = o.variation;
   if (s.distcc) ctx.distcc = &*s.distcc;
   SandboxRunner runner(s.policy, ctx, s.plan, s.writes.watch);
   if (o.capture_writes) runner.set_capture_root(work.path() + "/capture");
   auto status = MakeStatus(o.verbosity, IsSmartTerminal(STDERR_FILENO), stderr);
-  double timeout = s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
-  SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(), work.logs_dir()};
+  double timeout =
+      s.recipe.timeout_seconds > 0 ? s.recipe.timeout_seconds : s.policy.timeout_seconds;
+  SchedulerOptions so{o.failure_mode, o.load_average, timeout, res.stop->read_fd(),
+                      work.logs_dir()};
   so.log_dir_fd = work.logs_fd();
   so.write_violations_fail = s.writes.on_violation == OnViolation::kFail;
   return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
@@ -172,8 +180,10 @@ void TellWrites(const BuildOptions& o, const Setup& s, const RunSummary& summary
     std::fputs(blocks.c_str(), stderr);
     size_t n = summary.WriteViolationCount();
     if (s.writes.on_violation == OnViolation::kFail) {
-      spdlog::error("{} write(s) outside the allowed roots were denied; the policy fails the build "
-                    "(allow a path with the recipe's \"addwrite\", or --on-write-violation warn)", n);
+      spdlog::error(
+          "{} write(s) outside the allowed roots were denied; the policy fails the build "
+          "(allow a path with the recipe's \"addwrite\", or --on-write-violation warn)",
+          n);
     } else {
       spdlog::warn("{} write(s) outside the allowed roots were denied (policy: warn)", n);
     }
@@ -287,7 +297,8 @@ base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   int remote = s.distcc ? sandbox::DistccRemoteSlots(s.distcc->hosts) : 0;
   s.jobs = o.jobs > 0 ? o.jobs : cpus + remote;
   if (o.variation) AdjustSetup(*o.variation, s);
-  if (s.jobs > JobServer::kMaxJobs) return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
+  if (s.jobs > JobServer::kMaxJobs)
+    return base::PlainError("-j: at most " + std::to_string(JobServer::kMaxJobs));
   s.plan = MakePlan(s.recipe, s.impls);
   if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
   if (!o.dry_run) {

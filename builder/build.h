@@ -33,7 +33,7 @@ struct BuildOptions {
   // The operator's source, instead of the recipe's (source.h).
   std::string source;
   std::string report_path, trace_path;
-  std::string dest;  // merge the images here when every target succeeded
+  std::string dest;      // merge the images here when every target succeeded
   bool replace = false;  // --replace: the package may replace one from another origin
   // distcc daemons (distcc's host syntax); empty = the policy's, if its
   // network is "distcc". no_fallback: DISTCC_FALLBACK=0 (verify).

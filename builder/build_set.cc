@@ -40,7 +40,8 @@ using Members = std::vector<std::unique_ptr<Member>>;
 
 // `plan` is the build without variation, planned once for all members
 // (finding the host's implementations takes most of a second).
-base::Result<std::unique_ptr<Member>> PrepareMember(const BuildSetup& plan, const BuildSetMember& spec) {
+base::Result<std::unique_ptr<Member>> PrepareMember(const BuildSetup& plan,
+                                                    const BuildSetMember& spec) {
   auto m = std::make_unique<Member>();
   m->spec = spec;
   m->setup = plan;
@@ -75,12 +76,13 @@ base::Result<std::unique_ptr<Member>> PrepareMember(const BuildSetup& plan, cons
 // its sub-phase still holds one slot of the pool, so -j still bounds the
 // whole set.
 void Wire(Member& m, const JobServer& js, int64_t source_date_epoch, int devnull) {
-  m.ctx = BuildContext{&m.setup.recipe, m.setup.impls, &*m.work, m.source.root, source_date_epoch,
-                       js.jobs(), 0, devnull};
+  m.ctx = BuildContext{&m.setup.recipe,   m.setup.impls, &*m.work, m.source.root,
+                       source_date_epoch, js.jobs(),     0,        devnull};
   m.ctx.variation = &m.spec.variation;
   if (m.setup.distcc) m.ctx.distcc = &*m.setup.distcc;
   if (m.spec.variation.jobs == 1) m.ctx.jobs = 1;
-  m.runner = std::make_unique<SandboxRunner>(m.setup.policy, m.ctx, m.setup.plan, m.setup.writes.watch);
+  m.runner =
+      std::make_unique<SandboxRunner>(m.setup.policy, m.ctx, m.setup.plan, m.setup.writes.watch);
 }
 
 // Every member's plan, one after the other, targets named MEMBER/TARGET.
@@ -166,7 +168,8 @@ bool BuildSetResult::AllOk() const {
   return interrupted_by == 0;
 }
 
-base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o, const std::vector<BuildSetMember>& specs) {
+base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o,
+                                         const std::vector<BuildSetMember>& specs) {
   if (specs.empty()) return base::PlainError("no builds to run");
   // Installed first: a Ctrl-C while sources are copied stops the set as
   // soon as the scheduler looks, before any sandbox starts.
@@ -189,8 +192,8 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o, const std::ve
   }
   const Member& first = *members.front();
   BuildSetResult out;
-  out.source_date_epoch =
-      first.setup.recipe.source_date_epoch.value_or(o.source_date_epoch.value_or(first.source.newest_mtime));
+  out.source_date_epoch = first.setup.recipe.source_date_epoch.value_or(
+      o.source_date_epoch.value_or(first.source.newest_mtime));
   int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   NSB_ASSIGN_OR_RETURN(auto js, JobServer::Create(jobs));
   base::UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));

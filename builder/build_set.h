@@ -28,8 +28,8 @@ struct BuildSetOptions {
   std::vector<std::string> impls;
   int jobs = 0;  // 0: CPUs
   std::string policy;
-  std::string distcc;  // every member through distcc, DISTCC_FALLBACK=0
-  std::string source;  // the operator's --source
+  std::string distcc;   // every member through distcc, DISTCC_FALLBACK=0
+  std::string source;   // the operator's --source
   std::string log_dir;  // LOG_DIR/MEMBER/TARGET-PHASE.log
   // LOG_DIR opened (nsbuild's own, fresh): member dirs and logs are made
   // through it. -1: by path.
@@ -43,8 +43,8 @@ struct BuildSetOptions {
 struct MemberResult {
   std::string name;
   bool ok = false;
-  bool failed = false;  // a sub-phase of its own failed (not just stopped)
-  std::string error;    // why not ok, for a person
+  bool failed = false;                        // a sub-phase of its own failed (not just stopped)
+  std::string error;                          // why not ok, for a person
   std::map<std::string, std::string> images;  // target → host image path
   double start = 0, end = 0;                  // seconds since the set started
 };
@@ -56,7 +56,7 @@ struct BuildSetResult {
   int jobs = 0;
   int peak_jobs_in_use = 0;
   double wall_seconds = 0;
-  double started = 0;  // steady-clock seconds at which the scheduler began
+  double started = 0;         // steady-clock seconds at which the scheduler began
   std::string write_summary;  // the write watcher's denied writes, "" if none
 
   bool AllOk() const;

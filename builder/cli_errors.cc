@@ -39,8 +39,8 @@ bool TakesValue(const CLI::Option* o, const std::string& arg) {
 }
 
 struct Context {
-  std::string prefix;         // "nsbuild build"
-  CLI::App* sub = nullptr;    // the chosen subcommand
+  std::string prefix;             // "nsbuild build"
+  CLI::App* sub = nullptr;        // the chosen subcommand
   std::vector<std::string> rest;  // its arguments, up to `--`
 };
 
@@ -135,7 +135,8 @@ std::string ExplainParseError(CLI::App& app, const CLI::ParseError& e,
     std::string name = what.substr(0, what.size() - std::string(" is required").size());
     std::string upper = name;
     for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (!IsOption(name)) line = c.prefix + ": the " + name + " is missing: " + c.prefix + " [OPTIONS] " + upper;
+    if (!IsOption(name))
+      line = c.prefix + ": the " + name + " is missing: " + c.prefix + " [OPTIONS] " + upper;
   }
   if (!line.empty()) return line;
   return c.prefix + ": " + what + SeeHelp(c);

@@ -14,7 +14,8 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("recipe", opts->recipe_path, "The recipe (JSON)")->required();
   cmd->add_option("--impl", opts->impls, "Build only for this implementation (repeatable)")
       ->allow_extra_args(false);
-  cmd->add_option("-j,--jobs", opts->jobs, "Job slots shared by every sub-phase and make (default: CPUs)")
+  cmd->add_option("-j,--jobs", opts->jobs,
+                  "Job slots shared by every sub-phase and make (default: CPUs)")
       ->check(CLI::Range(1, JobServer::kMaxJobs));
   cmd->add_option("-l,--load-average", opts->load_average,
                   "Start no new sub-phase while the load average is above this")
@@ -41,8 +42,9 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
                   "Compile through these distcc daemons (distcc's ADDR[:PORT][/LIMIT] list); "
                   "the sandboxes reach them and nothing else")
       ->type_name("HOSTS");
-  cmd->add_flag("--jobserver-fifo", opts->jobserver_fifo,
-                "Offer the jobserver as make >= 4.4's fifo: form (make 4.3 needs the default pipe)");
+  cmd->add_flag(
+      "--jobserver-fifo", opts->jobserver_fifo,
+      "Offer the jobserver as make >= 4.4's fifo: form (make 4.3 needs the default pipe)");
   cmd->add_flag("--dry-run", opts->dry_run, "Print the plan, run nothing");
   cmd->add_option("--on-write-violation", opts->on_write_violation,
                   "A write outside a sub-phase's roots (denied either way) fails the build or\n"

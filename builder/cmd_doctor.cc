@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "builder/commands.h"
-#include "builder/policy_file.h"
 #include "builder/distcc.h"
+#include "builder/policy_file.h"
 #include "sandbox/landlock.h"
 #include "sandbox/plan.h"
 #include "sandbox/probe.h"
@@ -48,17 +48,19 @@ int Doctor(const std::string& policy) {
   }
   auto ids = sandbox::ResolveIdMapping(0, 0, std::nullopt);
   Line(true, "id mapping",
-       ids.count == 1 ? "single id (unprivileged caller): inside 0 = uid " +
-                            std::to_string(ids.host_uid_base)
-                      : "root caller: inside 0.." + std::to_string(ids.count - 1) + " = host " +
-                            std::to_string(ids.host_uid_base) + "..");
+       ids.count == 1
+           ? "single id (unprivileged caller): inside 0 = uid " + std::to_string(ids.host_uid_base)
+           : "root caller: inside 0.." + std::to_string(ids.count - 1) + " = host " +
+                 std::to_string(ids.host_uid_base) + "..");
   // Network "distcc": the relay and the listen rule need nothing beyond the
   // required probes; Landlock adds what this kernel's ABI allows.
-  Line(true, "network distcc", "relay to listed daemons only; listen(2) denied; " +
-                                   sandbox::DescribeDistccLandlock(sandbox::LandlockAbi()));
+  Line(true, "network distcc",
+       "relay to listed daemons only; listen(2) denied; " +
+           sandbox::DescribeDistccLandlock(sandbox::LandlockAbi()));
   auto distcc = CheckDistccInstalled();
-  Line(distcc.ok(), "distcc client", distcc.ok() ? "/usr/bin/distcc, masquerade dir /usr/lib/distcc"
-                                                 : "not installed (Debian package distcc)");
+  Line(distcc.ok(), "distcc client",
+       distcc.ok() ? "/usr/bin/distcc, masquerade dir /usr/lib/distcc"
+                   : "not installed (Debian package distcc)");
   std::string why;
   bool runs = TryDefaultPolicy(policy, &why);
   Line(runs, "policy '" + policy + "' runs", why);

@@ -11,18 +11,24 @@ namespace nsbuild::builder {
 namespace {
 
 void PrintTable(const std::vector<Implementation>& found) {
-  std::printf("%-12s %-8s %-26s %-6s %-5s %s\n", "NAME", "KIND", "PROGRAM", "USABLE", "DEV", "VERSION");
+  std::printf("%-12s %-8s %-26s %-6s %-5s %s\n", "NAME", "KIND", "PROGRAM", "USABLE", "DEV",
+              "VERSION");
   for (const auto& i : found) {
-    std::printf("%-12s %-8s %-26s %-6s %-5s %s\n", i.name.c_str(), KindName(i.kind), i.program.c_str(),
-                i.usable ? "yes" : "no", i.dev_headers ? "yes" : "no", i.version.c_str());
+    std::printf("%-12s %-8s %-26s %-6s %-5s %s\n", i.name.c_str(), KindName(i.kind),
+                i.program.c_str(), i.usable ? "yes" : "no", i.dev_headers ? "yes" : "no",
+                i.version.c_str());
   }
 }
 
 void PrintJson(const std::vector<Implementation>& found) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& i : found) {
-    out.push_back({{"name", i.name}, {"kind", KindName(i.kind)}, {"program", i.program},
-                   {"usable", i.usable}, {"dev_headers", i.dev_headers}, {"version", i.version}});
+    out.push_back({{"name", i.name},
+                   {"kind", KindName(i.kind)},
+                   {"program", i.program},
+                   {"usable", i.usable},
+                   {"dev_headers", i.dev_headers},
+                   {"version", i.version}});
   }
   std::printf("%s\n", base::DumpJson(out, 2).c_str());
 }

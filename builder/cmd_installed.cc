@@ -14,7 +14,6 @@ struct InstalledOptions {
   std::string arg;  // package or path
 };
 
-
 int RunUninstall(const InstalledOptions& o) {
   auto rep = merge::Uninstall(o.dest, o.arg);
   if (!rep) return Say("uninstall", "error: " + rep.error().Message()), kExitFailure;

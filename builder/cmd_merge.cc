@@ -11,7 +11,6 @@
 #include "builder/policy_file.h"
 #include "merge/merge.h"
 
-
 namespace nsbuild::builder {
 namespace {
 

@@ -78,7 +78,8 @@ base::Result<sandbox::RunRequest> BuildRequest(const RunOptions& o) {
   if (o.net == "none") req.net = sandbox::NetMode::kNone;
   if (o.net == "loopback") req.net = sandbox::NetMode::kLoopback;
   if (!o.distcc.empty()) {
-    if (!o.net.empty()) return base::PlainError("--distcc and --net " + o.net + " exclude each other");
+    if (!o.net.empty())
+      return base::PlainError("--distcc and --net " + o.net + " exclude each other");
     NSB_ASSIGN_OR_RETURN(req.distcc_hosts, sandbox::ParseDistccHosts(o.distcc, "--distcc"));
   }
   if (!o.hostname.empty()) req.hostname = o.hostname;
@@ -95,10 +96,14 @@ nlohmann::json StatusJson(const sandbox::SandboxSpec& spec, const sandbox::ExitI
   nlohmann::json ns = {"user", "mnt", "pid", "ipc", "uts", "cgroup"};
   if (spec.net != sandbox::NetMode::kHost) ns.push_back("net");
   nlohmann::json j = {
-      {"pid", info.host_pid},          {"namespaces", ns},
-      {"exit_status", info.ExitStatus()}, {"signaled", info.signaled},
-      {"timed_out", info.timed_out},   {"wall_seconds", info.wall_seconds},
-      {"user_seconds", info.user_seconds}, {"sys_seconds", info.sys_seconds},
+      {"pid", info.host_pid},
+      {"namespaces", ns},
+      {"exit_status", info.ExitStatus()},
+      {"signaled", info.signaled},
+      {"timed_out", info.timed_out},
+      {"wall_seconds", info.wall_seconds},
+      {"user_seconds", info.user_seconds},
+      {"sys_seconds", info.sys_seconds},
       {"max_rss_kib", info.max_rss_kib},
   };
   if (info.signaled) {
@@ -132,7 +137,8 @@ int Fail(int status, const std::string& message) {
 }
 
 int Execute(const RunOptions& o) {
-  if (o.command.empty()) return Fail(kExitUsage, "no command given (nsbuild run [options] -- CMD ARGS...)");
+  if (o.command.empty())
+    return Fail(kExitUsage, "no command given (nsbuild run [options] -- CMD ARGS...)");
   auto doc = LoadPolicyDocument(o.policy);
   if (!doc) return Fail(kExitUsage, doc.error().Message());
   auto policy = SandboxPolicyOf(*doc);
@@ -202,7 +208,8 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
       "  nsbuild run -- id\n"
       "  nsbuild run --bind $PWD:/src --chdir /src -- make\n"
       "  nsbuild run --policy strict --dry-run -- sh\n"
-      "  nsbuild run --distcc '10.0.0.5/8 10.0.0.6:3633' --setenv DISTCC_HOSTS=127.0.0.2/8 -- ...\n\n"
+      "  nsbuild run --distcc '10.0.0.5/8 10.0.0.6:3633' --setenv DISTCC_HOSTS=127.0.0.2/8 -- "
+      "...\n\n"
       "--distcc HOSTS (network \"distcc\"): the sandbox keeps its private loopback-only\n"
       "network; the i-th daemon of HOSTS (distcc syntax ADDR[:PORT][/LIMIT], port 3632 by\n"
       "default) appears inside as 127.0.0.(i+2):PORT, and nsbuild forwards connections\n"
@@ -216,8 +223,7 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
       ->allow_extra_args(false);
   run->add_option("--ro-bind", opts->ro_binds, "Bind SRC read-only at DST inside; SRC[:DST]")
       ->allow_extra_args(false);
-  run->add_option("--tmpfs", opts->tmpfs, "Mount a fresh tmpfs at DST")
-      ->allow_extra_args(false);
+  run->add_option("--tmpfs", opts->tmpfs, "Mount a fresh tmpfs at DST")->allow_extra_args(false);
   run->add_option("--chdir", opts->chdir, "Working directory inside (default /)");
   run->add_option("--setenv", opts->setenv, "Set NAME=VALUE in the command's environment")
       ->allow_extra_args(false);

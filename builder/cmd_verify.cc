@@ -9,7 +9,8 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
   auto o = std::make_shared<VerifyOptions>();
   CLI::App* cmd = app.add_subcommand("verify", "Check that a recipe builds reproducibly");
   std::string factors;
-  for (const auto& f : VariationFactors()) factors += std::string("  ") + f.name + ": " + f.what + "\n";
+  for (const auto& f : VariationFactors())
+    factors += std::string("  ") + f.name + ": " + f.what + "\n";
   cmd->footer(
       "Builds every implementation in a control build (every factor pinned) and in\n"
       "experiment builds that vary the chosen factors, with the same SOURCE_DATE_EPOCH.\n"
@@ -22,7 +23,8 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
       "it (\"nondeterminism\" when two identical builds differ). With diffoscope installed\n"
       "it shows each differing file's text and HTML report (diffoscope runs sandboxed: no\n"
       "network, images read-only, 300 s); without it, a unified diff or first differing byte.\n\n"
-      "Factors (--variations takes reprotest-style lists, e.g. +all,-time):\n" + factors + "\n" +
+      "Factors (--variations takes reprotest-style lists, e.g. +all,-time):\n" +
+      factors + "\n" +
       "fileordering mounts the source through disorderfs before the build (root, or a user\n"
       "who may open /dev/fuse). time preloads libfaketime: a time namespace would shift\n"
       "only the monotonic and boot clocks, never the wall clock; statically linked\n"
@@ -33,10 +35,13 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("recipe", o->recipe_path, "The recipe (JSON)")->required();
   cmd->add_option("--impl", o->impls, "Only this implementation (repeatable)");
   cmd->add_option("--variations", o->variations, "Factors to vary")->capture_default_str();
-  cmd->add_option("--rounds", o->rounds, "Experiment builds (run at once) before concluding reproducible")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--rounds", o->rounds,
+                  "Experiment builds (run at once) before concluding reproducible")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("-j,--jobs", o->jobs, "Job slots shared by all the builds (default: CPUs)");
-  cmd->add_option("--work-dir", o->work_dir, "Where the builds go (default: ./nsbuild-work/NAME-VERSION/verify)");
+  cmd->add_option("--work-dir", o->work_dir,
+                  "Where the builds go (default: ./nsbuild-work/NAME-VERSION/verify)");
   cmd->add_option("--policy", o->policy,
                   "Policy name or file (default: \"default\", or the recipe's when stricter)");
   cmd->add_option("--source", o->source,
@@ -45,7 +50,9 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
                   "Compile through these distcc daemons, as in nsbuild build; DISTCC_FALLBACK=0 "
                   "(a daemon failure fails the build)")
       ->type_name("HOSTS");
-  cmd->add_option("--report", o->report_path, "Write the verdict as JSON here (differences, causes, builds' start/end, diffoscope reports)");
+  cmd->add_option("--report", o->report_path,
+                  "Write the verdict as JSON here (differences, causes, builds' start/end, "
+                  "diffoscope reports)");
   cmd->callback([o, &ctx] {
     o->verbosity = ctx.verbosity;
     ctx.exit_status = RunVerify(*o);

@@ -8,9 +8,9 @@ namespace nsbuild::builder {
 
 // Documented exit statuses shared by all commands (see README "Exit status").
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;    // the job ran and failed (build, check)
-inline constexpr int kExitUsage = 2;      // bad arguments or input, nothing was done
-inline constexpr int kExitSetup = 125;    // the sandbox could not be set up
+inline constexpr int kExitFailure = 1;  // the job ran and failed (build, check)
+inline constexpr int kExitUsage = 2;    // bad arguments or input, nothing was done
+inline constexpr int kExitSetup = 125;  // the sandbox could not be set up
 
 struct CommandContext {
   int exit_status = kExitOk;

@@ -56,7 +56,8 @@ base::UniqueFd OpenRoot(const std::string& path) {
   return base::UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 }
 
-sandbox::RunRequest MakeRequest(const DiffoscopeRequest& r, const std::vector<std::string>& args, int log) {
+sandbox::RunRequest MakeRequest(const DiffoscopeRequest& r, const std::vector<std::string>& args,
+                                int log) {
   sandbox::RunRequest req;
   req.argv = {"/bin/sh", "-c", kScript, "diffoscope-files"};
   req.argv.insert(req.argv.end(), args.begin(), args.end());
@@ -76,7 +77,8 @@ sandbox::RunRequest MakeRequest(const DiffoscopeRequest& r, const std::vector<st
   out.noexec = true;
   req.mounts.push_back(out);
   req.net = sandbox::NetMode::kNone;
-  req.setenv = {{"PATH", "/usr/bin:/bin"}, {"HOME", "/tmp"}, {"LC_ALL", "C.UTF-8"}, {"TMPDIR", "/tmp"}};
+  req.setenv = {
+      {"PATH", "/usr/bin:/bin"}, {"HOME", "/tmp"}, {"LC_ALL", "C.UTF-8"}, {"TMPDIR", "/tmp"}};
   req.cwd = kInsideOut;
   req.stdout_fd = req.stderr_fd = log;
   req.timeout_seconds = r.timeout_seconds;
@@ -86,7 +88,9 @@ sandbox::RunRequest MakeRequest(const DiffoscopeRequest& r, const std::vector<st
 }  // namespace
 
 std::string DiffoscopeUnavailable() {
-  return FindProgram("diffoscope").empty() ? "diffoscope is not installed (Debian: diffoscope-minimal)" : "";
+  return FindProgram("diffoscope").empty()
+             ? "diffoscope is not installed (Debian: diffoscope-minimal)"
+             : "";
 }
 
 base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(const DiffoscopeRequest& r) {
@@ -112,9 +116,11 @@ base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(const Diffos
   base::UniqueFd log(::openat(r.out_parent_fd, (name + ".log").c_str(),
                               O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!log) return base::ErrnoError("open " + log_path);
-  NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec spec, sandbox::PlanSandbox(*r.policy, MakeRequest(r, args, log.get())));
+  NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec spec,
+                       sandbox::PlanSandbox(*r.policy, MakeRequest(r, args, log.get())));
   NSB_ASSIGN_OR_RETURN(sandbox::ExitInfo exit, sandbox::Run(spec));
-  if (exit.setup_failure) return base::PlainError("diffoscope sandbox: " + exit.setup_failure->Message());
+  if (exit.setup_failure)
+    return base::PlainError("diffoscope sandbox: " + exit.setup_failure->Message());
   for (const auto& [path, name] : names) {
     DiffoscopeOutput o{r.out_dir + "/" + name + ".txt", r.out_dir + "/" + name + ".html"};
     // The sandbox wrote there: looked at through the directory's fd only.
@@ -122,7 +128,9 @@ base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(const Diffos
       out[path] = o;
   }
   if (exit.timed_out) {
-    std::fprintf(stderr, "nsbuild verify: diffoscope stopped after %ds; the reports it finished are kept (log: %s)\n",
+    std::fprintf(stderr,
+                 "nsbuild verify: diffoscope stopped after %ds; the reports it finished are kept "
+                 "(log: %s)\n",
                  static_cast<int>(r.timeout_seconds), log_path.c_str());
   }
   return out;

@@ -22,7 +22,7 @@ struct DiffoscopeRequest {
   // out_dir's parent, opened (nsbuild's own): out_dir (= its last name) and
   // OUT_DIR.log are made through it, never by path.
   int out_parent_fd = -1;
-  double timeout_seconds = 300;    // for the whole sandbox
+  double timeout_seconds = 300;  // for the whole sandbox
 };
 
 struct DiffoscopeOutput {
@@ -38,6 +38,7 @@ std::string DiffoscopeUnavailable();
 // path → its reports, for the paths diffoscope wrote reports for. An error
 // only when the sandbox could not run at all; after a timeout the reports
 // finished so far are returned (and the timeout said on stderr).
-base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(const DiffoscopeRequest& request);
+base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(
+    const DiffoscopeRequest& request);
 
 }  // namespace nsbuild::builder

@@ -110,7 +110,8 @@ void Unmount(const base::UniqueFd& root, const std::string& shown) {
 }  // namespace
 
 std::string DisorderView::Unavailable() {
-  if (FindProgram("disorderfs").empty()) return "disorderfs is not installed (Debian package disorderfs)";
+  if (FindProgram("disorderfs").empty())
+    return "disorderfs is not installed (Debian package disorderfs)";
   if (::access("/dev/fuse", F_OK) != 0) return "no /dev/fuse here (FUSE is not available)";
   if (::geteuid() == 0) return "";
   // libfuse opens /dev/fuse itself before falling back to fusermount, so an
@@ -146,7 +147,8 @@ base::Result<std::unique_ptr<DisorderView>> DisorderView::Mount(const std::strin
                                                                 const std::string& dir_path,
                                                                 const std::string& name,
                                                                 int log_fd) {
-  if (std::string why = Unavailable(); !why.empty()) return base::PlainError("fileordering: " + why);
+  if (std::string why = Unavailable(); !why.empty())
+    return base::PlainError("fileordering: " + why);
   std::string mountpoint = dir_path + "/" + name;
   // Made right now, in the work dir only root (or the caller) can write: no
   // one can swap it for a symlink before disorderfs mounts on it.

@@ -74,9 +74,10 @@ base::Result<DistccCounts> CountDistccLogFile(const std::string& host_dir) {
 
 std::string DistccStatusLine(const DistccSummary& s) {
   uint64_t total = s.compiles.remote + s.compiles.local;
-  std::string line = "distcc: " + std::to_string(s.compiles.remote) + " of " + std::to_string(total) +
-                     " compile jobs remote, " + std::to_string(s.compiles.local) + " local; " +
-                     std::to_string(s.connections) + " daemon connections";
+  std::string line = "distcc: " + std::to_string(s.compiles.remote) + " of " +
+                     std::to_string(total) + " compile jobs remote, " +
+                     std::to_string(s.compiles.local) + " local; " + std::to_string(s.connections) +
+                     " daemon connections";
   if (s.connection_failures) {
     line += ", " + std::to_string(s.connection_failures) + " could not reach their daemon";
   }

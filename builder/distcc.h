@@ -73,9 +73,9 @@ base::Result<DistccCounts> CountDistccLogFile(const std::string& host_dir);
 
 // What the report and the last status line say about a distcc build.
 struct DistccSummary {
-  std::string hosts;        // DISTCC_HOSTS inside
-  DistccCounts compiles;    // from distcc's log
-  uint64_t connections = 0;  // the relay's count: connections that reached a daemon
+  std::string hosts;                 // DISTCC_HOSTS inside
+  DistccCounts compiles;             // from distcc's log
+  uint64_t connections = 0;          // the relay's count: connections that reached a daemon
   uint64_t connection_failures = 0;  // accepted, but the daemon was unreachable
 };
 std::string DistccStatusLine(const DistccSummary& s);

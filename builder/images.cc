@@ -65,8 +65,9 @@ base::Status MergeInto(const HandOff& h) {
   if (!PrintMergeReport("build", rep, req.images)) {
     return base::PlainError("nothing was merged into " + h.dest);
   }
-  spdlog::info("merged {}-{} into {} ({} operations{})", h.package, h.version, h.dest, rep.operations,
-               rep.wrapped.empty() ? "" : ", " + std::to_string(rep.wrapped.size()) + " wrapped programs");
+  spdlog::info(
+      "merged {}-{} into {} ({} operations{})", h.package, h.version, h.dest, rep.operations,
+      rep.wrapped.empty() ? "" : ", " + std::to_string(rep.wrapped.size()) + " wrapped programs");
   return {};
 }
 

@@ -22,7 +22,8 @@ namespace {
 // says the headers are. Works on every CPython 3 and PyPy 3.
 constexpr const char* kProbe =
     "import os, sys, sysconfig\n"
-    "print(sys.version.split()[0] + (' (PyPy ' + '.'.join(map(str, sys.pypy_version_info[:3])) + ')'"
+    "print(sys.version.split()[0] + (' (PyPy ' + '.'.join(map(str, sys.pypy_version_info[:3])) + "
+    "')'"
     " if hasattr(sys, 'pypy_version_info') else ''))\n"
     "print(os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))\n";
 
@@ -115,9 +116,12 @@ std::vector<Implementation> WithGenerics(const Recipe& recipe, std::vector<Imple
 
 const char* KindName(ImplKind kind) {
   switch (kind) {
-    case ImplKind::kCPython: return "cpython";
-    case ImplKind::kPyPy: return "pypy";
-    case ImplKind::kGeneric: return "generic";
+    case ImplKind::kCPython:
+      return "cpython";
+    case ImplKind::kPyPy:
+      return "pypy";
+    case ImplKind::kGeneric:
+      return "generic";
   }
   return "?";
 }
@@ -159,8 +163,8 @@ std::vector<Implementation> DetectHostImpls(const std::vector<std::string>& dirs
 }
 
 base::Result<std::vector<Implementation>> SelectImpls(const Recipe& recipe,
-                                                     const std::vector<std::string>& requested,
-                                                     const std::vector<Implementation>& detected) {
+                                                      const std::vector<std::string>& requested,
+                                                      const std::vector<Implementation>& detected) {
   std::vector<Implementation> found = WithGenerics(recipe, detected);
   std::vector<std::string> names = recipe.implementations;
   if (names.empty()) {
@@ -170,9 +174,15 @@ base::Result<std::vector<Implementation>> SelectImpls(const Recipe& recipe,
   }
   if (!requested.empty()) {
     for (const auto& r : requested) {
-      if (std::find(names.begin(), names.end(), r) == names.end() && !recipe.implementations.empty()) {
+      if (std::find(names.begin(), names.end(), r) == names.end() &&
+          !recipe.implementations.empty()) {
         return base::PlainError("--impl " + r + ": the recipe does not build for it (it lists " +
-                                [&] { std::string s; for (auto& n : names) s += (s.empty() ? "" : ", ") + n; return s; }() + ")");
+                                [&] {
+                                  std::string s;
+                                  for (auto& n : names) s += (s.empty() ? "" : ", ") + n;
+                                  return s;
+                                }() +
+                                ")");
       }
     }
     names = requested;
@@ -182,13 +192,17 @@ base::Result<std::vector<Implementation>> SelectImpls(const Recipe& recipe,
   for (const auto& n : names) {
     if (std::any_of(out.begin(), out.end(), [&](auto& o) { return o.name == n; })) continue;
     const Implementation* impl = FindUsable(found, n);
-    if (impl) out.push_back(*impl); else missing.push_back(n);
+    if (impl)
+      out.push_back(*impl);
+    else
+      missing.push_back(n);
   }
   if (!missing.empty()) {
     return base::PlainError("implementation(s) not installed or not usable: " + Join(missing) +
                             " (found: " + FoundList(found) + ")");
   }
-  if (out.empty()) return base::PlainError("no implementation to build for (found: " + FoundList(found) + ")");
+  if (out.empty())
+    return base::PlainError("no implementation to build for (found: " + FoundList(found) + ")");
   return out;
 }
 

@@ -16,11 +16,11 @@ enum class ImplKind { kCPython, kPyPy, kGeneric };
 const char* KindName(ImplKind kind);
 
 struct Implementation {
-  std::string name;     // "python3.11", "pypy3", or a recipe's own name
+  std::string name;  // "python3.11", "pypy3", or a recipe's own name
   ImplKind kind = ImplKind::kCPython;
-  std::string program;  // absolute path, the phases' $PYTHON
-  std::string version;  // what the program reports, for people
-  bool usable = false;  // it ran and answered
+  std::string program;       // absolute path, the phases' $PYTHON
+  std::string version;       // what the program reports, for people
+  bool usable = false;       // it ran and answered
   bool dev_headers = false;  // Python.h is there: C extensions can be built
   std::vector<std::pair<std::string, std::string>> env;  // generic kinds only
 };
@@ -31,14 +31,14 @@ bool KnownImplName(const std::string& name, ImplKind* kind);
 // Scans `dirs` for programs of the known kinds and asks each for its version
 // and headers. One short process per candidate; unusable ones are listed
 // with usable=false so `nsbuild impls` can say why.
-std::vector<Implementation> DetectHostImpls(
-    const std::vector<std::string>& dirs = {"/usr/local/bin", "/usr/bin"});
+std::vector<Implementation> DetectHostImpls(const std::vector<std::string>& dirs = {
+                                                "/usr/local/bin", "/usr/bin"});
 
 // The implementations one build runs for: the recipe's list (or every usable
 // Python found), narrowed to `requested` (--impl) when given. A name that is
 // not installed is an error listing what was found.
 base::Result<std::vector<Implementation>> SelectImpls(const Recipe& recipe,
-                                                     const std::vector<std::string>& requested,
-                                                     const std::vector<Implementation>& found);
+                                                      const std::vector<std::string>& requested,
+                                                      const std::vector<Implementation>& found);
 
 }  // namespace nsbuild::builder

@@ -92,7 +92,7 @@ bool Lease::Take() {
   ssize_t n;
   while ((n = ::read(nonblock_read_.get(), &byte, 1)) < 0 && errno == EINTR) {
   }
-  if (n != 1) return false;  // a make was quicker
+  if (n != 1) return false;    // a make was quicker
   if (out_ == 0) return true;  // a token a client invented: dropped
   --out_;
   ++server_->free_;
@@ -109,7 +109,8 @@ base::Result<std::unique_ptr<JobServer>> JobServer::Create(int jobs) {
   return js;
 }
 
-base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifo(int jobs, const std::string& fifo_dir,
+base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifo(int jobs,
+                                                               const std::string& fifo_dir,
                                                                const std::string& inside_path,
                                                                uid_t uid, gid_t gid) {
   if (::mkdir(fifo_dir.c_str(), 0755) != 0 && errno != EEXIST) {

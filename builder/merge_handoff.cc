@@ -6,9 +6,8 @@
 #include <cstdlib>
 
 #include "base/escape.h"
-#include "builder/policy_file.h"
-
 #include "base/install_dirs.h"
+#include "builder/policy_file.h"
 
 #ifndef NSBUILD_EXEC_REL
 #define NSBUILD_EXEC_REL "../libexec/nsbuild/nsbuild-exec"
@@ -35,7 +34,7 @@ std::string DispatcherPath() {
 }
 
 bool PrintMergeReport(const char* cmd, const merge::MergeReport& rep,
-                 const std::vector<merge::ImageSpec>& images) {
+                      const std::vector<merge::ImageSpec>& images) {
   auto path_of = [&](const std::string& impl) {
     for (const auto& i : images) {
       if (i.impl == impl) return i.path;

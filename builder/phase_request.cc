@@ -79,9 +79,10 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
   overlay.work = dirs.ovl_work;
   overlay.target = kInsideSource;
   req.mounts.push_back(overlay);
-  const std::pair<const std::string*, const char*> binds[] = {
-      {&dirs.build, kInsideBuild}, {&dirs.image, kInsideImage},
-      {&dirs.tmp, kInsideTmp},     {&dirs.home, kInsideHome}};
+  const std::pair<const std::string*, const char*> binds[] = {{&dirs.build, kInsideBuild},
+                                                              {&dirs.image, kInsideImage},
+                                                              {&dirs.tmp, kInsideTmp},
+                                                              {&dirs.home, kInsideHome}};
   for (const auto& [host, inside] : binds) {
     sandbox::MountOp b;
     b.kind = sandbox::MountKind::kBind;

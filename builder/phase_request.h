@@ -38,8 +38,8 @@ struct BuildContext {
   std::string source_root;  // host path of the unpacked source
   int64_t source_date_epoch = 0;
   int jobs = 1;
-  double load_average = 0;  // passed on to make as -l
-  int stdin_fd = -1;          // /dev/null: a build never reads the terminal
+  double load_average = 0;                      // passed on to make as -l
+  int stdin_fd = -1;                            // /dev/null: a build never reads the terminal
   const struct Variation* variation = nullptr;  // verify's varied conditions
   const struct DistccConfig* distcc = nullptr;  // builds through distcc
 };

@@ -53,7 +53,8 @@ std::string DescribePlan(const Plan& plan) {
     }
     out += "\n    /bin/sh -c ";
     std::string cmd = s.command;
-    for (size_t i = 0; (i = cmd.find('\n', i)) != std::string::npos; i += 5) cmd.replace(i, 1, "\n    ");
+    for (size_t i = 0; (i = cmd.find('\n', i)) != std::string::npos; i += 5)
+      cmd.replace(i, 1, "\n    ");
     out += cmd + "\n";
   }
   return out;

@@ -18,8 +18,8 @@ inline constexpr const char* kAllTarget = "all";
 
 struct SubPhase {
   size_t id = 0;
-  size_t target = 0;   // index into Plan::targets
-  int phase = 0;       // index into kPhaseNames
+  size_t target = 0;  // index into Plan::targets
+  int phase = 0;      // index into kPhaseNames
   std::string command;
   std::vector<size_t> deps;  // ids that must succeed first
 

@@ -16,9 +16,9 @@ using base::Status;
 // Names every phase gets from nsbuild; a recipe may not redefine them, or a
 // phase could point D at another implementation's image.
 bool IsReservedEnv(const std::string& k) {
-  static const char* const kReserved[] = {"IMPL", "PYTHON", "EPYTHON", "S", "BUILD_DIR", "D",
-                                          "T", "HOME", "JOBS", "MAKEFLAGS", "SOURCE_DATE_EPOCH",
-                                          "PATH", "TMPDIR", "MFLAGS", "MAKELEVEL"};
+  static const char* const kReserved[] = {
+      "IMPL", "PYTHON",    "EPYTHON",           "S",    "BUILD_DIR", "D",      "T",        "HOME",
+      "JOBS", "MAKEFLAGS", "SOURCE_DATE_EPOCH", "PATH", "TMPDIR",    "MFLAGS", "MAKELEVEL"};
   for (const char* r : kReserved) {
     if (k == r) return true;
   }
@@ -44,7 +44,8 @@ Status ReadCommand(const nlohmann::json& v, const std::string& path, std::string
   if (!v.is_array()) return JsonError(path, "expected a string or an array of strings");
   std::string script = "set -e";
   for (size_t i = 0; i < v.size(); ++i) {
-    if (!v[i].is_string()) return JsonError(path + "[" + std::to_string(i) + "]", "expected a string");
+    if (!v[i].is_string())
+      return JsonError(path + "[" + std::to_string(i) + "]", "expected a string");
     script += "\n" + v[i].get<std::string>();
   }
   *out = v.empty() ? "" : script;
@@ -69,7 +70,8 @@ Status ReadEnv(const nlohmann::json& j, const std::string& path,
   for (const auto& [k, v] : j.items()) {
     std::string at = path + "." + k;
     if (!IsEnvName(k)) return JsonError(at, "not a valid environment variable name");
-    if (IsReservedEnv(k)) return JsonError(at, "set by nsbuild for every phase; cannot be overridden");
+    if (IsReservedEnv(k))
+      return JsonError(at, "set by nsbuild for every phase; cannot be overridden");
     if (!v.is_string()) return JsonError(at, "expected a string");
     out->emplace_back(k, v.get<std::string>());
   }
@@ -146,9 +148,11 @@ Status ReadAddWrite(JsonObject& top, Recipe* r) {
     a.path = p.lexically_normal().string();
     while (a.path.size() > 1 && a.path.back() == '/') a.path.pop_back();
     if (ForbiddenAddWrite(a.path)) {
-      return JsonError(o.PathOf("path"), "may not be /, /proc, /sys, /dev or /nsbuild (or below them)");
+      return JsonError(o.PathOf("path"),
+                       "may not be /, /proc, /sys, /dev or /nsbuild (or below them)");
     }
-    if (a.reason.empty()) return JsonError(o.PathOf("reason"), "must say why the build needs to write there");
+    if (a.reason.empty())
+      return JsonError(o.PathOf("reason"), "must say why the build needs to write there");
     r->addwrite.push_back(std::move(a));
   }
   return {};
@@ -233,10 +237,14 @@ Status CheckPathName(const std::string& s, const std::string& json_path) {
 
 const std::string& PhaseCommands::Get(int phase) const {
   switch (phase) {
-    case 0: return configure;
-    case 1: return compile;
-    case 2: return test;
-    default: return install;
+    case 0:
+      return configure;
+    case 1:
+      return compile;
+    case 2:
+      return test;
+    default:
+      return install;
   }
 }
 

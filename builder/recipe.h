@@ -5,12 +5,11 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "base/result.h"
 
@@ -58,13 +57,13 @@ struct Recipe {
   std::vector<std::string> implementations;
   std::vector<GenericImplDef> generic_impls;
   PhaseCommands phases;
-  PhaseCommands all_phases;  // run once, after every implementation installed
+  PhaseCommands all_phases;       // run once, after every implementation installed
   std::vector<std::string> wrap;  // image dirs whose executables get wrapped
   // The name of an installed policy the recipe asks for ("" = none); used
   // only when stricter than the operator's (policy_file.h, ChoosePolicy).
   std::string policy;
-  std::optional<int64_t> source_date_epoch;  // default: newest mtime in source
-  double timeout_seconds = 0;                // per sub-phase, 0 = none
+  std::optional<int64_t> source_date_epoch;              // default: newest mtime in source
+  double timeout_seconds = 0;                            // per sub-phase, 0 = none
   std::vector<std::pair<std::string, std::string>> env;  // every phase
   std::vector<AddWrite> addwrite;
 };

@@ -16,7 +16,8 @@ const char* Verdict(const RunSummary& s) {
 }
 
 json SubPhaseJson(const Plan& plan, const SubPhase& node, const NodeResult& r) {
-  json j = {{"target", plan.targets[node.target]}, {"phase", node.PhaseName()},
+  json j = {{"target", plan.targets[node.target]},
+            {"phase", node.PhaseName()},
             {"state", StateName(r.state)}};
   if (r.state == NodeState::kWaiting || r.state == NodeState::kSkipped) {
     if (!r.error.empty()) j["error"] = r.error;
@@ -67,7 +68,10 @@ json WritesJson(const ReportInput& in) {
 json ViolationsJson(const std::vector<sandbox::WriteViolation>& violations) {
   json out = json::array();
   for (const auto& v : violations) {
-    out.push_back({{"op", v.op}, {"path", v.path}, {"pid", v.pid}, {"command", v.command},
+    out.push_back({{"op", v.op},
+                   {"path", v.path},
+                   {"pid", v.pid},
+                   {"command", v.command},
                    {"captured", v.captured}});
   }
   return out;
@@ -76,11 +80,12 @@ json ViolationsJson(const std::vector<sandbox::WriteViolation>& violations) {
 std::string ReportJson(const ReportInput& in) {
   const RunSummary& s = *in.summary;
   json subs = json::array();
-  for (const auto& node : in.plan->nodes) subs.push_back(SubPhaseJson(*in.plan, node, s.nodes[node.id]));
+  for (const auto& node : in.plan->nodes)
+    subs.push_back(SubPhaseJson(*in.plan, node, s.nodes[node.id]));
   json images = json::array();
   for (const auto& img : in.images) {
-    images.push_back({{"target", img.target}, {"path", img.path}, {"files", img.files},
-                      {"bytes", img.bytes}});
+    images.push_back(
+        {{"target", img.target}, {"path", img.path}, {"files", img.files}, {"bytes", img.bytes}});
   }
   json j = {
       {"package", {{"name", in.package}, {"version", in.version}}},
@@ -91,8 +96,10 @@ std::string ReportJson(const ReportInput& in) {
       {"targets", in.plan->targets},
       {"sub_phases", subs},
       {"images", images},
-      {"jobserver", {{"jobs", s.jobs}, {"peak_tokens_in_use", s.peak_tokens_in_use},
-                     {"tokens_recovered", s.tokens_recovered}}},
+      {"jobserver",
+       {{"jobs", s.jobs},
+        {"peak_tokens_in_use", s.peak_tokens_in_use},
+        {"tokens_recovered", s.tokens_recovered}}},
       {"builder_max_rss_kib", in.builder_max_rss_kib},
       {"writes", WritesJson(in)},
   };
@@ -111,22 +118,31 @@ std::string ReportJson(const ReportInput& in) {
 // target; each sub-phase is a complete ("X") event in microseconds.
 std::string TraceJson(const ReportInput& in) {
   json events = json::array();
-  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 1},
+  events.push_back({{"name", "process_name"},
+                    {"ph", "M"},
+                    {"pid", 1},
                     {"args", {{"name", "nsbuild " + in.package + "-" + in.version}}}});
   for (size_t t = 0; t < in.plan->targets.size(); ++t) {
-    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", t + 1},
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", 1},
+                      {"tid", t + 1},
                       {"args", {{"name", in.plan->targets[t]}}}});
   }
   for (const auto& node : in.plan->nodes) {
     const NodeResult& r = in.summary->nodes[node.id];
     if (r.state == NodeState::kWaiting || r.state == NodeState::kSkipped) continue;
-    events.push_back({{"name", node.PhaseName()}, {"cat", StateName(r.state)}, {"ph", "X"},
-                      {"pid", 1}, {"tid", node.target + 1},
+    events.push_back({{"name", node.PhaseName()},
+                      {"cat", StateName(r.state)},
+                      {"ph", "X"},
+                      {"pid", 1},
+                      {"tid", node.target + 1},
                       {"ts", static_cast<int64_t>(r.start * 1e6)},
                       {"dur", static_cast<int64_t>((r.end - r.start) * 1e6)},
-                      {"args", {{"exit_status", r.exit.ExitStatus()},
-                                {"user_seconds", r.exit.user_seconds},
-                                {"max_rss_kib", r.exit.max_rss_kib}}}});
+                      {"args",
+                       {{"exit_status", r.exit.ExitStatus()},
+                        {"user_seconds", r.exit.user_seconds},
+                        {"max_rss_kib", r.exit.max_rss_kib}}}});
   }
   return base::DumpJson(json({{"traceEvents", events}, {"displayTimeUnit", "ms"}})) + "\n";
 }

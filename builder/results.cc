@@ -4,12 +4,18 @@ namespace nsbuild::builder {
 
 const char* StateName(NodeState state) {
   switch (state) {
-    case NodeState::kWaiting: return "not-run";
-    case NodeState::kRunning: return "running";
-    case NodeState::kSucceeded: return "ok";
-    case NodeState::kFailed: return "failed";
-    case NodeState::kSkipped: return "skipped";
-    case NodeState::kStopped: return "stopped";
+    case NodeState::kWaiting:
+      return "not-run";
+    case NodeState::kRunning:
+      return "running";
+    case NodeState::kSucceeded:
+      return "ok";
+    case NodeState::kFailed:
+      return "failed";
+    case NodeState::kSkipped:
+      return "skipped";
+    case NodeState::kStopped:
+      return "stopped";
   }
   return "?";
 }

@@ -11,22 +11,22 @@
 namespace nsbuild::builder {
 
 enum class NodeState {
-  kWaiting,    // never became ready (run ended first)
+  kWaiting,  // never became ready (run ended first)
   kRunning,
   kSucceeded,
-  kFailed,     // ran and exited non-zero, or could not start
-  kSkipped,    // a dependency failed
-  kStopped,    // killed by --fail-fast or an interrupt
+  kFailed,   // ran and exited non-zero, or could not start
+  kSkipped,  // a dependency failed
+  kStopped,  // killed by --fail-fast or an interrupt
 };
 const char* StateName(NodeState state);
 
 // What the write watcher saw during one sub-phase.
 struct WriteRecord {
   bool watched = false;
-  uint64_t notifications = 0;  // calls the kernel handed to the watcher
+  uint64_t notifications = 0;                       // calls the kernel handed to the watcher
   std::vector<sandbox::WriteViolation> violations;  // denied and recorded
   uint64_t violations_not_kept = 0;                 // denied and counted past the watcher's bound
-  std::string capture_dir;  // capture mode: where the captured writes are
+  std::string capture_dir;                          // capture mode: where the captured writes are
 
   uint64_t ViolationCount() const { return violations.size() + violations_not_kept; }
 };

@@ -64,8 +64,8 @@ base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& polic
 }
 
 base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhase& node,
-                                                                  int output_fd,
-                                                                  const Lease& lease) {
+                                                                   int output_fd,
+                                                                   const Lease& lease) {
   const std::string& target = plan_.targets[node.target];
   if (!prepared_targets_.count(node.target)) {
     // The directories must exist before planning (bind sources are checked)
@@ -76,10 +76,9 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
   }
   // A build limited to one job (-j1, verify's num_cpus) gets no lease: its
   // make runs one job on the sub-phase's own slot.
-  PhaseJobserver js = ctx_.jobs == 1
-                          ? PhaseJobserver{" -j1", {}, ""}
-                          : PhaseJobserver{lease.MakeFlags(ctx_.load_average), lease.pass_fds(),
-                                           lease.fifo_path()};
+  PhaseJobserver js = ctx_.jobs == 1 ? PhaseJobserver{" -j1", {}, ""}
+                                     : PhaseJobserver{lease.MakeFlags(ctx_.load_average),
+                                                      lease.pass_fds(), lease.fifo_path()};
   sandbox::RunRequest req = MakePhaseRequest(ctx_, plan_, node, output_fd, js);
   auto spec = sandbox::PlanSandbox(policy_, req);
   if (!spec.ok()) return base::Wrap(spec.take_error(), "plan sandbox for " + plan_.NameOf(node));
@@ -87,7 +86,8 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
   std::unique_ptr<sandbox::WriteWatcher> watcher;
   // The writable places of this very plan: D, BUILD_DIR, the source
   // overlay, T, HOME, the private tmpfs mounts and the recipe's addwrite.
-  if (watch_writes_) watcher = std::make_unique<sandbox::WriteWatcher>(sandbox::WritableRoots(*spec));
+  if (watch_writes_)
+    watcher = std::make_unique<sandbox::WriteWatcher>(sandbox::WritableRoots(*spec));
   std::unique_ptr<sandbox::WriteCapture> capture;
   if (watcher && !capture_root_.empty()) {
     auto c = sandbox::WriteCapture::Open(capture_root_ + "/" + target + "-" + node.PhaseName(),
@@ -97,7 +97,8 @@ base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhas
     watcher->set_capture(capture.get());
   }
   auto started = sandbox::Sandbox::Start(*spec);
-  if (!started.ok()) return base::Wrap(started.take_error(), "start sandbox for " + plan_.NameOf(node));
+  if (!started.ok())
+    return base::Wrap(started.take_error(), "start sandbox for " + plan_.NameOf(node));
   return std::unique_ptr<RunningCommand>(
       new SandboxCommand(std::move(started).value(), std::move(watcher), std::move(capture)));
 }

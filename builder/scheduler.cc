@@ -282,7 +282,8 @@ void Scheduler::Judge(Running& r, NodeResult& res) {
   bool ok = res.exit.ExitStatus() == 0 && !r.timed_out;
   res.state = ok ? NodeState::kSucceeded : r.stopped ? NodeState::kStopped : NodeState::kFailed;
   if (r.timed_out) {
-    res.error = "timed out after " + std::to_string(static_cast<int>(options_.timeout_seconds)) + "s";
+    res.error =
+        "timed out after " + std::to_string(static_cast<int>(options_.timeout_seconds)) + "s";
   } else if (!ok) {
     res.error = r.stopped ? "stopped" : DescribeExit(res.exit);
   }

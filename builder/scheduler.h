@@ -25,11 +25,11 @@ enum class FailureMode {
 
 struct SchedulerOptions {
   FailureMode failure_mode = FailureMode::kFinishOthers;
-  double load_average = 0;      // 0 = no limit; otherwise start nothing new
-                                // while the load is above it (one always runs)
-  double timeout_seconds = 0;   // per sub-phase, 0 = none
-  int stop_fd = -1;             // readable = stop everything (SIGINT/SIGTERM)
-  std::string log_dir;          // empty = no log files
+  double load_average = 0;     // 0 = no limit; otherwise start nothing new
+                               // while the load is above it (one always runs)
+  double timeout_seconds = 0;  // per sub-phase, 0 = none
+  int stop_fd = -1;            // readable = stop everything (SIGINT/SIGTERM)
+  std::string log_dir;         // empty = no log files
   // The log dir opened (nsbuild's own, created fresh): logs are opened
   // beneath it without following any symlink. -1: by path, O_NOFOLLOW.
   int log_dir_fd = -1;

@@ -59,7 +59,7 @@ base::Status Unpack(const SourceRef& source, const WorkDir& work, const sandbox:
                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!log) return base::ErrnoError("open " + log_path);
   sandbox::RunRequest req;
-  req.argv = {"/usr/bin/tar", "-x", "-f", "-", "-C", "/nsbuild/out", "--no-same-owner",
+  req.argv = {"/usr/bin/tar",         "-x", "-f", "-", "-C", "/nsbuild/out", "--no-same-owner",
               "--no-same-permissions"};
   if (!zflag.empty()) req.argv.push_back(zflag);
   sandbox::MountOp out;

@@ -76,10 +76,14 @@ class BaseStatus : public Status {
     int count[6] = {};
     for (const auto& n : s.nodes) ++count[static_cast<int>(n.state)];
     std::string line = std::to_string(count[static_cast<int>(NodeState::kSucceeded)]) + " ok";
-    if (int f = count[static_cast<int>(NodeState::kFailed)]) line += ", " + std::to_string(f) + " failed";
-    if (int k = count[static_cast<int>(NodeState::kSkipped)]) line += ", " + std::to_string(k) + " skipped";
-    if (int t = count[static_cast<int>(NodeState::kStopped)]) line += ", " + std::to_string(t) + " stopped";
-    if (int w = count[static_cast<int>(NodeState::kWaiting)]) line += ", " + std::to_string(w) + " not run";
+    if (int f = count[static_cast<int>(NodeState::kFailed)])
+      line += ", " + std::to_string(f) + " failed";
+    if (int k = count[static_cast<int>(NodeState::kSkipped)])
+      line += ", " + std::to_string(k) + " skipped";
+    if (int t = count[static_cast<int>(NodeState::kStopped)])
+      line += ", " + std::to_string(t) + " stopped";
+    if (int w = count[static_cast<int>(NodeState::kWaiting)])
+      line += ", " + std::to_string(w) + " not run";
     if (verbosity_ >= 0 || !s.AllSucceeded()) {
       Print("sub-phases: " + line + " in " + Fixed1(s.wall_seconds) + "s; peak jobs " +
             std::to_string(s.peak_tokens_in_use) + "/" + std::to_string(s.jobs) + "\n");

@@ -40,7 +40,8 @@ std::string Replace(const std::string& s, const std::string& from, const std::st
 // (a .pyc's source mtime) do not shift and pass for a time dependency.
 void AddFaketime(const std::string& offset, std::vector<std::pair<std::string, std::string>>& env) {
   std::string lib = LibFaketimePath();
-  auto it = std::find_if(env.begin(), env.end(), [](const auto& e) { return e.first == "LD_PRELOAD"; });
+  auto it =
+      std::find_if(env.begin(), env.end(), [](const auto& e) { return e.first == "LD_PRELOAD"; });
   if (it == env.end()) {
     env.emplace_back("LD_PRELOAD", lib);
   } else {
@@ -64,8 +65,9 @@ std::string FindProgram(const char* name) {
 // Debian puts it under the multiarch directory, other distributions under
 // /usr/lib or /usr/lib64; the sandbox sees /usr at the same path.
 std::string LibFaketimePath() {
-  for (const char* pattern : {"/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
-                              "/usr/lib64/faketime/libfaketime.so.1"}) {
+  for (const char* pattern :
+       {"/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
+        "/usr/lib64/faketime/libfaketime.so.1"}) {
     glob_t g = {};
     bool found = ::glob(pattern, 0, nullptr, &g) == 0 && g.gl_pathc > 0;
     std::string path = found ? g.gl_pathv[0] : "";
@@ -113,7 +115,8 @@ base::Result<std::vector<std::string>> ParseVariations(const std::string& spec) 
                             [&](const VariationFactor& f) { return name == f.name; })) {
       std::string known = "all";
       for (const auto& f : VariationFactors()) known += std::string(", ") + f.name;
-      return base::PlainError("--variations: unknown variation '" + name + "' (known: " + known + ")");
+      return base::PlainError("--variations: unknown variation '" + name + "' (known: " + known +
+                              ")");
     } else {
       names.push_back(name);
     }
@@ -129,7 +132,8 @@ base::Result<std::vector<std::string>> ParseVariations(const std::string& spec) 
 std::string Unavailable(const std::string& factor) {
   if (factor == "fileordering") return DisorderView::Unavailable();
   if (factor == "time") {
-    return LibFaketimePath().empty() ? "libfaketime is not installed (Debian package faketime)" : "";
+    return LibFaketimePath().empty() ? "libfaketime is not installed (Debian package faketime)"
+                                     : "";
   }
   if (factor == "user_group" && ::geteuid() != 0) {
     return "an unprivileged caller maps a single id; there is no other uid to use";
@@ -140,8 +144,8 @@ std::string Unavailable(const std::string& factor) {
 
 Variation ControlVariation() {
   Variation v;
-  v.env = {{"TZ", "UTC"}, {"LANG", "C.UTF-8"}, {"LC_ALL", "C.UTF-8"}, {"LANGUAGE", "en"},
-           {"USER", "root"}, {"LOGNAME", "root"}};
+  v.env = {{"TZ", "UTC"},      {"LANG", "C.UTF-8"}, {"LC_ALL", "C.UTF-8"},
+           {"LANGUAGE", "en"}, {"USER", "root"},    {"LOGNAME", "root"}};
   v.personality = kAddrNoRandomize;
   return v;
 }
@@ -193,7 +197,8 @@ void ApplyVariation(const Variation& v, sandbox::RunRequest& req) {
   const std::string home_from = kInsideHome;
   const std::string home_to = v.home.empty() ? v.inside_root + "/home" : v.home;
   auto move = [&](const std::string& p) {
-    if (p == home_from || p.starts_with(home_from + "/")) return home_to + p.substr(home_from.size());
+    if (p == home_from || p.starts_with(home_from + "/"))
+      return home_to + p.substr(home_from.size());
     if (p == from || p.starts_with(from + "/")) return v.inside_root + p.substr(from.size());
     return p;
   };

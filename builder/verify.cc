@@ -24,7 +24,8 @@ namespace nsbuild::builder {
 namespace {
 
 using DiffMap = std::map<std::string, std::vector<merge::EntryDiff>>;  // target → diffs
-using Reports = std::map<std::string, std::map<std::string, DiffoscopeOutput>>;  // target → path → reports
+using Reports =
+    std::map<std::string, std::map<std::string, DiffoscopeOutput>>;  // target → path → reports
 
 // When each build ran, for the report: the stages run their builds at once.
 struct BuildRecord {
@@ -36,7 +37,8 @@ struct BuildRecord {
 struct Verdict {
   DiffMap diffs;  // control vs the first experiment that differs
   std::string experiment;
-  std::map<std::string, std::map<std::string, std::vector<std::string>>> causes;  // target → path → factors
+  std::map<std::string, std::map<std::string, std::vector<std::string>>>
+      causes;  // target → path → factors
   std::map<std::string, std::string> digests;
   std::vector<std::string> varied;
   std::vector<std::pair<std::string, std::string>> skipped;  // factor, why
@@ -58,8 +60,6 @@ double SteadySeconds() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
-
-
 
 base::Result<DiffMap> Compare(const MemberResult& a, const MemberResult& b,
                               std::map<std::string, std::string>* digests) {
@@ -85,11 +85,12 @@ bool Contains(const std::vector<merge::EntryDiff>& diffs, const std::string& pat
 // results in *out, or the exit status to stop with (every build that failed
 // or the interrupt already said on stderr).
 int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& members,
-             const std::map<std::string, std::vector<std::string>>& factors, const char* stage, double t0,
-             Verdict& v, BuildSetResult* out) {
+             const std::map<std::string, std::vector<std::string>>& factors, const char* stage,
+             double t0, Verdict& v, BuildSetResult* out) {
   std::string names;
   for (const auto& m : members) names += (names.empty() ? "" : ", ") + m.name;
-  if (so.verbosity >= 0) std::fprintf(stderr, "nsbuild verify: %s: building %s at once\n", stage, names.c_str());
+  if (so.verbosity >= 0)
+    std::fprintf(stderr, "nsbuild verify: %s: building %s at once\n", stage, names.c_str());
   auto r = RunBuildSet(so, members);
   if (!r.ok()) return Fail(v, r.error().Message(), kExitUsage);
   double offset = r->started - t0;
@@ -105,7 +106,8 @@ int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& membe
   // Name the build that failed, not those its failure stopped.
   for (bool failed : {true, false}) {
     for (const auto& m : r->members) {
-      if (!m.ok && m.failed == failed) return Fail(v, "build " + m.name + " failed: " + m.error, kExitUsage);
+      if (!m.ok && m.failed == failed)
+        return Fail(v, "build " + m.name + " failed: " + m.error, kExitUsage);
     }
   }
   *out = std::move(*r);
@@ -114,8 +116,8 @@ int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& membe
 
 // Rebuild varying one factor at a time (and the control again), all at
 // once, and name for every differing path the factors that change it alone.
-int Attribute(BuildSetOptions so, const std::string& root, double t0,
-              const BuildSetResult& first, const std::vector<std::string>& factors, Verdict& v) {
+int Attribute(BuildSetOptions so, const std::string& root, double t0, const BuildSetResult& first,
+              const std::vector<std::string>& factors, Verdict& v) {
   std::vector<BuildSetMember> members = {{"control-2", ControlVariation(), root + "/control-2"}};
   std::map<std::string, std::vector<std::string>> varied = {{"control-2", {}}};
   std::map<std::string, std::string> cause_of = {{"control-2", "nondeterminism"}};
@@ -126,7 +128,8 @@ int Attribute(BuildSetOptions so, const std::string& root, double t0,
   }
   so.source_date_epoch = first.source_date_epoch;
   BuildSetResult probes;
-  if (int rc = RunStage(so, members, varied, "attribution", t0, v, &probes); rc != kExitOk) return rc;
+  if (int rc = RunStage(so, members, varied, "attribution", t0, v, &probes); rc != kExitOk)
+    return rc;
   for (const auto& run : probes.members) {
     auto d = Compare(first.members.front(), run, nullptr);
     if (!d) return Fail(v, d.error().Message(), kExitUsage);
@@ -134,7 +137,8 @@ int Attribute(BuildSetOptions so, const std::string& root, double t0,
       auto it = d->find(target);
       if (it == d->end()) continue;
       for (const auto& diff : diffs) {
-        if (Contains(it->second, diff.path)) v.causes[target][diff.path].push_back(cause_of.at(run.name));
+        if (Contains(it->second, diff.path))
+          v.causes[target][diff.path].push_back(cause_of.at(run.name));
       }
     }
   }
@@ -178,13 +182,15 @@ void ShowWithDiffoscope(const VerifyOptions& o, const Recipe& recipe, const Work
   }
 }
 
-std::vector<std::string> CausesOf(const Verdict& v, const std::string& target, const std::string& path) {
+std::vector<std::string> CausesOf(const Verdict& v, const std::string& target,
+                                  const std::string& path) {
   auto tc = v.causes.find(target);
   if (tc == v.causes.end() || !tc->second.count(path)) return {};
   return tc->second.at(path);
 }
 
-const DiffoscopeOutput* ReportOf(const Verdict& v, const std::string& target, const std::string& path) {
+const DiffoscopeOutput* ReportOf(const Verdict& v, const std::string& target,
+                                 const std::string& path) {
   auto t = v.diffoscope.find(target);
   if (t == v.diffoscope.end()) return nullptr;
   auto p = t->second.find(path);
@@ -213,14 +219,15 @@ void PrintDifference(const Verdict& v, const std::string& target, const merge::E
 }
 
 void Print(const Verdict& v, const MemberResult& control, const MemberResult& experiment) {
-  for (const auto& [f, why] : v.skipped) std::printf("skipped variation %s: %s\n", f.c_str(), why.c_str());
+  for (const auto& [f, why] : v.skipped)
+    std::printf("skipped variation %s: %s\n", f.c_str(), why.c_str());
   if (v.diffs.empty()) {
     for (const auto& [t, d] : v.digests) std::printf("reproducible: %s %s\n", t.c_str(), d.c_str());
     return;
   }
   for (const auto& [target, diffs] : v.diffs) {
-    std::printf("NOT reproducible: %s (%zu path(s) differ between control and %s)\n", target.c_str(),
-                diffs.size(), v.experiment.c_str());
+    std::printf("NOT reproducible: %s (%zu path(s) differ between control and %s)\n",
+                target.c_str(), diffs.size(), v.experiment.c_str());
     for (const auto& d : diffs) PrintDifference(v, target, d, control, experiment);
   }
 }
@@ -229,7 +236,9 @@ nlohmann::json DifferencesJson(const Verdict& v) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [target, diffs] : v.diffs) {
     for (const auto& d : diffs) {
-      nlohmann::json e = {{"target", target}, {"path", d.path}, {"what", d.what},
+      nlohmann::json e = {{"target", target},
+                          {"path", d.path},
+                          {"what", d.what},
                           {"causes", CausesOf(v, target, d.path)}};
       if (const DiffoscopeOutput* r = ReportOf(v, target, d.path)) {
         e["diffoscope"] = {{"text", r->text}, {"html", r->html}};
@@ -243,16 +252,23 @@ nlohmann::json DifferencesJson(const Verdict& v) {
 // Written whatever the outcome: without a verdict (exit 2 or interrupted),
 // "reproducible" is null and "error" says why.
 void WriteReport(const std::string& path, const Verdict& v, int exit_status) {
-  nlohmann::json j = {{"exit_status", exit_status}, {"digests", v.digests}, {"varied", v.varied},
-                      {"jobs", v.jobs}, {"peak_jobs_in_use", v.peak_jobs_in_use}};
-  j["reproducible"] = exit_status > kExitFailure ? nlohmann::json() : nlohmann::json(v.diffs.empty());
+  nlohmann::json j = {{"exit_status", exit_status},
+                      {"digests", v.digests},
+                      {"varied", v.varied},
+                      {"jobs", v.jobs},
+                      {"peak_jobs_in_use", v.peak_jobs_in_use}};
+  j["reproducible"] =
+      exit_status > kExitFailure ? nlohmann::json() : nlohmann::json(v.diffs.empty());
   if (!v.error.empty()) j["error"] = v.error;
   j["skipped"] = nlohmann::json::object();
   for (const auto& [f, why] : v.skipped) j["skipped"][f] = why;
   j["builds"] = nlohmann::json::array();
   for (const auto& b : v.builds) {
-    j["builds"].push_back({{"name", b.name}, {"stage", b.stage}, {"factors", b.factors},
-                           {"start", b.start}, {"end", b.end}});
+    j["builds"].push_back({{"name", b.name},
+                           {"stage", b.stage},
+                           {"factors", b.factors},
+                           {"start", b.start},
+                           {"end", b.end}});
   }
   if (!v.diffs.empty()) j["experiment"] = v.experiment;
   j["differences"] = DifferencesJson(v);

@@ -1,7 +1,6 @@
 #include "builder/write_report.h"
 
 #include <fcntl.h>
-
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -64,8 +63,8 @@ std::string FormatHomeLeftovers(const std::string& target, const std::vector<Hom
     list += base::EscapeLine(l.path) + " (" + std::to_string(l.files) + " file" +
             (l.files == 1 ? "" : "s") + ", " + std::to_string((l.bytes + 1023) / 1024) + " KiB)";
   }
-  return "notice: " + target + " left " + std::to_string(files) + " file(s) in its private HOME: " +
-         list + "\n";
+  return "notice: " + target + " left " + std::to_string(files) +
+         " file(s) in its private HOME: " + list + "\n";
 }
 
 }  // namespace nsbuild::builder

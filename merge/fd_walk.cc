@@ -65,7 +65,8 @@ Result<UniqueFd> OpenRootDir(const std::string& dir) {
   struct stat st;
   if ((err == ENOTDIR || err == ELOOP) && ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
     // Say so: "Not a directory" about a link to a directory puzzles people.
-    return base::PlainError(dir + " is a symlink, which the merger never follows; give the "
+    return base::PlainError(dir +
+                            " is a symlink, which the merger never follows; give the "
                             "directory itself");
   }
   errno = err;

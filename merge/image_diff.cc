@@ -52,7 +52,8 @@ base::Result<std::map<std::string, Canon>> Read(const std::string& root, const D
 std::string Listing(const std::map<std::string, Canon>& m) {
   std::string s;
   for (const auto& [path, c] : m) {
-    s += path + '\t' + c.type + '\t' + c.mode + '\t' + c.payload + '\t' + c.owner + '\t' + c.mtime + '\n';
+    s += path + '\t' + c.type + '\t' + c.mode + '\t' + c.payload + '\t' + c.owner + '\t' + c.mtime +
+         '\n';
   }
   return s;
 }
@@ -61,7 +62,8 @@ std::vector<std::string> Differences(const Canon& a, const Canon& b) {
   std::vector<std::string> what;
   if (a.type != b.type) return {"type " + a.type + " vs " + b.type};
   if (a.mode != b.mode) what.push_back("mode " + a.mode + " vs " + b.mode);
-  if (a.payload != b.payload) what.push_back(a.type == "symlink" ? "target " + a.payload + " vs " + b.payload : "content");
+  if (a.payload != b.payload)
+    what.push_back(a.type == "symlink" ? "target " + a.payload + " vs " + b.payload : "content");
   if (a.owner != b.owner) what.push_back("owner " + a.owner + " vs " + b.owner);
   if (a.mtime != b.mtime) what.push_back("mtime " + a.mtime + " vs " + b.mtime);
   return what;
@@ -164,7 +166,8 @@ base::Result<std::string> CanonicalListing(const std::string& root, const DiffOp
   return Listing(m);
 }
 
-base::Result<ImageDiff> DiffImages(const std::string& a, const std::string& b, const DiffOptions& opts) {
+base::Result<ImageDiff> DiffImages(const std::string& a, const std::string& b,
+                                   const DiffOptions& opts) {
   NSB_ASSIGN_OR_RETURN(auto ma, Read(a, opts));
   NSB_ASSIGN_OR_RETURN(auto mb, Read(b, opts));
   ImageDiff d{Sha256Hex(Listing(ma)), Sha256Hex(Listing(mb)), {}};
@@ -179,7 +182,8 @@ base::Result<ImageDiff> DiffImages(const std::string& a, const std::string& b, c
       ++ib;
     } else {
       std::string what;
-      for (const auto& w : Differences(ia->second, ib->second)) what += (what.empty() ? "" : ", ") + w;
+      for (const auto& w : Differences(ia->second, ib->second))
+        what += (what.empty() ? "" : ", ") + w;
       if (!what.empty()) d.diffs.push_back({ia->first, what});
       ++ia;
       ++ib;

@@ -37,8 +37,8 @@ base::Status ParseLimits(base::JsonObject& o, MergePolicy* p) {
   NSB_TRY(o.Get("max_path_length", &p->max_path_length));
   NSB_TRY(o.Get("max_name_length", &p->max_name_length));
   NSB_TRY(o.Get("max_file_size", &p->max_file_size));
-  if (p->max_depth < 1 || p->max_path_length < 1 || p->max_name_length < 1 || p->max_file_size < 1 ||
-      p->max_name_length > 255 || p->max_path_length > 4095) {
+  if (p->max_depth < 1 || p->max_path_length < 1 || p->max_name_length < 1 ||
+      p->max_file_size < 1 || p->max_name_length > 255 || p->max_path_length > 4095) {
     return base::JsonError(o.PathOf("max_*"),
                            "limits must be positive, names at most 255, paths at most 4095");
   }

@@ -113,8 +113,7 @@ base::Status SealImage(Image& img, const MergePolicy& policy, const SealOptions&
   ImageEntry root_entry;
   root_entry.path = "";
   NSB_TRY(Strip(
-      root_entry, policy,
-      [&](char* b, size_t n) { return ::flistxattr(img.root.get(), b, n); },
+      root_entry, policy, [&](char* b, size_t n) { return ::flistxattr(img.root.get(), b, n); },
       [&](const char* x) { return ::fremovexattr(img.root.get(), x); }));
   UniqueFd dirfd;
   std::string dir = "\x01";  // matches no real directory

@@ -443,8 +443,8 @@ class Executor {
   std::vector<DirCache> src_dirs_;
   Journal journal_;
   FaultHook hook_;
-  size_t failed_ = SIZE_MAX;  // the operation running when Apply failed
-  UniqueFd src_;              // the source just checked
+  size_t failed_ = SIZE_MAX;                             // the operation running when Apply failed
+  UniqueFd src_;                                         // the source just checked
   std::map<std::pair<dev_t, ino_t>, int64_t> relinked_;  // ctime after our own link
 };
 

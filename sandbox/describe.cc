@@ -10,16 +10,26 @@ namespace {
 
 const char* KindName(MountKind k) {
   switch (k) {
-    case MountKind::kBind: return "bind";
-    case MountKind::kRoBind: return "ro-bind";
-    case MountKind::kTmpfs: return "tmpfs";
-    case MountKind::kProc: return "proc";
-    case MountKind::kDevpts: return "devpts";
-    case MountKind::kSymlink: return "symlink";
-    case MountKind::kDir: return "dir";
-    case MountKind::kHide: return "hide";
-    case MountKind::kRemountRo: return "remount-ro";
-    case MountKind::kOverlay: return "overlay";
+    case MountKind::kBind:
+      return "bind";
+    case MountKind::kRoBind:
+      return "ro-bind";
+    case MountKind::kTmpfs:
+      return "tmpfs";
+    case MountKind::kProc:
+      return "proc";
+    case MountKind::kDevpts:
+      return "devpts";
+    case MountKind::kSymlink:
+      return "symlink";
+    case MountKind::kDir:
+      return "dir";
+    case MountKind::kHide:
+      return "hide";
+    case MountKind::kRemountRo:
+      return "remount-ro";
+    case MountKind::kOverlay:
+      return "overlay";
   }
   return "?";
 }
@@ -28,12 +38,17 @@ std::string DescribeMount(const MountOp& m) {
   std::string s = std::string(KindName(m.kind)) + " ";
   switch (m.kind) {
     case MountKind::kBind:
-    case MountKind::kRoBind: s += m.source + " -> " + m.target; break;
-    case MountKind::kSymlink: s += m.target + " -> " + m.source; break;
+    case MountKind::kRoBind:
+      s += m.source + " -> " + m.target;
+      break;
+    case MountKind::kSymlink:
+      s += m.target + " -> " + m.source;
+      break;
     case MountKind::kOverlay:
       s += m.target + " (lower " + m.source + ", upper " + m.upper + ")";
       break;
-    default: s += m.target;
+    default:
+      s += m.target;
   }
   if (m.kind != MountKind::kSymlink && m.kind != MountKind::kDir &&
       m.kind != MountKind::kRemountRo) {
@@ -55,10 +70,14 @@ std::string DescribeMount(const MountOp& m) {
 
 const char* NetName(NetMode n) {
   switch (n) {
-    case NetMode::kNone: return "none (empty network namespace)";
-    case NetMode::kLoopback: return "loopback only (private namespace, lo up)";
-    case NetMode::kHost: return "HOST network (no network namespace)";
-    case NetMode::kDistcc: return "distcc (private namespace, lo up, forwarded daemons only)";
+    case NetMode::kNone:
+      return "none (empty network namespace)";
+    case NetMode::kLoopback:
+      return "loopback only (private namespace, lo up)";
+    case NetMode::kHost:
+      return "HOST network (no network namespace)";
+    case NetMode::kDistcc:
+      return "distcc (private namespace, lo up, forwarded daemons only)";
   }
   return "?";
 }

@@ -27,11 +27,10 @@ bool ValidHostChars(const std::string& h) {
 }
 
 Result<DistccHost> ParseOne(std::string tok, const std::string& where) {
-  auto bad = [&](const std::string& why) {
-    return PlainError(where + ": '" + tok + "': " + why);
-  };
+  auto bad = [&](const std::string& why) { return PlainError(where + ": '" + tok + "': " + why); };
   if (tok.starts_with("--")) return bad("distcc options are set by nsbuild, give only daemons");
-  if (tok.find('@') != std::string::npos) return bad("ssh hosts cannot be forwarded; use a TCP daemon");
+  if (tok.find('@') != std::string::npos)
+    return bad("ssh hosts cannot be forwarded; use a TCP daemon");
   DistccHost h;
   std::string rest = tok;
   if (auto comma = rest.find(','); comma != std::string::npos) {
@@ -52,7 +51,8 @@ Result<DistccHost> ParseOne(std::string tok, const std::string& where) {
   }
   if (!ValidHostChars(rest)) return bad("expected ADDR[:PORT][/LIMIT][,OPTIONS]");
   if (rest == "localhost") {
-    return bad("localhost means 'compile locally' to distcc; name the daemon's address (127.0.0.1)");
+    return bad(
+        "localhost means 'compile locally' to distcc; name the daemon's address (127.0.0.1)");
   }
   h.host = rest;
   return h;
@@ -60,7 +60,8 @@ Result<DistccHost> ParseOne(std::string tok, const std::string& where) {
 
 }  // namespace
 
-Result<std::vector<DistccHost>> ParseDistccHosts(const std::string& text, const std::string& where) {
+Result<std::vector<DistccHost>> ParseDistccHosts(const std::string& text,
+                                                 const std::string& where) {
   std::istringstream in(text);
   std::vector<DistccHost> out;
   std::string tok;

@@ -23,9 +23,10 @@ constexpr size_t kMaxConnections = 256;
 
 // Bytes read from one side, not yet written to the other.
 struct Direction {
-  std::unique_ptr<std::array<char, kBufferSize>> buf = std::make_unique<std::array<char, kBufferSize>>();
+  std::unique_ptr<std::array<char, kBufferSize>> buf =
+      std::make_unique<std::array<char, kBufferSize>>();
   size_t begin = 0, end = 0;
-  bool eof = false;       // the source side sent FIN
+  bool eof = false;        // the source side sent FIN
   bool shut_down = false;  // and we passed it on
   bool empty() const { return begin == end; }
 };
@@ -38,9 +39,7 @@ struct Connection {
   bool failed = false;
   Direction up;    // client → daemon
   Direction down;  // daemon → client
-  bool done() const {
-    return failed || (up.eof && up.empty() && down.eof && down.empty());
-  }
+  bool done() const { return failed || (up.eof && up.empty() && down.eof && down.empty()); }
 };
 
 // Reads what fits; false on a hard error.
@@ -104,7 +103,8 @@ struct Forwarder::Loop {
     c.forward = i;
     c.daemon.reset(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     const sockaddr* addr = reinterpret_cast<const sockaddr*>(&daemons[i]);
-    if (!c.daemon || (connect(c.daemon.get(), addr, sizeof daemons[i]) != 0 && errno != EINPROGRESS)) {
+    if (!c.daemon ||
+        (connect(c.daemon.get(), addr, sizeof daemons[i]) != 0 && errno != EINPROGRESS)) {
       owner->failures_++;
       return;  // closing the client tells distcc the host is down
     }
@@ -170,7 +170,8 @@ struct Forwarder::Loop {
 
 base::Result<std::unique_ptr<Forwarder>> Forwarder::Start(std::vector<UniqueFd> listeners,
                                                           const std::vector<Forward>& forwards) {
-  if (listeners.size() != forwards.size()) return base::PlainError("forwarder: one listener per daemon");
+  if (listeners.size() != forwards.size())
+    return base::PlainError("forwarder: one listener per daemon");
   std::unique_ptr<Forwarder> f(new Forwarder());
   f->loop_ = std::make_unique<Loop>();
   f->loop_->owner = f.get();
@@ -181,7 +182,8 @@ base::Result<std::unique_ptr<Forwarder>> Forwarder::Start(std::vector<UniqueFd> 
     if (inet_pton(AF_INET, forwards[i].daemon_addr.c_str(), &a.sin_addr) != 1) {
       return base::PlainError("forwarder: not an IPv4 address: " + forwards[i].daemon_addr);
     }
-    if (fcntl(listeners[i].get(), F_SETFL, O_NONBLOCK) != 0) return base::ErrnoError("forwarder: O_NONBLOCK");
+    if (fcntl(listeners[i].get(), F_SETFL, O_NONBLOCK) != 0)
+      return base::ErrnoError("forwarder: O_NONBLOCK");
     f->loop_->daemons.push_back(a);
   }
   f->loop_->listeners = std::move(listeners);

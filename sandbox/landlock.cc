@@ -46,9 +46,11 @@ std::string DescribeDistccLandlock(int abi) {
     return "Landlock ABI " + std::to_string(abi) +
            ": no TCP rules (ABI >= 4 needed); the proxy and the seccomp listen rule still hold";
   }
-  std::string s = "Landlock ABI " + std::to_string(abi) + ": TCP bind denied, TCP connect only to the daemon ports";
+  std::string s = "Landlock ABI " + std::to_string(abi) +
+                  ": TCP bind denied, TCP connect only to the daemon ports";
   s += abi >= 6 ? "; abstract unix sockets and signals scoped to the sandbox"
-                : "; no abstract-socket/signal scoping (ABI >= 6 needed; the private netns still separates abstract sockets)";
+                : "; no abstract-socket/signal scoping (ABI >= 6 needed; the private netns still "
+                  "separates abstract sockets)";
   return s;
 }
 

@@ -103,8 +103,8 @@ class Planner {
     }
     NSB_TRY(Add(MountOp{MountKind::kDevpts, "", "/dev/pts"}));
     NSB_TRY(Add(MountOp{MountKind::kSymlink, "pts/ptmx", "/dev/ptmx"}));
-    NSB_TRY(Add(MountOp{MountKind::kTmpfs, "", "/dev/shm", false, true, false,
-                        policy_.tmpfs_size, 01777}));
+    NSB_TRY(Add(
+        MountOp{MountKind::kTmpfs, "", "/dev/shm", false, true, false, policy_.tmpfs_size, 01777}));
     const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "/dev/fd"},
                                                          {"/proc/self/fd/0", "/dev/stdin"},
                                                          {"/proc/self/fd/1", "/dev/stdout"},
@@ -152,7 +152,8 @@ std::vector<std::string> PlanEnvironment(const Policy& policy, const RunRequest&
   for (const char* const* e = req.caller_env; e && *e; ++e) {
     std::string kv = *e;
     auto eq = kv.find('=');
-    if (eq != std::string::npos && keep.count(kv.substr(0, eq))) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (eq != std::string::npos && keep.count(kv.substr(0, eq)))
+      env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   for (const auto& [k, v] : policy.env_set) env[k] = v;
   for (const auto& [k, v] : req.setenv) env[k] = v;
@@ -184,7 +185,8 @@ Result<std::string> ResolveDaemon(const std::string& host) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   if (int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0) {
-    return PlainError("distcc host " + host + ": cannot resolve to an IPv4 address: " + gai_strerror(rc));
+    return PlainError("distcc host " + host +
+                      ": cannot resolve to an IPv4 address: " + gai_strerror(rc));
   }
   char buf[INET_ADDRSTRLEN] = "";
   inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, buf, sizeof buf);
@@ -201,10 +203,12 @@ Status PlanDistcc(const Policy& policy, const RunRequest& req, SandboxSpec& spec
   }
   const auto& hosts = req.distcc_hosts ? *req.distcc_hosts : policy.distcc_hosts;
   if (hosts.empty()) {
-    return PlainError("network distcc: no daemons (give --distcc HOSTS or the policy's distcc_hosts)");
+    return PlainError(
+        "network distcc: no daemons (give --distcc HOSTS or the policy's distcc_hosts)");
   }
   if (!spec.seccomp.enabled) {
-    return PlainError("network distcc: needs the seccomp filter (it refuses listen(2)); the policy disables it");
+    return PlainError(
+        "network distcc: needs the seccomp filter (it refuses listen(2)); the policy disables it");
   }
   spec.seccomp.deny_listen = true;
   for (size_t i = 0; i < hosts.size(); ++i) {
@@ -239,8 +243,8 @@ Result<SandboxSpec> PlanSandbox(const Policy& policy, const RunRequest& req) {
   spec.net = req.net.value_or(policy.net);
   spec.ids = ResolveIdMapping(req.inside_uid.value_or(policy.inside_uid),
                               req.inside_gid.value_or(policy.inside_gid), policy.host_range);
-  if (spec.ids.count > 1 && (spec.ids.inside_uid >= spec.ids.count ||
-                             spec.ids.inside_gid >= spec.ids.count)) {
+  if (spec.ids.count > 1 &&
+      (spec.ids.inside_uid >= spec.ids.count || spec.ids.inside_gid >= spec.ids.count)) {
     return PlainError("inside uid/gid must lie within the mapped range of " +
                       std::to_string(spec.ids.count) + " ids");
   }

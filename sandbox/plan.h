@@ -17,8 +17,8 @@ namespace nsbuild::sandbox {
 // per-sub-phase directories).
 struct RunRequest {
   std::vector<std::string> argv;
-  std::vector<MountOp> mounts;  // after the policy's view, in order
-  std::string cwd;              // empty = "/"
+  std::vector<MountOp> mounts;                              // after the policy's view, in order
+  std::string cwd;                                          // empty = "/"
   std::vector<std::pair<std::string, std::string>> setenv;  // override everything
   std::optional<NetMode> net;
   // Network "distcc" with these daemons (--distcc); overrides the policy's.

@@ -19,15 +19,16 @@ using nlohmann::json;
 
 const std::map<std::string, int>& RlimitNames() {
   static const std::map<std::string, int> names = {
-      {"as", RLIMIT_AS},         {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},
-      {"data", RLIMIT_DATA},     {"fsize", RLIMIT_FSIZE},     {"memlock", RLIMIT_MEMLOCK},
-      {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC},     {"stack", RLIMIT_STACK},
+      {"as", RLIMIT_AS},         {"core", RLIMIT_CORE},   {"cpu", RLIMIT_CPU},
+      {"data", RLIMIT_DATA},     {"fsize", RLIMIT_FSIZE}, {"memlock", RLIMIT_MEMLOCK},
+      {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"stack", RLIMIT_STACK},
   };
   return names;
 }
 
 Status CheckAbsolute(const std::string& path, const std::string& where) {
-  if (path.empty() || path[0] != '/') return JsonError(where, "'" + path + "' is not an absolute path");
+  if (path.empty() || path[0] != '/')
+    return JsonError(where, "'" + path + "' is not an absolute path");
   return {};
 }
 
@@ -102,7 +103,8 @@ Status ParseIds(const json& j, const std::string& where, Policy& p) {
   p.inside_gid = static_cast<gid_t>(gid);
   if ((base >= 0) != (count >= 0)) return JsonError(where, "host_base and host_count go together");
   if (base >= 0) {
-    if (base == 0 || count < 1) return JsonError(where, "host range must be unprivileged and non-empty");
+    if (base == 0 || count < 1)
+      return JsonError(where, "host range must be unprivileged and non-empty");
     p.host_range = std::make_pair(static_cast<uint32_t>(base), static_cast<uint32_t>(count));
   }
   return {};
@@ -115,7 +117,8 @@ Status ParseSeccomp(const json& j, const std::string& where, Policy& p) {
   NSB_TRY(o.Get("deny", &p.seccomp.deny_groups));
   NSB_TRY(o.Get("kill_foreign_arch", &p.seccomp.kill_foreign_arch));
   NSB_TRY(o.Finish());
-  if (auto s = ValidateSeccompSpec(p.seccomp); !s) return JsonError(where + ".deny", s.error().context);
+  if (auto s = ValidateSeccompSpec(p.seccomp); !s)
+    return JsonError(where + ".deny", s.error().context);
   return {};
 }
 
@@ -124,7 +127,8 @@ Result<NetMode> ParseNet(const std::string& s, const std::string& where) {
   if (s == "loopback") return NetMode::kLoopback;
   if (s == "host") return NetMode::kHost;
   if (s == "distcc") return NetMode::kDistcc;
-  return JsonError(where, "expected \"none\", \"loopback\", \"distcc\" or \"host\", got \"" + s + "\"");
+  return JsonError(where,
+                   "expected \"none\", \"loopback\", \"distcc\" or \"host\", got \"" + s + "\"");
 }
 
 Status ParsePaths(JsonObject& o, const char* key, std::vector<std::string>* out) {
@@ -156,7 +160,8 @@ Status ParseFilesystem(const json& j, const std::string& where, Policy& p) {
 Status ParseUmask(const std::string& s, const std::string& where, Policy& p) {
   char* end = nullptr;
   unsigned long v = std::strtoul(s.c_str(), &end, 8);
-  if (s.empty() || *end || v > 0777) return JsonError(where, "expected an octal umask like \"022\"");
+  if (s.empty() || *end || v > 0777)
+    return JsonError(where, "expected an octal umask like \"022\"");
   p.umask = static_cast<mode_t>(v);
   return {};
 }
@@ -167,7 +172,8 @@ Result<Policy> ParsePolicy(const json& j, const std::string& where) {
   Policy p;
   JsonObject o(j, where);
   NSB_TRY(o.Valid());
-  if (const json* fs = o.Child("filesystem")) NSB_TRY(ParseFilesystem(*fs, where + ".filesystem", p));
+  if (const json* fs = o.Child("filesystem"))
+    NSB_TRY(ParseFilesystem(*fs, where + ".filesystem", p));
   std::string net;
   NSB_TRY(o.Get("network", &net));
   if (!net.empty()) {

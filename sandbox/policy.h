@@ -39,7 +39,7 @@ struct Policy {
   std::optional<std::pair<uint32_t, uint32_t>> host_range;  // base, count (root only)
 
   std::vector<Rlimit> rlimits;
-  std::vector<std::string> env_keep;                       // names passed through
+  std::vector<std::string> env_keep;                         // names passed through
   std::vector<std::pair<std::string, std::string>> env_set;  // fixed values
   mode_t umask = 022;
   double timeout_seconds = 0;

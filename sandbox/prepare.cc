@@ -64,7 +64,8 @@ child::Mount PrepareMount(const MountOp& op, Interner& intern) {
 base::Result<cpu_set_t> FirstCpus(int n) {
   cpu_set_t allowed, out;
   CPU_ZERO(&out);
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return base::ErrnoError("sched_getaffinity");
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+    return base::ErrnoError("sched_getaffinity");
   int taken = 0;
   for (int cpu = 0; cpu < CPU_SETSIZE && taken < n; ++cpu) {
     if (CPU_ISSET(cpu, &allowed)) {
@@ -73,8 +74,8 @@ base::Result<cpu_set_t> FirstCpus(int n) {
     }
   }
   if (taken < n) {
-    return base::PlainError("asked for " + std::to_string(n) + " CPUs, only " + std::to_string(taken) +
-                            " available");
+    return base::PlainError("asked for " + std::to_string(n) + " CPUs, only " +
+                            std::to_string(taken) + " available");
   }
   return out;
 }

@@ -30,7 +30,7 @@ struct Prepared {
   std::vector<int> source_fds;  // one per mount, filled by the child
   std::vector<sock_filter> seccomp;
   std::vector<sock_filter> watch_filter;  // empty unless writes are watched
-  std::vector<int> keep_fds;  // sorted: fds the command may inherit (pass_fds)
+  std::vector<int> keep_fds;              // sorted: fds the command may inherit (pass_fds)
   std::vector<child::Rlimit> rlimits;
   std::vector<sockaddr_in> listen_addrs;  // network "distcc"
   // The Landlock ruleset the command enforces on itself (-1: none). The

@@ -60,7 +60,7 @@ ProbeResult UserNs() {
   auto max = base::ReadFile("/proc/sys/user/max_user_namespaces");
   if (max) detail += "; max_user_namespaces=" + max->substr(0, max->find('\n'));
   auto restrict = base::ReadFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
-  if (restrict && restrict->starts_with("1")) detail += "; AppArmor restricts unprivileged userns";
+  if (restrict&& restrict->starts_with("1")) detail += "; AppArmor restricts unprivileged userns";
   return {"user namespaces", err == 0, true, detail};
 }
 
@@ -73,7 +73,8 @@ ProbeResult OverlayInUserNs() {
     if (int e = EnterUserNs(CLONE_NEWNS)) return e;
     std::string opts = "lowerdir=" + root + "/lower,upperdir=" + root + "/upper,workdir=" + root +
                        "/work,userxattr";
-    return mount("overlay", (root + "/merged").c_str(), "overlay", 0, opts.c_str()) == 0 ? 0 : errno;
+    return mount("overlay", (root + "/merged").c_str(), "overlay", 0, opts.c_str()) == 0 ? 0
+                                                                                         : errno;
   });
   for (const char* d : {"/work/work", "/lower", "/upper", "/work", "/merged", ""}) {
     rmdir((root + d).c_str());
@@ -115,7 +116,8 @@ ProbeResult Cgroup2() {
     if (access((dir + "/cgroup.procs").c_str(), F_OK) != 0) continue;
     bool writable = access((dir + "/cgroup.subtree_control").c_str(), W_OK) == 0;
     return {"cgroup v2 delegation", writable, false,
-            dir + (writable ? " is writable (limits per sub-phase possible)" : " is not writable by us")};
+            dir + (writable ? " is writable (limits per sub-phase possible)"
+                            : " is not writable by us")};
   }
   return {"cgroup v2 delegation", false, false, "no cgroup2 hierarchy found"};
 }

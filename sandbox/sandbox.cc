@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -127,7 +127,8 @@ Result<std::vector<UniqueFd>> ReceiveListeners(int sock, size_t want) {
 
 // Network "distcc": takes the listeners from PID 1 and starts the relay.
 base::Status StartForwarder(int sock, const SandboxSpec& spec, std::unique_ptr<Forwarder>* out) {
-  NSB_ASSIGN_OR_RETURN(std::vector<UniqueFd> listeners, ReceiveListeners(sock, spec.forwards.size()));
+  NSB_ASSIGN_OR_RETURN(std::vector<UniqueFd> listeners,
+                       ReceiveListeners(sock, spec.forwards.size()));
   if (listeners.empty()) return {};  // setup failed inside; Wait() reports the step
   NSB_ASSIGN_OR_RETURN(*out, Forwarder::Start(std::move(listeners), spec.forwards));
   return {};

@@ -2,9 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <linux/sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,8 +26,8 @@
 namespace nsbuild::sandbox {
 namespace {
 
-using base::Error;
 using base::ErrnoError;
+using base::Error;
 using base::PlainError;
 using base::Result;
 using base::Status;
@@ -95,10 +95,15 @@ RuleGroup XattrGroup() {
   // whole family. EOPNOTSUPP is what a filesystem without xattrs answers,
   // which cp, tar and Python's shutil already handle quietly.
   RuleGroup g{"xattr-write", "no xattr writes (security.*, trusted.* and the rest)", {}};
-  for (auto [name, nr] : std::initializer_list<std::pair<const char*, int>>{
-           {"setxattr", 188}, {"lsetxattr", 189}, {"fsetxattr", 190}, {"removexattr", 197},
-           {"lremovexattr", 198}, {"fremovexattr", 199}, {"setxattrat", 463},
-           {"removexattrat", 466}}) {
+  for (auto [name, nr] :
+       std::initializer_list<std::pair<const char*, int>>{{"setxattr", 188},
+                                                          {"lsetxattr", 189},
+                                                          {"fsetxattr", 190},
+                                                          {"removexattr", 197},
+                                                          {"lremovexattr", 198},
+                                                          {"fremovexattr", 199},
+                                                          {"setxattrat", 463},
+                                                          {"removexattrat", 466}}) {
     g.rules.push_back(Deny(name, nr, EOPNOTSUPP));
   }
   return g;
@@ -106,11 +111,19 @@ RuleGroup XattrGroup() {
 
 RuleGroup MountGroup() {
   RuleGroup g{"mount", "no mount changes, old or new mount API (CVE-2021-41133)", {}};
-  for (auto [name, nr] : std::initializer_list<std::pair<const char*, int>>{
-           {"mount", 165}, {"umount2", 166}, {"pivot_root", 155}, {"chroot", 161},
-           {"fsopen", 430}, {"fsconfig", 431}, {"fsmount", 432}, {"fspick", 433},
-           {"open_tree", 428}, {"move_mount", 429}, {"mount_setattr", 442},
-           {"open_tree_attr", 467}}) {
+  for (auto [name, nr] :
+       std::initializer_list<std::pair<const char*, int>>{{"mount", 165},
+                                                          {"umount2", 166},
+                                                          {"pivot_root", 155},
+                                                          {"chroot", 161},
+                                                          {"fsopen", 430},
+                                                          {"fsconfig", 431},
+                                                          {"fsmount", 432},
+                                                          {"fspick", 433},
+                                                          {"open_tree", 428},
+                                                          {"move_mount", 429},
+                                                          {"mount_setattr", 442},
+                                                          {"open_tree_attr", 467}}) {
     g.rules.push_back(Deny(name, nr));
   }
   return g;
@@ -122,8 +135,8 @@ RuleGroup NamespaceGroup() {
   g.rules.push_back(Deny("setns", 308));
   for (uint64_t bit = 1; bit <= kNamespaceFlags; bit <<= 1) {
     if (!(kNamespaceFlags & bit)) continue;
-    g.rules.push_back(SyscallRule{"clone", 56, RuleAction::kErrno, EPERM, {Bit(0, bit)},
-                                  "flags has a CLONE_NEW* bit"});
+    g.rules.push_back(SyscallRule{
+        "clone", 56, RuleAction::kErrno, EPERM, {Bit(0, bit)}, "flags has a CLONE_NEW* bit"});
   }
   // clone3 passes its flags in memory seccomp cannot read; ENOSYS makes libc
   // fall back to clone, whose flags are checked above.
@@ -135,10 +148,18 @@ RuleGroup TtyGroup() {
   // The kernel reads ioctl's request as 32 bits, so compare only those: a
   // request with high bits set is still TIOCSTI (CVE-2019-10063).
   RuleGroup g{"tty-inject", "no typing into a terminal: TIOCSTI, TIOCLINUX", {}};
-  g.rules.push_back(SyscallRule{"ioctl", 16, RuleAction::kErrno, EPERM,
-                                {{1, 0xffffffffull, TIOCSTI}}, "request TIOCSTI (low 32 bits)"});
-  g.rules.push_back(SyscallRule{"ioctl", 16, RuleAction::kErrno, EPERM,
-                                {{1, 0xffffffffull, TIOCLINUX}}, "request TIOCLINUX (low 32 bits)"});
+  g.rules.push_back(SyscallRule{"ioctl",
+                                16,
+                                RuleAction::kErrno,
+                                EPERM,
+                                {{1, 0xffffffffull, TIOCSTI}},
+                                "request TIOCSTI (low 32 bits)"});
+  g.rules.push_back(SyscallRule{"ioctl",
+                                16,
+                                RuleAction::kErrno,
+                                EPERM,
+                                {{1, 0xffffffffull, TIOCLINUX}},
+                                "request TIOCLINUX (low 32 bits)"});
   return g;
 }
 
@@ -157,8 +178,12 @@ RuleGroup PersonalityGroup() {
     for (int k = 0; k < 32; ++k) {
       uint64_t other = 1ull << k;
       if (other == bit) continue;
-      g.rules.push_back(SyscallRule{"personality", 135, RuleAction::kErrno, EPERM,
-                                    {ArgMatch{0, bit | other, bit}}, "weakening bit set"});
+      g.rules.push_back(SyscallRule{"personality",
+                                    135,
+                                    RuleAction::kErrno,
+                                    EPERM,
+                                    {ArgMatch{0, bit | other, bit}},
+                                    "weakening bit set"});
     }
   }
   return g;
@@ -183,27 +208,41 @@ std::vector<RuleGroup> BuildGroups() {
                                {{"keyctl", 250}, {"add_key", 248}, {"request_key", 249}}));
   groups.push_back(SimpleGroup("bpf", "no eBPF", {{"bpf", 321}}));
   groups.push_back(SimpleGroup("perf", "no perf events", {{"perf_event_open", 298}}));
-  groups.push_back(SimpleGroup("userfaultfd", "no userfaultfd (race widening)",
-                               {{"userfaultfd", 323}}));
-  groups.push_back(SimpleGroup("io_uring", "no io_uring: its ops bypass syscall filters",
-                               {{"io_uring_setup", 425}, {"io_uring_enter", 426},
-                                {"io_uring_register", 427}}));
+  groups.push_back(
+      SimpleGroup("userfaultfd", "no userfaultfd (race widening)", {{"userfaultfd", 323}}));
+  groups.push_back(
+      SimpleGroup("io_uring", "no io_uring: its ops bypass syscall filters",
+                  {{"io_uring_setup", 425}, {"io_uring_enter", 426}, {"io_uring_register", 427}}));
   groups.push_back(SimpleGroup("kernel-modules", "no kernel loading or module changes",
-                               {{"kexec_load", 246}, {"kexec_file_load", 320},
-                                {"init_module", 175}, {"finit_module", 313},
+                               {{"kexec_load", 246},
+                                {"kexec_file_load", 320},
+                                {"init_module", 175},
+                                {"finit_module", 313},
                                 {"delete_module", 176}}));
   groups.push_back(SimpleGroup(
       "host-admin", "no host administration calls (defence in depth behind dropped caps)",
-      {{"acct", 163}, {"swapon", 167}, {"swapoff", 168}, {"reboot", 169},
-       {"settimeofday", 164}, {"clock_settime", 227}, {"clock_adjtime", 305},
-       {"adjtimex", 159}, {"syslog", 103}, {"quotactl", 179}, {"iopl", 172},
-       {"ioperm", 173}, {"lookup_dcookie", 212}, {"vhangup", 153}, {"nfsservctl", 180}}));
+      {{"acct", 163},
+       {"swapon", 167},
+       {"swapoff", 168},
+       {"reboot", 169},
+       {"settimeofday", 164},
+       {"clock_settime", 227},
+       {"clock_adjtime", 305},
+       {"adjtimex", 159},
+       {"syslog", 103},
+       {"quotactl", 179},
+       {"iopl", 172},
+       {"ioperm", 173},
+       {"lookup_dcookie", 212},
+       {"vhangup", 153},
+       {"nfsservctl", 180}}));
   return groups;
 }
 
 // Network "distcc" only: nothing inside accepts connections.
 SyscallRule ListenRule() {
-  return SyscallRule{"listen", 50, RuleAction::kErrno, EPERM, {}, "network distcc: no listening sockets"};
+  return SyscallRule{"listen", 50, RuleAction::kErrno,
+                     EPERM,    {}, "network distcc: no listening sockets"};
 }
 
 bool Wanted(const SeccompSpec& spec, const RuleGroup& g) {

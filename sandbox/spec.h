@@ -22,15 +22,15 @@ using MountKind = child::MountKind;
 
 struct MountOp {
   MountKind kind = MountKind::kRoBind;
-  std::string source;  // absolute host path; symlink text for kSymlink
-  std::string target;  // absolute path inside the sandbox
+  std::string source;     // absolute host path; symlink text for kSymlink
+  std::string target;     // absolute path inside the sandbox
   bool optional = false;  // a missing source is skipped, not an error
   bool noexec = false;
   bool allow_devices = false;  // binds of device nodes under /dev only
   uint64_t size_bytes = 0;     // tmpfs size limit, 0 = kernel default
   uint32_t mode = 0755;        // tmpfs root / directory mode
-  std::string upper;  // kOverlay: host directory that receives the writes
-  std::string work;   // kOverlay: host work directory, same filesystem as upper
+  std::string upper;           // kOverlay: host directory that receives the writes
+  std::string work;            // kOverlay: host work directory, same filesystem as upper
 };
 
 enum class NetMode {
@@ -48,7 +48,7 @@ struct Forward {
   uint16_t inside_port = 0;
   std::string daemon_addr;  // numeric IPv4, resolved when planning
   uint16_t daemon_port = 0;
-  std::string label;        // the host as the user wrote it, for messages
+  std::string label;  // the host as the user wrote it, for messages
 };
 
 // How ids inside map to the host. Run by root, a whole range maps onto

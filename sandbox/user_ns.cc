@@ -23,7 +23,8 @@ Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
   if (!fd) return ErrnoError("open " + path);
   // One write(2): the kernel parses the whole map from a single write.
   ssize_t n = write(fd.get(), text.data(), text.size());
-  if (n != static_cast<ssize_t>(text.size())) return ErrnoError("write " + path + " '" + text + "'");
+  if (n != static_cast<ssize_t>(text.size()))
+    return ErrnoError("write " + path + " '" + text + "'");
   return {};
 }
 

@@ -23,9 +23,9 @@ struct PathArg {
 struct WatchedCall {
   const char* name;
   int x86_64_nr;
-  int flags_arg;  // open-like: only flags with a write bit are notified; -1: all
-  PathArg first;  // the path written (or the old name of a rename)
-  PathArg second; // the new name of a rename; unused otherwise
+  int flags_arg;          // open-like: only flags with a write bit are notified; -1: all
+  PathArg first;          // the path written (or the old name of a rename)
+  PathArg second;         // the new name of a rename; unused otherwise
   bool sockaddr = false;  // bind: the path is in a sockaddr_un
 };
 

@@ -57,8 +57,8 @@ class WriteCapture {
   // capture directory. `parent_exists`: the path's directory exists in the
   // sandbox's view (looked up with its own ids). False: not capturable (or
   // it failed); deny it.
-  bool Handle(int notify_fd, const seccomp_notif& n, const std::string& call, const std::string& path,
-              bool parent_exists);
+  bool Handle(int notify_fd, const seccomp_notif& n, const std::string& call,
+              const std::string& path, bool parent_exists);
 
   // Copies the captured files into dir(); call once no sandbox holds one
   // (after the run). Idempotent.

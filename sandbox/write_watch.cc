@@ -96,7 +96,7 @@ std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path, std::stri
   std::string base = "/";
   if (path.empty() || path[0] != '/') {
     base = static_cast<int>(dirfd) == AT_FDCWD ? Readlink(proc + "/cwd")
-                                                : Readlink(proc + "/fd/" + std::to_string(dirfd));
+                                               : Readlink(proc + "/fd/" + std::to_string(dirfd));
   }
   std::string lexical = NormalisePath(Join(base, path));
   *lexical_out = lexical;
@@ -108,7 +108,8 @@ std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path, std::stri
   open_how how = {};
   how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd dir(static_cast<int>(syscall(SYS_openat2, root.get(), parent.c_str(), &how, sizeof how)));
+  UniqueFd dir(
+      static_cast<int>(syscall(SYS_openat2, root.get(), parent.c_str(), &how, sizeof how)));
   if (!dir) return lexical;  // e.g. mkdir -p of a new tree: nothing to resolve yet
   std::string real_parent = Readlink("/proc/self/fd/" + std::to_string(dir.get()));
   if (real_parent.empty() || real_parent[0] != '/') return lexical;
@@ -116,7 +117,9 @@ std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path, std::stri
 }
 
 std::string OpenFlagsText(uint64_t flags) {
-  std::string s = (flags & O_ACCMODE) == O_RDWR ? "O_RDWR" : (flags & O_ACCMODE) == O_WRONLY ? "O_WRONLY" : "O_RDONLY";
+  std::string s = (flags & O_ACCMODE) == O_RDWR     ? "O_RDWR"
+                  : (flags & O_ACCMODE) == O_WRONLY ? "O_WRONLY"
+                                                    : "O_RDONLY";
   if (flags & O_CREAT) s += "|O_CREAT";
   if (flags & O_TRUNC) s += "|O_TRUNC";
   if (flags & O_APPEND) s += "|O_APPEND";
@@ -142,8 +145,8 @@ struct Target {
   std::string op;
   std::vector<std::string> paths;
   std::vector<std::string> lexical;  // the same, symlinks not resolved
-  bool creates = false;  // fails with EEXIST when the path is already there
-  bool name_too_long = false;  // a path argument the kernel refuses
+  bool creates = false;              // fails with EEXIST when the path is already there
+  bool name_too_long = false;        // a path argument the kernel refuses
 };
 
 // This thread's filesystem ids become the process's (fsuid, fsgid and, when
@@ -248,8 +251,8 @@ std::string ParentOf(const std::string& path) {
 }
 
 bool Creates(const std::string& name) {
-  for (const char* c : {"mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat", "link",
-                        "linkat"}) {
+  for (const char* c :
+       {"mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat", "link", "linkat"}) {
     if (name == c) return true;
   }
   return false;
@@ -271,7 +274,9 @@ std::optional<Target> Decode(const seccomp_notif& n) {
   }
   for (const PathArg& a : {c.first, c.second}) {
     if (a.path_arg < 0) continue;
-    int64_t dirfd = a.dirfd_arg < 0 ? AT_FDCWD : static_cast<int64_t>(static_cast<int>(n.data.args[a.dirfd_arg]));
+    int64_t dirfd = a.dirfd_arg < 0
+                        ? AT_FDCWD
+                        : static_cast<int64_t>(static_cast<int>(n.data.args[a.dirfd_arg]));
     auto read = ReadString(pid, n.data.args[a.path_arg]);
     if (read.too_long) {
       t.name_too_long = true;
@@ -387,8 +392,8 @@ WriteViolation* WriteWatcher::Record(const std::string& op, const std::vector<st
 }
 
 std::vector<std::string> WritableRoots(const SandboxSpec& spec) {
-  std::vector<std::string> roots = {"/dev/null", "/dev/zero", "/dev/full", "/dev/tty",
-                                    "/dev/pts",  "/dev/ptmx", "/dev/stdout", "/dev/stderr",
+  std::vector<std::string> roots = {"/dev/null", "/dev/zero",  "/dev/full",        "/dev/tty",
+                                    "/dev/pts",  "/dev/ptmx",  "/dev/stdout",      "/dev/stderr",
                                     "/dev/fd",   "/proc/self", "/proc/thread-self"};
   // Mounts made read-only after setup (like /dev) are not writable places.
   std::vector<std::string> read_only;
@@ -396,8 +401,8 @@ std::vector<std::string> WritableRoots(const SandboxSpec& spec) {
     if (m.kind == MountKind::kRemountRo) read_only.push_back(m.target);
   }
   for (const auto& m : spec.mounts) {
-    bool writable = m.kind == MountKind::kBind || m.kind == MountKind::kTmpfs ||
-                    m.kind == MountKind::kOverlay;
+    bool writable =
+        m.kind == MountKind::kBind || m.kind == MountKind::kTmpfs || m.kind == MountKind::kOverlay;
     if (!writable || m.allow_devices) continue;
     if (std::find(read_only.begin(), read_only.end(), m.target) != read_only.end()) continue;
     roots.push_back(m.target);
@@ -408,7 +413,8 @@ std::vector<std::string> WritableRoots(const SandboxSpec& spec) {
 std::string FormatViolations(const std::vector<WriteViolation>& v, const std::string& heading,
                              uint64_t not_kept) {
   if (v.empty() && not_kept == 0) return "";
-  std::string out = "--------------------------- ACCESS VIOLATION SUMMARY ---------------------------\n";
+  std::string out =
+      "--------------------------- ACCESS VIOLATION SUMMARY ---------------------------\n";
   out += heading + "\n";
   for (const auto& x : v) {
     out += "  " + x.op + std::string(x.op.size() < 24 ? 24 - x.op.size() : 1, ' ') +

@@ -33,10 +33,10 @@ inline constexpr size_t kMaxViolationCommandBytes = 512;
 inline constexpr size_t kMaxViolationsKept = 256;
 
 struct WriteViolation {
-  std::string op;       // "open(O_WRONLY|O_CREAT)", "mkdir", "rename", ...
-  std::string path;     // resolved as the process sees it
-  pid_t pid = 0;        // host pid
-  std::string command;  // the process's command line
+  std::string op;         // "open(O_WRONLY|O_CREAT)", "mkdir", "rename", ...
+  std::string path;       // resolved as the process sees it
+  pid_t pid = 0;          // host pid
+  std::string command;    // the process's command line
   bool captured = false;  // capture mode: it succeeded into the capture dir
 };
 

@@ -15,6 +15,8 @@ NSBUILD_PACKAGES=(
   # cmake --install: the manual page is generated with help2man; the
   # completion test loads bash-completion; the manual test renders with man
   help2man bash-completion man-db
+  # tests: every C++ file is checked against .clang-format
+  clang-format
   # tests: the merger's durability barriers are checked in the order strace records them
   strace
   # nsbuild verify: fileordering, time, diffoscope reports; the benchmark's baseline

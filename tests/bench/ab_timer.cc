@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
     }
   }
   double ma = Median(ta), mb = Median(tb);
-  std::printf("pairs=%d median_a_ms=%.3f median_b_ms=%.3f ratio_a_over_b=%.3f\n", n, ma, mb, ma / mb);
+  std::printf("pairs=%d median_a_ms=%.3f median_b_ms=%.3f ratio_a_over_b=%.3f\n", n, ma, mb,
+              ma / mb);
   return 0;
 }

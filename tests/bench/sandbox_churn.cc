@@ -67,8 +67,8 @@ int main(int argc, char** argv) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   size_t fds1 = CountDir("/proc/self/fd"), mounts1 = CountLines("/proc/self/mountinfo");
   size_t kids1 = CountChildren();
-  std::printf("sandboxes=%d per_sandbox_ms=%.3f fds=%zu->%zu mounts=%zu->%zu children=%zu->%zu\n", n,
-              secs * 1000 / n, fds0, fds1, mounts0, mounts1, kids0, kids1);
+  std::printf("sandboxes=%d per_sandbox_ms=%.3f fds=%zu->%zu mounts=%zu->%zu children=%zu->%zu\n",
+              n, secs * 1000 / n, fds0, fds1, mounts0, mounts1, kids0, kids1);
   bool grew = fds1 > fds0 || mounts1 > mounts0 || kids1 > kids0;
   std::printf("%s\n", grew ? "FAIL: the parent grew" : "ok: nothing grew");
   return grew ? 1 : 0;

@@ -102,7 +102,8 @@ TEST(Build, TarballIsUnpackedOnceAndEntered) {
   BuildDir dir;
   Write(dir / "pkg-1/hello.txt", "hello\n");
   ASSERT_EQ(RunCommand({"tar", "-czf", dir / "pkg-1.tar.gz", "-C", dir.path(), "pkg-1"}).status, 0);
-  std::string recipe = ShellRecipe(R"({"compile": "test \"$(cat $S/hello.txt)\" = hello && echo $IMPL >> $S/hello.txt"})");
+  std::string recipe = ShellRecipe(
+      R"({"compile": "test \"$(cat $S/hello.txt)\" = hello && echo $IMPL >> $S/hello.txt"})");
   recipe.replace(recipe.find("\"src\""), 5, "\"pkg-1.tar.gz\"");
   Write(dir / "r.json", recipe);
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w"});
@@ -137,7 +138,10 @@ TEST(Build, FifoJobserverIsReachableInsideTheSandbox) {
   BuildDir dir;
   Write(dir / "src/x", "");
   // What make >= 4.4 does with fifo:PATH, by hand: take a token, give it back.
-  Write(dir / "r.json", ShellRecipe(R"({"compile": ["case $MAKEFLAGS in *--jobserver-auth=fifo:/nsbuild/jobserver*) ;; *) exit 9;; esac",
+  Write(
+      dir / "r.json",
+      ShellRecipe(
+          R"({"compile": ["case $MAKEFLAGS in *--jobserver-auth=fifo:/nsbuild/jobserver*) ;; *) exit 9;; esac",
       "dd if=/nsbuild/jobserver bs=1 count=1 of=$D/token 2>/dev/null", "printf + > /nsbuild/jobserver"]})"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "-j3", "--jobserver-fifo",
                     "--report", dir / "r.out"});
@@ -162,7 +166,8 @@ TEST(Build, KilledSubPhaseGivesItsTokensBack) {
   BuildDir dir;
   // compile's make takes every token and is killed by the timeout; test
   // then runs (--keep-going) and must find the whole pool again.
-  Write(dir / "src/Makefile", SleepMakefile(6, "0.4") + "hog: h1 h2 h3 h4\nh1 h2 h3 h4:\n\tsleep 60\n");
+  Write(dir / "src/Makefile",
+        SleepMakefile(6, "0.4") + "hog: h1 h2 h3 h4\nh1 h2 h3 h4:\n\tsleep 60\n");
   Write(dir / "r.json", R"({"name": "t", "version": "1", "source": "src", "timeout": 3,
       "implementations": ["a"], "define_implementations": {"a": {"program": "/bin/sh"}},
       "phases": {"compile": "make hog", "test": "make OUT=$D"}})");
@@ -182,11 +187,12 @@ TEST(Build, KilledMakesTokensComeBackWhileAnotherImplementationRuns) {
   // SIGKILLed and a fails; b's make starts later and must find the whole
   // pool again (a shared pipe would have lost that token until the end).
   Write(dir / "src/Makefile", SleepMakefile(6, "0.4") + "hog: h1 h2 h3\nh1 h2 h3:\n\tsleep 60\n");
-  std::string phases = R"({"compile": ["if [ $IMPL = a ]; then make hog & sleep 1; kill -9 $!; exit 1; fi",
+  std::string phases =
+      R"({"compile": ["if [ $IMPL = a ]; then make hog & sleep 1; kill -9 $!; exit 1; fi",
                                        "sleep 3", "make OUT=$D"]})";
   Write(dir / "r.json", ShellRecipe(phases));
-  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "-j3", "--report",
-                    dir / "report.json"});
+  auto r = Nsbuild(
+      {"build", dir / "r.json", "--work-dir", dir / "w", "-j3", "--report", dir / "report.json"});
   EXPECT_EQ(r.status, 1) << r.err;
   auto report = nlohmann::json::parse(Read(dir / "report.json"));
   EXPECT_EQ(report["jobserver"]["tokens_recovered"].get<int>(), 1);
@@ -204,10 +210,12 @@ TEST(Build, ImplementationsCannotSeeEachOther) {
     "configure": "for d in $S $D $BUILD_DIR $T $HOME; do echo $IMPL > $d/mark-$IMPL; done; echo $IMPL > $S/orig",
     "compile": ["sleep 1", "other=a; [ $IMPL = a ] && other=b",
                 "for d in $S $D $BUILD_DIR $T $HOME /tmp; do test ! -e $d/mark-$other || { echo LEAK $d/mark-$other; exit 1; }; done",
-                "test \"$(cat $S/orig)\" = $IMPL", "test ! -e )" + work + R"(", "! ls /nsbuild/../ | grep -v nsbuild | grep -q targets"]})";
+                "test \"$(cat $S/orig)\" = $IMPL", "test ! -e )" +
+                       work + R"(", "! ls /nsbuild/../ | grep -v nsbuild | grep -q targets"]})";
   Write(dir / "r.json", ShellRecipe(phases));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", work, "-j2"});
-  ASSERT_EQ(r.status, 0) << r.err << Read(work + "/logs/a-compile.log") << Read(work + "/logs/b-compile.log");
+  ASSERT_EQ(r.status, 0) << r.err << Read(work + "/logs/a-compile.log")
+                         << Read(work + "/logs/b-compile.log");
   EXPECT_EQ(Read(work + "/source/orig"), "pristine\n");
   EXPECT_FALSE(fs::exists(work + "/source/mark-a"));
   EXPECT_TRUE(fs::exists(work + "/targets/a/image/mark-a"));
@@ -219,7 +227,8 @@ bool ProcessWithArgExists(const std::string& needle) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     std::string cmdline = Read(e.path().string() + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(needle) != std::string::npos && cmdline.find("nsbuild") == std::string::npos) return true;
+    if (cmdline.find(needle) != std::string::npos && cmdline.find("nsbuild") == std::string::npos)
+      return true;
   }
   return false;
 }
@@ -230,12 +239,14 @@ TEST(Build, SigtermStopsEverySandboxAndMergesNothing) {
   const std::string token = "4242.1717";  // sleep's argument, to find strays
   Write(dir / "r.json", ShellRecipe(R"({"compile": "touch $D/started; sleep )" + token + R"("})"));
   std::string bin = NsbuildBin(), recipe = dir / "r.json", work = dir / "w";
-  std::vector<char*> argv = {bin.data(), const_cast<char*>("build"), recipe.data(),
-                             const_cast<char*>("--work-dir"), work.data(), const_cast<char*>("-q"), nullptr};
+  std::vector<char*> argv = {
+      bin.data(),  const_cast<char*>("build"), recipe.data(), const_cast<char*>("--work-dir"),
+      work.data(), const_cast<char*>("-q"),    nullptr};
   pid_t pid;
   ASSERT_EQ(posix_spawn(&pid, bin.c_str(), nullptr, nullptr, argv.data(), environ), 0);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!(fs::exists(work + "/targets/a/image/started") && fs::exists(work + "/targets/b/image/started")) &&
+  while (!(fs::exists(work + "/targets/a/image/started") &&
+           fs::exists(work + "/targets/b/image/started")) &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -252,9 +263,12 @@ TEST(Build, SigtermStopsEverySandboxAndMergesNothing) {
 TEST(Build, FailFastStopsTheOtherImplementationAtOnce) {
   BuildDir dir;
   Write(dir / "src/x", "");
-  Write(dir / "r.json", ShellRecipe(R"({"compile": "if [ $IMPL = a ]; then sleep 0.3; exit 3; fi; sleep 4242.2323"})"));
+  Write(dir / "r.json",
+        ShellRecipe(
+            R"({"compile": "if [ $IMPL = a ]; then sleep 0.3; exit 3; fi; sleep 4242.2323"})"));
   auto t0 = std::chrono::steady_clock::now();
-  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--fail-fast", "--report", dir / "r.out"});
+  auto r = Nsbuild(
+      {"build", dir / "r.json", "--work-dir", dir / "w", "--fail-fast", "--report", dir / "r.out"});
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_LT(secs, 10);
@@ -344,8 +358,10 @@ void ExpectImportable(const std::string& image, const std::string& impl, const s
     }
   }
   ASSERT_FALSE(site.empty()) << "no fastsum package in " << image;
-  auto r = RunCommand({"/usr/bin/" + impl, "-c", "import fastsum; print(fastsum.built_for(), fastsum.sum_squares(range(10)))"},
-                      {"PYTHONPATH=" + site});
+  auto r =
+      RunCommand({"/usr/bin/" + impl, "-c",
+                  "import fastsum; print(fastsum.built_for(), fastsum.sum_squares(range(10)))"},
+                 {"PYTHONPATH=" + site});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, want + " 285\n");
 }
@@ -356,8 +372,8 @@ void BuildCExtension(const std::string& recipe) {
     GTEST_SKIP() << "needs python3.11 and pypy3 with headers (python3-dev, pypy3-dev)";
   }
   BuildDir dir;
-  auto r = Nsbuild({"build", SourceDir() + "/examples/cext/" + recipe, "--work-dir",
-                    dir / "w", "--impl", "python3.11", "--impl", "pypy3", "--report", dir / "r.json"});
+  auto r = Nsbuild({"build", SourceDir() + "/examples/cext/" + recipe, "--work-dir", dir / "w",
+                    "--impl", "python3.11", "--impl", "pypy3", "--report", dir / "r.json"});
   ASSERT_EQ(r.status, 0) << r.err;
   // A well-behaved package: every write was watched and none was outside.
   auto writes = nlohmann::json::parse(Read(dir / "r.json"))["writes"];

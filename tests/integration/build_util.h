@@ -44,7 +44,8 @@ inline std::string ShellRecipe(const std::string& phases, const std::string& ext
   return R"({"name": "t", "version": "1", "source": "src",
     "implementations": ["a", "b"],
     "define_implementations": {"a": {"program": "/bin/sh"}, "b": {"program": "/bin/sh"}},
-    "phases": )" + phases + extra + "}";
+    "phases": )" +
+         phases + extra + "}";
 }
 
 }  // namespace nsbuild::testing

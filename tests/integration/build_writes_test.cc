@@ -50,7 +50,8 @@ constexpr const char* kStrayPhases =
 
 std::string OneShellImplRecipe(const std::string& phases) {
   return R"({"name": "t", "version": "1", "source": "src", "implementations": ["a"],
-      "define_implementations": {"a": {"program": "/bin/sh"}}, "phases": )" + phases + "}";
+      "define_implementations": {"a": {"program": "/bin/sh"}}, "phases": )" +
+         phases + "}";
 }
 
 TEST(BuildWrites, StrayWritesAreDeniedReportedPerPhaseAndFailTheBuild) {
@@ -103,8 +104,10 @@ TEST(BuildWrites, WarnPolicyReportsButBuildsAndHandsOff) {
 TEST(BuildWrites, LegitimateWritesAreNotReported) {
   BuildDir dir;
   Write(dir / "src/x", "");
-  Write(dir / "r.json", ShellRecipe(
-      R"({"compile": "echo b > $BUILD_DIR/o && echo s > $S/gen.c && echo t > $T/t && mkdir -p $HOME/.config && echo tmp > /tmp/x && cat /etc/hostname > /dev/null && echo x > /dev/null",
+  Write(
+      dir / "r.json",
+      ShellRecipe(
+          R"({"compile": "echo b > $BUILD_DIR/o && echo s > $S/gen.c && echo t > $T/t && mkdir -p $HOME/.config && echo tmp > /tmp/x && cat /etc/hostname > /dev/null && echo x > /dev/null",
           "install": "mkdir -p $D/usr/lib && cp $BUILD_DIR/o $D/usr/lib/o && chmod 0644 $D/usr/lib/o && ln -s o $D/usr/lib/l"})"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "r.out"});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -121,7 +124,8 @@ TEST(BuildWrites, StaticBinaryInABuildIsCaughtWithItsCommand) {
   Write(dir / "src/x", "");
   Write(dir / "w.c",
         "#include <fcntl.h>\n"
-        "int main(void) { return open(\"/usr/lib/nsbuild-static-build\", O_WRONLY | O_CREAT, 0644) < 0 ? 0 : 1; }\n");
+        "int main(void) { return open(\"/usr/lib/nsbuild-static-build\", O_WRONLY | O_CREAT, 0644) "
+        "< 0 ? 0 : 1; }\n");
   auto cc = RunCommand({"cc", "-static", "-O1", "-o", dir / "src/stray-writer", dir / "w.c"});
   if (cc.status != 0) GTEST_SKIP() << "no static libc here: " << cc.err;
   Write(dir / "r.json", ShellRecipe(R"({"compile": "./stray-writer"})"));
@@ -137,8 +141,10 @@ TEST(BuildWrites, StaticBinaryInABuildIsCaughtWithItsCommand) {
 TEST(BuildWrites, CaptureModeShowsWhatThePackageWouldHavePutOnTheHost) {
   BuildDir dir;
   Write(dir / "src/x", "");
-  Write(dir / "r.json", OneShellImplRecipe(
-      R"({"install": "echo conf > /etc/nsbuild-build-cap.conf && cat /etc/hostname > /dev/null && echo ok > $D/f"})"));
+  Write(
+      dir / "r.json",
+      OneShellImplRecipe(
+          R"({"install": "echo conf > /etc/nsbuild-build-cap.conf && cat /etc/hostname > /dev/null && echo ok > $D/f"})"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "r.out",
                     "--capture-writes", "--on-write-violation", "warn"});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -154,8 +160,8 @@ TEST(BuildWrites, CaptureModeShowsWhatThePackageWouldHavePutOnTheHost) {
     EXPECT_TRUE(s["writes"]["violations"][0]["captured"].get<bool>());
   }
   // The flag needs the watcher.
-  auto bad = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--capture-writes",
-                      "--no-watch-writes"});
+  auto bad = Nsbuild(
+      {"build", dir / "r.json", "--work-dir", dir / "w", "--capture-writes", "--no-watch-writes"});
   EXPECT_EQ(bad.status, 2);
   EXPECT_TRUE(Has(bad.err, "--capture-writes needs the write watcher")) << bad.err;
 }
@@ -163,9 +169,11 @@ TEST(BuildWrites, CaptureModeShowsWhatThePackageWouldHavePutOnTheHost) {
 TEST(BuildWrites, AddwriteGivesAPrivateWritablePlaceAndIsListed) {
   BuildDir dir;
   Write(dir / "src/x", "");
-  Write(dir / "r.json", ShellRecipe(
-      R"({"compile": "mkdir -p /var/cache/nsbuild-fc/sub && echo c > /var/cache/nsbuild-fc/sub/cache"})",
-      R"(, "addwrite": [{"path": "/var/cache/nsbuild-fc/", "reason": "the font cache tool insists"}])"));
+  Write(
+      dir / "r.json",
+      ShellRecipe(
+          R"({"compile": "mkdir -p /var/cache/nsbuild-fc/sub && echo c > /var/cache/nsbuild-fc/sub/cache"})",
+          R"(, "addwrite": [{"path": "/var/cache/nsbuild-fc/", "reason": "the font cache tool insists"}])"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "r.out"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_FALSE(fs::exists("/var/cache/nsbuild-fc"));
@@ -197,11 +205,15 @@ TEST(BuildWrites, AddwriteMistakesAreNamedWithTheirPath) {
 TEST(BuildWrites, FilesLeftInHomeAreNotices) {
   BuildDir dir;
   Write(dir / "src/x", "");
-  Write(dir / "r.json", ShellRecipe(
-      R"({"compile": "mkdir -p $HOME/.cache/tool/deep && echo 1234 > $HOME/.cache/tool/a && echo 5 > $HOME/.cache/tool/deep/b && touch $HOME/.netrc"})"));
+  Write(
+      dir / "r.json",
+      ShellRecipe(
+          R"({"compile": "mkdir -p $HOME/.cache/tool/deep && echo 1234 > $HOME/.cache/tool/a && echo 5 > $HOME/.cache/tool/deep/b && touch $HOME/.netrc"})"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "r.out"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_TRUE(Has(r.err, "notice: a left 3 file(s) in its private HOME: .cache/tool (2 files, 1 KiB), .netrc (1 file, 0 KiB)"))
+  EXPECT_TRUE(Has(r.err,
+                  "notice: a left 3 file(s) in its private HOME: .cache/tool (2 files, 1 KiB), "
+                  ".netrc (1 file, 0 KiB)"))
       << r.err;
   auto home = nlohmann::json::parse(Read(dir / "r.out"))["writes"]["home_leftovers"];
   ASSERT_TRUE(home.contains("b"));

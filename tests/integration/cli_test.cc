@@ -20,7 +20,6 @@ TEST(Cli, UnknownCommandIsUsageError) {
   EXPECT_NE(r.err.find("nsbuild:"), std::string::npos);
 }
 
-
 // Every usage error is one line on stderr, exit 2, naming the command and
 // saying what to type instead.
 struct UsageCase {
@@ -30,7 +29,8 @@ struct UsageCase {
 
 TEST(Cli, UsageErrorsSayWhatToTypeInstead) {
   const UsageCase cases[] = {
-      {{"biuld", "r.json"}, "nsbuild: unknown command 'biuld' (did you mean 'build'?); see nsbuild --help"},
+      {{"biuld", "r.json"},
+       "nsbuild: unknown command 'biuld' (did you mean 'build'?); see nsbuild --help"},
       {{"build", "--jbos", "2", "r.json"},
        "nsbuild build: unknown option '--jbos' (did you mean '--jobs'?); see nsbuild build --help"},
       {{"merge", "--dset", "/x", "img"},
@@ -38,11 +38,14 @@ TEST(Cli, UsageErrorsSayWhatToTypeInstead) {
       {{"build", "-j"},
        "nsbuild build: -j,--jobs needs a value (INT:INT in [1 - 4096]); see nsbuild build --help"},
       {{"build"}, "nsbuild build: the recipe is missing: nsbuild build [OPTIONS] RECIPE"},
-      {{"run", "ls", "-la"}, "nsbuild run: the command and its arguments go after '--': nsbuild run -- ls -la"},
+      {{"run", "ls", "-la"},
+       "nsbuild run: the command and its arguments go after '--': nsbuild run -- ls -la"},
       {{"run", "--ro-bind", "/usr", "ls", "-l"},
-       "nsbuild run: the command and its arguments go after '--': nsbuild run --ro-bind /usr -- ls -l"},
+       "nsbuild run: the command and its arguments go after '--': nsbuild run --ro-bind /usr -- ls "
+       "-l"},
       {{"run", "--bind", "/a", "/b", "--", "true"},
-       "nsbuild run: --bind takes one argument, SRC[:DST]; bwrap's '--bind /a /b' is '--bind /a:/b' here"},
+       "nsbuild run: --bind takes one argument, SRC[:DST]; bwrap's '--bind /a /b' is '--bind "
+       "/a:/b' here"},
   };
   for (const auto& c : cases) {
     auto r = Nsbuild(c.args);

@@ -84,7 +84,8 @@ class OpenDir {
 // every job; stopped with its whole group by the destructor.
 class Distccd {
  public:
-  explicit Distccd(const std::string& dir) : log_(dir + "/distccd.log"), tmp_(dir + "/distccd-tmp") {
+  explicit Distccd(const std::string& dir)
+      : log_(dir + "/distccd.log"), tmp_(dir + "/distccd-tmp") {
     // Run by root, distccd drops to its own user: that user writes the log,
     // and its work files go to a TMPDIR of our own with the mode it needs
     // (the machine's /tmp need not be 1777).
@@ -153,8 +154,9 @@ class DistccTest : public ::testing::Test {
 // The shell of a sandbox that writes a C file and compiles it with distcc.
 std::string CompileScript(const std::string& hosts, bool fallback) {
   return "printf 'int twice(int x) { return 2 * x; }\\n' > /tmp/t.c && mkdir -p /tmp/dcc && "
-         "DISTCC_DIR=/tmp/dcc DISTCC_HOSTS='" + hosts + "' DISTCC_FALLBACK=" +
-         (fallback ? "1" : "0") + " distcc gcc -c /tmp/t.c -o /tmp/t.o && test -s /tmp/t.o";
+         "DISTCC_DIR=/tmp/dcc DISTCC_HOSTS='" +
+         hosts + "' DISTCC_FALLBACK=" + (fallback ? "1" : "0") +
+         " distcc gcc -c /tmp/t.c -o /tmp/t.o && test -s /tmp/t.o";
 }
 
 TEST_F(DistccTest, RunReachesTheDaemonOnlyThroughItsInsideAddress) {
@@ -238,8 +240,9 @@ std::map<std::string, std::string> ProbeLines(const std::string& out) {
 TEST_F(DistccTest, NothingButTheForwardedDaemonIsReachable) {
   HostBait bait;
   ASSERT_TRUE(Connectable(bait.port));  // reachable from outside the sandbox
-  auto r = Nsbuild({"run", "--distcc", daemon_->addr(), "--", "python3", "-c", kProbe, "127.0.0.2",
-                    std::to_string(daemon_->port()), std::to_string(bait.port), bait.abstract_name});
+  auto r =
+      Nsbuild({"run", "--distcc", daemon_->addr(), "--", "python3", "-c", kProbe, "127.0.0.2",
+               std::to_string(daemon_->port()), std::to_string(bait.port), bait.abstract_name});
   ASSERT_EQ(r.status, 0) << r.err;
   auto m = ProbeLines(r.out);
   EXPECT_EQ(m["forwarded"], "ok") << r.out;  // the one way out works
@@ -341,8 +344,9 @@ TEST(DistccCext, ExampleBuildsWithDistccAndImports) {
   OpenDir dir;
   Distccd daemon(dir / "");
   ASSERT_TRUE(daemon.listening()) << daemon.log();
-  auto r = Nsbuild({"build", SourceDir() + "/examples/cext/recipe.json", "--impl", "python3.11",
-                    "--work-dir", dir / "w", "--distcc", daemon.addr(), "--report", dir / "r.json"});
+  auto r =
+      Nsbuild({"build", SourceDir() + "/examples/cext/recipe.json", "--impl", "python3.11",
+               "--work-dir", dir / "w", "--distcc", daemon.addr(), "--report", dir / "r.json"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_GE(daemon.CompiledOk(1), 1u) << daemon.log();
   EXPECT_NE(daemon.log().find("_speedups.c"), std::string::npos) << daemon.log();
@@ -353,8 +357,9 @@ TEST(DistccCext, ExampleBuildsWithDistccAndImports) {
     if (e.path().filename() == "fastsum") site = e.path().parent_path().string();
   }
   ASSERT_FALSE(site.empty());
-  auto imp = RunCommand({"/usr/bin/python3.11", "-c", "import fastsum; print(fastsum.sum_squares(range(10)))"},
-                        {"PYTHONPATH=" + site});
+  auto imp = RunCommand(
+      {"/usr/bin/python3.11", "-c", "import fastsum; print(fastsum.sum_squares(range(10)))"},
+      {"PYTHONPATH=" + site});
   EXPECT_EQ(imp.out, "285\n") << imp.err;
 }
 

@@ -36,10 +36,11 @@ struct Call {
 std::vector<Call> TraceMerge(const std::string& dest, const std::string& image) {
   ScratchDir trace_dir;
   std::string out = trace_dir.path() + "/trace";
-  auto r = RunCommand({kStrace, "-f", "-qq", "-y", "-e", "signal=none", "-e",
-                       "trace=syncfs,fsync,fdatasync,sync,rename,renameat,renameat2,link,linkat,"
-                       "unlink,unlinkat",
-                       "-o", out, NsbuildBin(), "merge", "--dest", dest, "--package", "foo", image});
+  auto r =
+      RunCommand({kStrace, "-f", "-qq", "-y", "-e", "signal=none", "-e",
+                  "trace=syncfs,fsync,fdatasync,sync,rename,renameat,renameat2,link,linkat,"
+                  "unlink,unlinkat",
+                  "-o", out, NsbuildBin(), "merge", "--dest", dest, "--package", "foo", image});
   EXPECT_EQ(r.status, 0) << r.err;
   std::ifstream in(out);
   std::vector<Call> calls;
@@ -79,8 +80,8 @@ TEST(MergeDurability, BarriersComeBeforeTheRenameThatCommits) {
            c.Has("\".journal.json.tmp\"") && c.Has("\".journal.json\"");
   };
   auto dest_change = [&](const Call& c) {
-    bool call = c.Is("link") || c.Is("linkat") || c.Is("rename") || c.Is("renameat") ||
-                c.Is("renameat2");
+    bool call =
+        c.Is("link") || c.Is("linkat") || c.Is("rename") || c.Is("renameat") || c.Is("renameat2");
     return call && c.Has("<" + dest + "/") && !c.Has("/var/lib/nsbuild>") && !c.Has(".journal");
   };
   auto syncfs_dest = [&](const Call& c) { return c.Is("syncfs") && c.Has("<" + dest + ">"); };
@@ -128,7 +129,8 @@ TEST(MergeDurability, BarriersComeBeforeTheRenameThatCommits) {
   ASSERT_NE(journal_gone, std::string::npos) << all;
   EXPECT_GT(journal_gone, db_rename) << all;
   size_t resync = Find(calls, db_rename + 1, syncfs_dest);
-  EXPECT_LT(resync, journal_gone) << "the journal was removed before DEST was synced again\n" << all;
+  EXPECT_LT(resync, journal_gone) << "the journal was removed before DEST was synced again\n"
+                                  << all;
 }
 
 }  // namespace

@@ -157,8 +157,9 @@ TEST(MountFlags, NoexecWritableDirRefusesByItsFlag) {
   ASSERT_EQ(plan.status, 0) << plan.err;
   ASSERT_TRUE(PlannedFlags(plan.out)["/tmp"].count("noexec")) << plan.out;
   OpenToAll d;
-  auto r = RunSh("cp /w/run.sh /tmp/run.sh && chmod 0755 /tmp/run.sh && /tmp/run.sh; echo rc=$?; /w/run.sh",
-                 {"--policy", "strict", "--ro-bind", d.dir.path() + ":/w"});
+  auto r = RunSh(
+      "cp /w/run.sh /tmp/run.sh && chmod 0755 /tmp/run.sh && /tmp/run.sh; echo rc=$?; /w/run.sh",
+      {"--policy", "strict", "--ro-bind", d.dir.path() + ":/w"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "rc=126\nran\n") << r.err;
 }

@@ -75,8 +75,8 @@ class Pid1 : public ::testing::Test {
     // O_CLOEXEC: neither may reach PID 1.
     leak_ = dir_.path() + "/leak";
     std::string script = "exec 9>>'" + leak_ + "' 8</dev/zero; exec \"$@\"";
-    std::vector<std::string> args = {"/bin/sh", "-c", script, "sh", NsbuildBin(), "run", "--",
-                                     "/bin/sleep", "876123"};
+    std::vector<std::string> args = {"/bin/sh", "-c", script,       "sh",    NsbuildBin(),
+                                     "run",     "--", "/bin/sleep", "876123"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -69,8 +69,9 @@ TEST(SandboxProcess, InheritedFdWithoutCloexecIsNotVisible) {
   std::ofstream(leak) << "x";
   // fd 9 without O_CLOEXEC: nsbuild inherits it; the sandbox must not.
   std::string script = "exec 9<'" + leak + "'; exec \"$@\"";
-  auto r = RunCommand({"/bin/sh", "-c", script, "sh", NsbuildBin(), "run", "--", "/usr/bin/python3",
-                       "-c", "import os; print(sorted(int(f) for f in os.listdir('/proc/self/fd')))"});
+  auto r =
+      RunCommand({"/bin/sh", "-c", script, "sh", NsbuildBin(), "run", "--", "/usr/bin/python3",
+                  "-c", "import os; print(sorted(int(f) for f in os.listdir('/proc/self/fd')))"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "[0, 1, 2, 3]\n");  // 3 is listdir's own
 }

@@ -11,7 +11,8 @@ namespace nsbuild::testing {
 namespace {
 
 TEST(SandboxSecurity, NoCapabilitiesAndNoNewPrivs) {
-  auto r = RunSh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status");
+  auto r = RunSh(
+      "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
             "CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
@@ -60,7 +61,9 @@ print(sys_call(161, ctypes.c_char_p(b'/tmp')))     # chroot
 )");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "EPERM\nEPERM\nENOSYS\nEPERM\nEPERM\nEPERM\nEPERM\n");
-  auto sh = RunSh("unshare -U true 2>/dev/null || echo refused; mount -t tmpfs none /tmp 2>/dev/null || echo refused");
+  auto sh = RunSh(
+      "unshare -U true 2>/dev/null || echo refused; mount -t tmpfs none /tmp 2>/dev/null || echo "
+      "refused");
   EXPECT_EQ(sh.out, "refused\nrefused\n");
 }
 
@@ -96,7 +99,8 @@ int main(int argc, char** argv) {
   __asm__ volatile ("int $0x80" : "=a"(r) : "a"(20) : "memory", "rcx", "r8", "r9", "r10", "r11");
   return r > 0 ? 0 : 3;
 }
-)", f);
+)",
+        f);
   fclose(f);
   auto cc = RunCommand({"cc", "-O0", "-o", dir.path() + "/arch", src});
   ASSERT_EQ(cc.status, 0) << cc.err;
@@ -115,9 +119,10 @@ int main(int argc, char** argv) {
 }
 
 TEST(SandboxSecurity, StrictPolicyHidesEtcAndHasNoNetwork) {
-  auto r = RunSh("ls /etc | sort | tr '\\n' ' '; cat /proc/net/dev | tail -n +3 | wc -l; id -u; "
-                 "cp /bin/true /tmp/t && /tmp/t || echo noexec",
-                 {"--policy", "strict"});
+  auto r = RunSh(
+      "ls /etc | sort | tr '\\n' ' '; cat /proc/net/dev | tail -n +3 | wc -l; id -u; "
+      "cp /bin/true /tmp/t && /tmp/t || echo noexec",
+      {"--policy", "strict"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.find("shadow"), std::string::npos);
   EXPECT_EQ(r.out.find("ssh"), std::string::npos);

@@ -56,8 +56,9 @@ TEST(SandboxView, BindIsWritableAndRoBindIsNot) {
   // be writable by it, as a user's own build dir would be.
   chmod(rw.path().c_str(), 0777);
   std::ofstream(ro.path() + "/data") << "host data\n";
-  auto r = RunSh("echo made > /rw/out && cat /ro/data && (echo x > /ro/data) 2>/dev/null || echo denied",
-                 {"--bind", rw.path() + ":/rw", "--ro-bind", ro.path() + ":/ro"});
+  auto r =
+      RunSh("echo made > /rw/out && cat /ro/data && (echo x > /ro/data) 2>/dev/null || echo denied",
+            {"--bind", rw.path() + ":/rw", "--ro-bind", ro.path() + ":/ro"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "host data\ndenied\n");
   std::ifstream made(rw.path() + "/out");
@@ -72,7 +73,8 @@ TEST(SandboxView, BindIsWritableAndRoBindIsNot) {
 TEST(SandboxView, HostSecretsAndCallerDirsAreNotVisible) {
   ScratchDir cwd;
   std::ofstream(cwd.path() + "/marker") << "secret\n";
-  std::string script = "test -e " + cwd.path() + "/marker && echo CWD-VISIBLE; "
+  std::string script = "test -e " + cwd.path() +
+                       "/marker && echo CWD-VISIBLE; "
                        "ls -A /root 2>/dev/null | head -1; ls -A /home; "
                        "cat /etc/shadow 2>/dev/null && echo SHADOW; ls -A /etc/ssh; "
                        "test -e /sys/kernel && echo SYS; echo done";
@@ -95,7 +97,8 @@ TEST(SandboxView, ProcShowsOnlyTheSandboxesProcesses) {
 }
 
 TEST(SandboxView, TmpfsFlagAndChdir) {
-  auto r = RunSh("pwd; echo x > /scratch/y && cat /scratch/y", {"--tmpfs", "/scratch", "--chdir", "/scratch"});
+  auto r = RunSh("pwd; echo x > /scratch/y && cat /scratch/y",
+                 {"--tmpfs", "/scratch", "--chdir", "/scratch"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "/scratch\nx\n");
 }

@@ -59,8 +59,9 @@ Verdict Verify(const std::string& install, const std::string& variations = "+all
     std::ofstream(dir + "/src/" + name) << text;
   }
   std::ofstream(dir + "/recipe.json") << Recipe(install, normalise_modes).dump(2);
-  std::vector<std::string> args = {"verify", dir + "/recipe.json", "--variations", variations, "--work-dir",
-                                   dir + "/w", "--report", dir + "/verdict.json"};
+  std::vector<std::string> args = {"verify",   dir + "/recipe.json", "--variations",
+                                   variations, "--work-dir",         dir + "/w",
+                                   "--report", dir + "/verdict.json"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   v.run = Nsbuild(args);
   std::ifstream in(dir + "/verdict.json");
@@ -71,7 +72,8 @@ Verdict Verify(const std::string& install, const std::string& variations = "+all
 // The causes named for usr/share/fixture/FILE.
 std::vector<std::string> CausesOf(const Verdict& v, const std::string& file) {
   for (const auto& d : v.report.value("differences", nlohmann::json::array())) {
-    if (d["path"] == "usr/share/fixture/" + file) return d["causes"].get<std::vector<std::string>>();
+    if (d["path"] == "usr/share/fixture/" + file)
+      return d["causes"].get<std::vector<std::string>>();
   }
   return {"(no difference reported)"};
 }
@@ -121,7 +123,8 @@ TEST(Verify, CpuCountIsNamed) {
 }
 
 TEST(Verify, LocaleTimezoneAndKernelAreNamed) {
-  auto v = Verify("echo \"$TZ $LANG\" > $D/usr/share/fixture/env; uname -r > $D/usr/share/fixture/kernel");
+  auto v = Verify(
+      "echo \"$TZ $LANG\" > $D/usr/share/fixture/env; uname -r > $D/usr/share/fixture/kernel");
   EXPECT_EQ(CausesOf(v, "kernel"), std::vector<std::string>{"kernel"});
   auto env = CausesOf(v, "env");
   EXPECT_NE(std::find(env.begin(), env.end(), "timezone"), env.end());
@@ -166,9 +169,10 @@ TEST(Verify, ReaddirOrderIsNamedFileordering) {
   for (const char* name : {"delta", "alpha", "echo", "charlie", "bravo"}) {
     parts.emplace_back(std::string("parts/") + name, std::string(name) + "\n");
   }
-  auto v = Verify("for f in $(ls -f $S/parts | grep -v '^[.]'); do cat $S/parts/$f; done"
-                  " > $D/usr/share/fixture/joined",
-                  "+all", true, parts);
+  auto v = Verify(
+      "for f in $(ls -f $S/parts | grep -v '^[.]'); do cat $S/parts/$f; done"
+      " > $D/usr/share/fixture/joined",
+      "+all", true, parts);
   if (std::string why = SkipReason(v, "fileordering"); !why.empty()) GTEST_SKIP() << why;
   EXPECT_EQ(v.run.status, 1) << v.run.err;
   EXPECT_EQ(CausesOf(v, "joined"), std::vector<std::string>{"fileordering"}) << v.run.out;
@@ -188,14 +192,15 @@ TEST(Verify, WallClockDateIsNamedTime) {
 // The control and the experiment build at once, and so do the one-factor
 // rebuilds: their recorded start/end intervals overlap, within one -j pool.
 TEST(Verify, BuildsRunInParallelUnderOneJobPool) {
-  auto v = Verify("sleep 0.5; hostname > $D/usr/share/fixture/host", "+hostname,+umask,+timezone", true, {},
-                  {"-j", "3"});
+  auto v = Verify("sleep 0.5; hostname > $D/usr/share/fixture/host", "+hostname,+umask,+timezone",
+                  true, {}, {"-j", "3"});
   ASSERT_EQ(v.run.status, 1) << v.run.err;
   std::map<std::string, nlohmann::json> builds;
   for (const auto& b : v.report["builds"]) builds[b["name"].get<std::string>()] = b;
   ASSERT_TRUE(builds.count("control") && builds.count("experiment-1")) << v.report.dump(2);
   auto overlap = [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a["start"].get<double>() < b["end"].get<double>() && b["start"].get<double>() < a["end"].get<double>();
+    return a["start"].get<double>() < b["end"].get<double>() &&
+           b["start"].get<double>() < a["end"].get<double>();
   };
   EXPECT_TRUE(overlap(builds["control"], builds["experiment-1"])) << v.report["builds"].dump(2);
   // Four attribution builds (control-2 and three factors) in three slots:
@@ -228,7 +233,8 @@ TEST(Verify, DiffoscopeReportsAreProducedWhenInstalled) {
   content << text.rdbuf();
   EXPECT_NE(content.str().find("nsbuild-experiment"), std::string::npos) << content.str();
   EXPECT_TRUE(std::filesystem::exists(d["diffoscope"]["html"].get<std::string>()));
-  EXPECT_NE(v.run.out.find("diffoscope: " + d["diffoscope"]["text"].get<std::string>()), std::string::npos)
+  EXPECT_NE(v.run.out.find("diffoscope: " + d["diffoscope"]["text"].get<std::string>()),
+            std::string::npos)
       << v.run.out;
 }
 
@@ -237,7 +243,8 @@ bool ProcessWithArgExists(const std::string& needle) {
     std::ifstream in(e.path().string() + "/cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(needle) != std::string::npos && cmdline.find("nsbuild") == std::string::npos) return true;
+    if (cmdline.find(needle) != std::string::npos && cmdline.find("nsbuild") == std::string::npos)
+      return true;
   }
   return false;
 }
@@ -246,9 +253,11 @@ bool ProcessWithArgExists(const std::string& needle) {
 // stopped at once, and the message names the build that failed.
 TEST(Verify, AFailedBuildStopsTheOthersAndIsNamed) {
   const std::string token = "4242.4141";
-  auto v = Verify("if [ \"$(hostname)\" != nsbuild ]; then echo boom; exit 3; fi; sleep " + token, "+hostname");
+  auto v = Verify("if [ \"$(hostname)\" != nsbuild ]; then echo boom; exit 3; fi; sleep " + token,
+                  "+hostname");
   EXPECT_EQ(v.run.status, 2) << v.run.err;
-  EXPECT_NE(v.run.err.find("build experiment-1 failed: experiment-1/sh:install: exit status 3"), std::string::npos)
+  EXPECT_NE(v.run.err.find("build experiment-1 failed: experiment-1/sh:install: exit status 3"),
+            std::string::npos)
       << v.run.err;
   EXPECT_FALSE(ProcessWithArgExists(token));
   EXPECT_EQ(v.report["exit_status"].get<int>(), 2);
@@ -265,10 +274,12 @@ TEST(Verify, AKilledRunLeavesNoSandboxAndTheNextRunRecovers) {
   std::ofstream(dir.path() + "/src/README") << "fixture\n";
   const std::string token = "4242.5151";
   std::ofstream(dir.path() + "/recipe.json")
-      << Recipe("touch $D/started; [ -e $S/stop ] || sleep " + token + "; echo same > $D/f", false).dump(2);
+      << Recipe("touch $D/started; [ -e $S/stop ] || sleep " + token + "; echo same > $D/f", false)
+             .dump(2);
   std::string bin = NsbuildBin(), recipe = dir.path() + "/recipe.json", work = dir.path() + "/w";
-  std::vector<std::string> args = {bin, "verify", recipe, "--work-dir", work, "-j", "2", "-q",
-                                   "--variations", "+fileordering,+hostname"};
+  std::vector<std::string> args = {
+      bin,  "verify", recipe, "--work-dir",   work,
+      "-j", "2",      "-q",   "--variations", "+fileordering,+hostname"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -289,7 +300,8 @@ TEST(Verify, AKilledRunLeavesNoSandboxAndTheNextRunRecovers) {
   }
   EXPECT_FALSE(ProcessWithArgExists(token));
   std::ofstream(dir.path() + "/src/stop") << "\n";
-  auto again = Nsbuild({"verify", recipe, "--work-dir", work, "-q", "--variations", "+fileordering,+hostname"});
+  auto again = Nsbuild(
+      {"verify", recipe, "--work-dir", work, "-q", "--variations", "+fileordering,+hostname"});
   EXPECT_EQ(again.status, 0) << again.err << again.out;
   EXPECT_EQ(MountInfo().find(work), std::string::npos) << MountInfo();
 }
@@ -301,7 +313,8 @@ TEST(Verify, InterruptStopsEveryBuildAndUnmountsTheViews) {
   std::filesystem::create_directories(dir.path() + "/src");
   std::ofstream(dir.path() + "/src/README") << "fixture\n";
   const std::string token = "4242.3131";
-  std::ofstream(dir.path() + "/recipe.json") << Recipe("touch $D/started; sleep " + token, false).dump(2);
+  std::ofstream(dir.path() + "/recipe.json")
+      << Recipe("touch $D/started; sleep " + token, false).dump(2);
   std::string bin = NsbuildBin(), recipe = dir.path() + "/recipe.json", work = dir.path() + "/w";
   std::vector<std::string> args = {bin, "verify", recipe, "--work-dir", work, "-j", "2", "-q"};
   std::vector<char*> argv;
@@ -313,7 +326,8 @@ TEST(Verify, InterruptStopsEveryBuildAndUnmountsTheViews) {
   auto started = [&](const char* build) {
     return std::filesystem::exists(work + "/" + build + "/targets/sh/image/started");
   };
-  while (!(started("control") && started("experiment-1")) && std::chrono::steady_clock::now() < deadline) {
+  while (!(started("control") && started("experiment-1")) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_TRUE(ProcessWithArgExists(token));

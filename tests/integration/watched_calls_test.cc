@@ -4,6 +4,8 @@
 // reported under its own name with the path it meant. The cases are keyed
 // by name; a watched call without a case, or a case whose call left the
 // list, fails EveryWatchedCallHasACase.
+#include "sandbox/watched_calls.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "sandbox/watched_calls.h"
 #include "tests/integration/sandbox_test_util.h"
 
 namespace nsbuild::testing {
@@ -25,8 +26,11 @@ struct WatchedCase {
 // F: AT_FDCWD as an unsigned long; p(s): a C string; /tmp/src exists.
 const std::map<std::string, WatchedCase>& Cases() {
   static const std::map<std::string, WatchedCase> cases = {
-      {"open", {"sys_call(2, p('/etc/nsb-open'), os.O_WRONLY | os.O_CREAT, 0o644)", "/etc/nsb-open"}},
-      {"openat", {"sys_call(257, F, p('/etc/nsb-openat'), os.O_RDWR | os.O_CREAT, 0o644)", "/etc/nsb-openat"}},
+      {"open",
+       {"sys_call(2, p('/etc/nsb-open'), os.O_WRONLY | os.O_CREAT, 0o644)", "/etc/nsb-open"}},
+      {"openat",
+       {"sys_call(257, F, p('/etc/nsb-openat'), os.O_RDWR | os.O_CREAT, 0o644)",
+        "/etc/nsb-openat"}},
       {"creat", {"sys_call(85, p('/etc/nsb-creat'), 0o644)", "/etc/nsb-creat"}},
       {"truncate", {"sys_call(76, p('/etc/hostname'), 0)", "/etc/hostname"}},
       {"mkdir", {"sys_call(83, p('/etc/nsb-mkdir'), 0o755)", "/etc/nsb-mkdir"}},
@@ -34,15 +38,20 @@ const std::map<std::string, WatchedCase>& Cases() {
       {"rmdir", {"sys_call(84, p('/etc/nsb-rmdir'))", "/etc/nsb-rmdir"}},
       {"unlink", {"sys_call(87, p('/etc/hostname'))", "/etc/hostname"}},
       {"unlinkat", {"sys_call(263, F, p('/etc/hostname'), 0)", "/etc/hostname"}},
-      {"rename", {"sys_call(82, p('/tmp/src'), p('/etc/nsb-rename'))", "/tmp/src -> /etc/nsb-rename"}},
-      {"renameat", {"sys_call(264, F, p('/tmp/src'), F, p('/etc/nsb-renameat'))",
-                    "/tmp/src -> /etc/nsb-renameat"}},
-      {"renameat2", {"sys_call(316, F, p('/tmp/src'), F, p('/etc/nsb-renameat2'), 0)",
-                     "/tmp/src -> /etc/nsb-renameat2"}},
+      {"rename",
+       {"sys_call(82, p('/tmp/src'), p('/etc/nsb-rename'))", "/tmp/src -> /etc/nsb-rename"}},
+      {"renameat",
+       {"sys_call(264, F, p('/tmp/src'), F, p('/etc/nsb-renameat'))",
+        "/tmp/src -> /etc/nsb-renameat"}},
+      {"renameat2",
+       {"sys_call(316, F, p('/tmp/src'), F, p('/etc/nsb-renameat2'), 0)",
+        "/tmp/src -> /etc/nsb-renameat2"}},
       {"link", {"sys_call(86, p('/tmp/src'), p('/etc/nsb-link'))", "/etc/nsb-link"}},
-      {"linkat", {"sys_call(265, F, p('/tmp/src'), F, p('/etc/nsb-linkat'), 0)", "/etc/nsb-linkat"}},
+      {"linkat",
+       {"sys_call(265, F, p('/tmp/src'), F, p('/etc/nsb-linkat'), 0)", "/etc/nsb-linkat"}},
       {"symlink", {"sys_call(88, p('/tmp/src'), p('/etc/nsb-symlink'))", "/etc/nsb-symlink"}},
-      {"symlinkat", {"sys_call(266, p('/tmp/src'), F, p('/etc/nsb-symlinkat'))", "/etc/nsb-symlinkat"}},
+      {"symlinkat",
+       {"sys_call(266, p('/tmp/src'), F, p('/etc/nsb-symlinkat'))", "/etc/nsb-symlinkat"}},
       {"mknod", {"sys_call(133, p('/etc/nsb-mknod'), 0o10644, 0)", "/etc/nsb-mknod"}},
       {"mknodat", {"sys_call(259, F, p('/etc/nsb-mknodat'), 0o10644, 0)", "/etc/nsb-mknodat"}},
       {"chmod", {"sys_call(90, p('/etc/hostname'), 0o600)", "/etc/hostname"}},
@@ -64,7 +73,8 @@ TEST(WatchedCalls, EveryWatchedCallHasACase) {
   std::set<std::string> listed;
   for (const auto& c : sandbox::WatchedCalls()) {
     listed.insert(c.name);
-    EXPECT_TRUE(Cases().count(c.name)) << c.name << " is watched but watched_calls_test.cc has no case";
+    EXPECT_TRUE(Cases().count(c.name))
+        << c.name << " is watched but watched_calls_test.cc has no case";
   }
   for (const auto& [name, c] : Cases()) {
     EXPECT_TRUE(listed.count(name)) << name << " has a case but is no longer watched";
@@ -89,8 +99,8 @@ def bind_unix(path):
   for (const auto& [name, c] : Cases()) py += "print('" + name + "', " + c.call + ")\n";
   ScratchDir dir;
   std::string status_file = dir.path() + "/status.json";
-  auto r = Nsbuild({"run", "--report-writes", "--json-status", status_file, "--", "/usr/bin/python3",
-                    "-c", py});
+  auto r = Nsbuild(
+      {"run", "--report-writes", "--json-status", status_file, "--", "/usr/bin/python3", "-c", py});
   ASSERT_EQ(r.status, 0) << r.err;
   std::string want_out;
   for (const auto& [name, c] : Cases()) want_out += name + " EACCES\n";

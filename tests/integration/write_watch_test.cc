@@ -50,7 +50,8 @@ std::string ReadText(const std::string& path) {
 }
 
 TEST(WriteWatch, ShellRedirectionRelativePathAndMkdir) {
-  auto w = Sh("echo x > /usr/lib/nsb-evil; cd /usr && echo y > share/nsb-rel; mkdir -p /etc/nsb/sub; true");
+  auto w = Sh(
+      "echo x > /usr/lib/nsb-evil; cd /usr && echo y > share/nsb-rel; mkdir -p /etc/nsb/sub; true");
   EXPECT_EQ(w.result.status, 0) << w.result.err;
   EXPECT_EQ(w.violations, (Pairs{{"openat(O_WRONLY|O_CREAT|O_TRUNC)", "/usr/lib/nsb-evil"},
                                  {"openat(O_WRONLY|O_CREAT|O_TRUNC)", "/usr/share/nsb-rel"},
@@ -85,9 +86,10 @@ print(sys_call(263, -100 & (2**64 - 1), p('/etc/hostname'), 0))  # unlinkat
 TEST(WriteWatch, StaticBinaryIsCaughtToo) {
   ScratchDir dir;
   std::string src = dir.path() + "/w.c";
-  std::ofstream(src) << "#include <fcntl.h>\n#include <unistd.h>\n"
-                        "int main(void) { int fd = open(\"/usr/lib/nsb-static\", O_WRONLY | O_CREAT, 0644);\n"
-                        "  return fd < 0 ? 3 : 0; }\n";
+  std::ofstream(src)
+      << "#include <fcntl.h>\n#include <unistd.h>\n"
+         "int main(void) { int fd = open(\"/usr/lib/nsb-static\", O_WRONLY | O_CREAT, 0644);\n"
+         "  return fd < 0 ? 3 : 0; }\n";
   auto cc = RunCommand({"cc", "-static", "-O1", "-o", dir.path() + "/w", src});
   if (cc.status != 0) GTEST_SKIP() << "no static libc here: " << cc.err;
   auto w = RunWatched({"/t/w"}, {"--ro-bind", dir.path() + ":/t"});
@@ -98,42 +100,48 @@ TEST(WriteWatch, StaticBinaryIsCaughtToo) {
 TEST(WriteWatch, SymlinkOutOfAWritableDirIsNamedByItsTarget) {
   ScratchDir work;
   chmod(work.path().c_str(), 0777);
-  auto w = Sh("cd /work && ln -s /usr/lib escape && echo x > escape/nsb-through", {"--bind", work.path() + ":/work"});
+  auto w = Sh("cd /work && ln -s /usr/lib escape && echo x > escape/nsb-through",
+              {"--bind", work.path() + ":/work"});
   EXPECT_EQ(w.violations, (Pairs{{"openat(O_WRONLY|O_CREAT|O_TRUNC)", "/usr/lib/nsb-through"}}));
 }
 
 TEST(WriteWatch, LegitimateWritesAndReadsAreNotReported) {
   ScratchDir work;
   chmod(work.path().c_str(), 0777);
-  auto w = Sh("cd /work && echo a > f && mkdir -p d/e && mv f d/g && ln -s g d/h && rm -r d;"
-              " echo b > /tmp/t; echo c > /dev/null; mkdir -p /usr/lib; "
-              " for i in 1 2 3 4 5 6 7 8 9 10; do cat /etc/passwd /etc/hostname >/dev/null; done",
-              {"--bind", work.path() + ":/work"});
+  auto w =
+      Sh("cd /work && echo a > f && mkdir -p d/e && mv f d/g && ln -s g d/h && rm -r d;"
+         " echo b > /tmp/t; echo c > /dev/null; mkdir -p /usr/lib; "
+         " for i in 1 2 3 4 5 6 7 8 9 10; do cat /etc/passwd /etc/hostname >/dev/null; done",
+         {"--bind", work.path() + ":/work"});
   EXPECT_EQ(w.result.status, 0) << w.result.err;
   EXPECT_TRUE(w.violations.empty()) << w.result.err;
   EXPECT_EQ(w.result.err.find("ACCESS VIOLATION"), std::string::npos);
 }
 
 TEST(WriteWatch, ReadOnlyOpensNeverLeaveTheKernel) {
-  auto w = Sh("for i in 1 2 3 4 5 6 7 8 9 10; do cat /etc/passwd /etc/hostname /usr/lib/os-release >/dev/null; done");
+  auto w =
+      Sh("for i in 1 2 3 4 5 6 7 8 9 10; do cat /etc/passwd /etc/hostname /usr/lib/os-release "
+         ">/dev/null; done");
   ASSERT_EQ(w.result.status, 0) << w.result.err;
   // The shell's own redirections to /dev/null are the only watched opens.
   EXPECT_LE(w.status["write_notifications"].get<int>(), 10);
 }
 
 TEST(WriteWatch, IoUringCannotGoAround) {
-  auto w = RunWatched({"/usr/bin/python3", "-c", std::string(kPyPrelude) +
-                                                     "print(sys_call(425, 8, ctypes.create_string_buffer(120)))"});
+  auto w = RunWatched(
+      {"/usr/bin/python3", "-c",
+       std::string(kPyPrelude) + "print(sys_call(425, 8, ctypes.create_string_buffer(120)))"});
   EXPECT_EQ(w.result.out, "EPERM\n");
 }
-
 
 TEST(WriteWatch, CaptureModeLetsStrayFileWritesSucceedIntoItsDir) {
   ScratchDir scratch;
   std::string dir = scratch.path() + "/capture";
-  auto w = Sh("echo hi > /etc/nsb-captured && echo a >> /usr/lib/nsb-log && echo b >> /usr/lib/nsb-log && echo ok;"
-              "mkdir /etc/nsb-dir || echo mkdir-denied; echo x > /etc/nsb-nodir/f || echo nodir-denied",
-              {"--capture-writes", dir});
+  auto w =
+      Sh("echo hi > /etc/nsb-captured && echo a >> /usr/lib/nsb-log && echo b >> /usr/lib/nsb-log "
+         "&& echo ok;"
+         "mkdir /etc/nsb-dir || echo mkdir-denied; echo x > /etc/nsb-nodir/f || echo nodir-denied",
+         {"--capture-writes", dir});
   EXPECT_EQ(w.result.status, 0) << w.result.err;
   EXPECT_EQ(w.result.out, "ok\nmkdir-denied\nnodir-denied\n");
   EXPECT_EQ(ReadText(dir + "/etc/nsb-captured"), "hi\n");
@@ -144,8 +152,8 @@ TEST(WriteWatch, CaptureModeLetsStrayFileWritesSucceedIntoItsDir) {
   std::vector<bool> captured;
   for (const auto& v : w.status["write_violations"]) captured.push_back(v["captured"]);
   EXPECT_EQ(captured, (std::vector<bool>{true, true, true, false, false}));
-  EXPECT_EQ(w.violations[1], (std::pair<std::string, std::string>{"openat(O_WRONLY|O_CREAT|O_APPEND)",
-                                                                  "/usr/lib/nsb-log"}));
+  EXPECT_EQ(w.violations[1], (std::pair<std::string, std::string>{
+                                 "openat(O_WRONLY|O_CREAT|O_APPEND)", "/usr/lib/nsb-log"}));
   EXPECT_NE(w.result.err.find("(captured)"), std::string::npos) << w.result.err;
 }
 
@@ -153,12 +161,13 @@ TEST(WriteWatch, CaptureModeCatchesAStaticBinarysRawWrite) {
   ScratchDir dir;
   std::string src = dir.path() + "/w.c";
   std::ofstream(src) << "#include <fcntl.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n"
-                        "int main(void) { int fd = syscall(SYS_openat, AT_FDCWD, \"/usr/lib/nsb-static-cap\", O_WRONLY | O_CREAT, 0644);\n"
+                        "int main(void) { int fd = syscall(SYS_openat, AT_FDCWD, "
+                        "\"/usr/lib/nsb-static-cap\", O_WRONLY | O_CREAT, 0644);\n"
                         "  return fd >= 0 && write(fd, \"static\\n\", 7) == 7 ? 0 : 1; }\n";
   auto cc = RunCommand({"cc", "-static", "-O1", "-o", dir.path() + "/w", src});
   if (cc.status != 0) GTEST_SKIP() << "no static libc here: " << cc.err;
-  auto w = RunWatched({"/t/w"}, {"--capture-writes", dir.path() + "/capture", "--ro-bind",
-                                 dir.path() + ":/t"});
+  auto w = RunWatched(
+      {"/t/w"}, {"--capture-writes", dir.path() + "/capture", "--ro-bind", dir.path() + ":/t"});
   EXPECT_EQ(w.result.status, 0) << w.result.err;
   EXPECT_EQ(ReadText(dir.path() + "/capture/usr/lib/nsb-static-cap"), "static\n");
   EXPECT_FALSE(std::filesystem::exists("/usr/lib/nsb-static-cap"));

@@ -5,19 +5,18 @@
 #include "tests/security/attacks.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "tests/integration/harness.h"
 
@@ -155,7 +154,8 @@ class StrayProcessHost : public HostSide {
   // A sleep whose argument no other test (or parallel run) uses.
   std::map<std::string, std::string> Vars() override { return {{"SECONDS", seconds_}}; }
   void CheckAfter() override {
-    EXPECT_EQ(RunCommand({"pgrep", "-f", "sleep " + seconds_}).status, 1) << "a process outlived it";
+    EXPECT_EQ(RunCommand({"pgrep", "-f", "sleep " + seconds_}).status, 1)
+        << "a process outlived it";
   }
 
  private:
@@ -170,7 +170,8 @@ std::function<std::unique_ptr<HostSide>()> Host() {
 // A minimal policy; `extra` completes the filesystem object and adds limits.
 std::string SmallPolicy(const std::string& extra) {
   return R"({"sandbox": {"filesystem": {"ro_bind": ["/usr"], "mirror_links": ["/bin", "/lib", "/lib64"],
-      "tmpfs": ["/tmp"], )" + extra;
+      "tmpfs": ["/tmp"], )" +
+         extra;
 }
 
 std::vector<Attack> MakeAttacks() {
@@ -207,7 +208,8 @@ std::vector<Attack> MakeAttacks() {
       .writes_outside_roots = true;
   py("PtraceAndProcMemOfInit",
      "print(sys_call(101, 16, 1, 0, 0))\n"  // PTRACE_ATTACH to PID 1 (nsbuild's init)
-     "try:\n  open('/proc/1/mem', 'rb').read(1)\nexcept OSError as e:\n  print(errno.errorcode[e.errno])",
+     "try:\n  open('/proc/1/mem', 'rb').read(1)\nexcept OSError as e:\n  "
+     "print(errno.errorcode[e.errno])",
      "EPERM\nEACCES\n");
   // The nsbuild binary's hash is compared before and after every attack.
   sh("OverwriteHostBinaryThroughProcExe",
@@ -239,7 +241,8 @@ std::vector<Attack> MakeAttacks() {
      "try:\n  socket.socket(socket.AF_INET, socket.SOCK_RAW, 1); print('raw')\n"
      "except OSError as e:\n  print(errno.errorcode[e.errno])\n"
      "print(sorted(i[1] for i in socket.if_nameindex()))\n"
-     "r = subprocess.run(['/usr/bin/ip', 'addr', 'add', '10.9.9.9/32', 'dev', 'lo'], capture_output=True)\n"
+     "r = subprocess.run(['/usr/bin/ip', 'addr', 'add', '10.9.9.9/32', 'dev', 'lo'], "
+     "capture_output=True)\n"
      "print('refused' if b'Operation not permitted' in r.stderr else (r.returncode, r.stderr))",
      "ECONNREFUSED\nEPERM\n['lo']\nrefused\n")
       .host = Host<NetworkHost>();
@@ -261,8 +264,8 @@ std::vector<Attack> MakeAttacks() {
      "print(sys_call(133, p('/tmp/sda'), 0o60600, os.makedev(8, 0)))\n"
      "print(sys_call(133, p('/tmp/mem'), 0o20600, os.makedev(1, 1)))",
      "EPERM\nEPERM\n");
-  sh("HardlinkOfAHostFileIntoAWritableDir", "ln /etc/passwd @W@/passwd 2>/dev/null || echo refused; ls @W@",
-     "refused\n");
+  sh("HardlinkOfAHostFileIntoAWritableDir",
+     "ln /etc/passwd @W@/passwd 2>/dev/null || echo refused; ls @W@", "refused\n");
   sh("SecretsCallerHomeAndSshAgent",
      "cat /etc/shadow 2>/dev/null; ls -A /root 2>/dev/null; ls -A /home; "
      "test -e \"$HOME/id_rsa\" && echo home; test -n \"$SSH_AUTH_SOCK\" && echo agent-env; "
@@ -278,10 +281,12 @@ std::vector<Attack> MakeAttacks() {
       .host = Host<StoppedVictimHost>();
   py("KeyringsBpfPerfUserfaultfdIoUring",
      "for nr, a in ((250, (0, 0)), (248, (p('user'), p('k'), 0, 0, 0)), (321, (0, 0, 0)),\n"
-     "              (298, (0, 0, 0, 0, 0)), (323, (0,)), (425, (8, 0))):\n  print(sys_call(nr, *a))",
+     "              (298, (0, 0, 0, 0, 0)), (323, (0,)), (425, (8, 0))):\n  print(sys_call(nr, "
+     "*a))",
      "EPERM\nEPERM\nEPERM\nEPERM\nEPERM\nEPERM\n");
   py("PersonalityTricks",
-     "print(sys_call(135, 0x0400000)); print(sys_call(135, 0x0100000)); print(sys_call(135, 0xf0400000))",
+     "print(sys_call(135, 0x0400000)); print(sys_call(135, 0x0100000)); print(sys_call(135, "
+     "0xf0400000))",
      "EPERM\nEPERM\nEPERM\n");
   // x32 (the 0x40000000 bit) and i386 (int 0x80 from code mapped here): both
   // must die by SIGSYS, never run with x86_64 meanings. Where the kernel has
@@ -290,52 +295,62 @@ std::vector<Attack> MakeAttacks() {
      "import subprocess\n"
      "x32 = 'import ctypes; ctypes.CDLL(None).syscall(0x40000000 | 39)'\n"
      "i386 = ('import ctypes, mmap\\n'\n"
-     "        'm = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\\n'\n"
+     "        'm = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | "
+     "mmap.PROT_EXEC)\\n'\n"
      "        'm.write(bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3]))\\n'\n"
-     "        'f = ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(m)))\\n'\n"
+     "        'f = "
+     "ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(m)))\\n'\n"
      "        'f()')\n"
      "print('x32', subprocess.run([sys.executable, '-c', x32]).returncode)\n"
      "rc = subprocess.run([sys.executable, '-c', i386]).returncode\n"
      "print('i386', 'stopped' if rc in (-31, -11) else rc)",
      "x32 -31\ni386 stopped\n");
   py("KernelModules",
-     "print(sys_call(175, 0, 0, p(''))); print(sys_call(313, 0, p(''), 0)); print(sys_call(176, p('ext4'), 0))\n"
+     "print(sys_call(175, 0, 0, p(''))); print(sys_call(313, 0, p(''), 0)); print(sys_call(176, "
+     "p('ext4'), 0))\n"
      "print(sys_call(246, 0, 0, 0, 0))",
      "EPERM\nEPERM\nEPERM\nEPERM\n");
   sh("SysfsAndProcfsWrites",
      "for f in /proc/sys/kernel/core_pattern /proc/sysrq-trigger /proc/sys/kernel/hostname; do"
-     "  (echo x > $f) 2>/dev/null && echo WROTE $f; done; test -e /sys/kernel && echo sys; echo end",
+     "  (echo x > $f) 2>/dev/null && echo WROTE $f; done; test -e /sys/kernel && echo sys; echo "
+     "end",
      "end\n")
       .writes_outside_roots = true;
-  sh("CgroupEscape", "cat /proc/self/cgroup | grep -c '::/$'; test -e /sys/fs/cgroup && echo cgroupfs; echo end",
+  sh("CgroupEscape",
+     "cat /proc/self/cgroup | grep -c '::/$'; test -e /sys/fs/cgroup && echo cgroupfs; echo end",
      "1\nend\n");
   py("HostnameAndTimeChanges",
-     "print(sys_call(170, p('pwned'), 5))\nts = (ctypes.c_long * 2)(0, 0)\nprint(sys_call(227, 0, ts))",
+     "print(sys_call(170, p('pwned'), 5))\nts = (ctypes.c_long * 2)(0, 0)\nprint(sys_call(227, 0, "
+     "ts))",
      "EPERM\nEPERM\n")
       .host = Host<HostnameHost>();
   sh("FillingTheDiskStaysInItsTmpfs",
      "dd if=/dev/zero of=/tmp/fill bs=1M count=64 2>&1 | grep -c 'No space left'", "1\n")
       .policy = SmallPolicy(R"("tmpfs_size_mib": 8, "proc": true, "dev": true}}})");
   py("MemoryLimitHolds",
-     "try:\n  b = bytearray(1 << 30); print('allocated')\nexcept MemoryError:\n  print('MemoryError')",
+     "try:\n  b = bytearray(1 << 30); print('allocated')\nexcept MemoryError:\n  "
+     "print('MemoryError')",
      "MemoryError\n")
       .policy = SmallPolicy(R"("proc": true, "dev": true}, "rlimits": {"as": 268435456}}})");
   {
-    Attack& bomb = py("ForkBombHitsThePidsLimit",
-                      "n = 0\ntry:\n  while True:\n    if os.fork() == 0:\n      import time; time.sleep(30)\n"
-                      "    n += 1\nexcept OSError as e:\n  print('limited', n < 64)",
-                      "limited True\n");
+    Attack& bomb =
+        py("ForkBombHitsThePidsLimit",
+           "n = 0\ntry:\n  while True:\n    if os.fork() == 0:\n      import time; time.sleep(30)\n"
+           "    n += 1\nexcept OSError as e:\n  print('limited', n < 64)",
+           "limited True\n");
     bomb.policy = SmallPolicy(R"("proc": true, "dev": true}, "rlimits": {"nproc": 64}}})");
     bomb.timeout = 20;
     bomb.root_only = "RLIMIT_NPROC counts the caller's own processes when not root";
   }
   {
-    Attack& forever = sh("NeverEndingCommandIsKilledAndReaped", "while :; do :; done & sleep @SECONDS@", "");
+    Attack& forever =
+        sh("NeverEndingCommandIsKilledAndReaped", "while :; do :; done & sleep @SECONDS@", "");
     forever.timeout = 1;
     forever.ends_by_timeout = true;
     forever.host = Host<StrayProcessHost>();
   }
-  py("ChrootAndPivotRoot", "print(sys_call(161, p('/tmp'))); print(sys_call(155, p('/tmp'), p('/tmp')))",
+  py("ChrootAndPivotRoot",
+     "print(sys_call(161, p('/tmp'))); print(sys_call(155, p('/tmp'), p('/tmp')))",
      "EPERM\nEPERM\n");
   // The links exist outside afterwards (run: in the bound dir; build: in
   // the image, which the merger then refuses), but inside they resolve in

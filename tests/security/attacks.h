@@ -27,15 +27,15 @@ class HostSide {
 };
 
 struct Attack {
-  std::string name;  // the test's name
+  std::string name;     // the test's name
   bool python = false;  // python3 with the ctypes prelude, else /bin/sh
   // The program. @W@ is a directory the attacker may write that the host
   // can look at (run: a --bind, build: the image $D); other @NAME@s come
   // from the attack's HostSide.
   std::string program;
-  std::string expected;  // its stdout: what the attacker saw
-  std::string policy;    // a policy file's JSON; "" = the default policy
-  double timeout = 0;    // seconds the sandbox may run; 0 = no limit
+  std::string expected;          // its stdout: what the attacker saw
+  std::string policy;            // a policy file's JSON; "" = the default policy
+  double timeout = 0;            // seconds the sandbox may run; 0 = no limit
   bool ends_by_timeout = false;  // the attack never ends: the time limit must kill it
   // Build only: it leaves something in $D that the merger must refuse, so
   // the build fails with nothing merged.

@@ -42,7 +42,9 @@ std::string Fill(std::string text, const std::map<std::string, std::string>& var
 
 // A token in the attack's command line, inherited by what it forks. The
 // test's pid keeps it apart from the same attack run by a parallel ctest.
-std::string Marker(const Attack& a) { return "nsbuild-attack-" + a.name + "-" + std::to_string(getpid()); }
+std::string Marker(const Attack& a) {
+  return "nsbuild-attack-" + a.name + "-" + std::to_string(getpid());
+}
 
 bool ProcessWithArgExists(const std::string& needle) {
   std::string self = std::to_string(getpid());
@@ -133,9 +135,11 @@ TEST_P(Escape, InRun) {
 std::vector<std::string> Installed(const std::string& dest) {
   std::vector<std::string> out;
   if (!fs::exists(dest)) return out;
-  for (auto it = fs::recursive_directory_iterator(dest); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(dest); it != fs::recursive_directory_iterator();
+       ++it) {
     std::string rel = fs::relative(it->path(), dest).string();
-    if (rel != "var" && rel != "var/lib" && rel.rfind("var/lib/nsbuild", 0) != 0) out.push_back(rel);
+    if (rel != "var" && rel != "var/lib" && rel.rfind("var/lib/nsbuild", 0) != 0)
+      out.push_back(rel);
   }
   return out;
 }
@@ -147,13 +151,16 @@ TEST_P(Escape, InBuild) {
   fs::create_directories(dir + "/src");
   std::ofstream(dir + "/src/" + file) << Program("/nsbuild/image");
   std::string interp = a.python ? "/usr/bin/python3" : "/bin/sh";
-  std::string recipe = R"({"name": "attack", "version": "1", "source": "src", "implementations": ["a"],
+  std::string recipe =
+      R"({"name": "attack", "version": "1", "source": "src", "implementations": ["a"],
       "define_implementations": {"a": {"program": "/bin/sh"}},
-      "timeout": )" + std::to_string(static_cast<int>(std::ceil(a.timeout))) + R"(,
-      "phases": {"compile": ")" + interp + " ./" + file + " " + Marker(a) + R"( > $T/attack.out"}})";
+      "timeout": )" +
+      std::to_string(static_cast<int>(std::ceil(a.timeout))) + R"(,
+      "phases": {"compile": ")" +
+      interp + " ./" + file + " " + Marker(a) + R"( > $T/attack.out"}})";
   std::ofstream(dir + "/recipe.json") << recipe;
-  std::vector<std::string> argv = {NsbuildBin(), "build", dir + "/recipe.json", "--work-dir", dir + "/w",
-                                   "--dest", dir + "/dest"};
+  std::vector<std::string> argv = {NsbuildBin(), "build",  dir + "/recipe.json", "--work-dir",
+                                   dir + "/w",   "--dest", dir + "/dest"};
   if (!policy_.empty()) argv.insert(argv.end(), {"--policy", policy_});
   auto r = RunCommand(argv, host_->Env());
   std::string log = Read(dir + "/w/logs/a-compile.log");
@@ -170,7 +177,8 @@ TEST_P(Escape, InBuild) {
     EXPECT_EQ(r.status, 0) << r.err << log;
   }
   EXPECT_EQ(Read(dir + "/w/targets/a/tmp/attack.out"), a.expected) << log;
-  EXPECT_EQ(Installed(dir + "/dest"), std::vector<std::string>{}) << "the merger installed the attack's leftovers";
+  EXPECT_EQ(Installed(dir + "/dest"), std::vector<std::string>{})
+      << "the merger installed the attack's leftovers";
   CheckOutside();
   // overlayfs leaves mode-000 work dirs the scratch dir's removal needs opened.
   RunCommand({"chmod", "-R", "u+rwx", dir});

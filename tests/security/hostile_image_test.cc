@@ -74,7 +74,8 @@ class Hostile : public ::testing::Test {
 
   CommandResult Merge(const std::string& image, const std::string& package = "evil",
                       const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv = {NsbuildBin(), "merge", "--dest", p_.dest, "--package", package};
+    std::vector<std::string> argv = {NsbuildBin(), "merge",     "--dest",
+                                     p_.dest,      "--package", package};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(image);
     // Sealing clamps mtimes to SOURCE_DATE_EPOCH: a seal that followed a
@@ -86,7 +87,8 @@ class Hostile : public ::testing::Test {
   std::map<std::string, std::string> DestState() const {
     auto s = Snapshot(p_.dest);
     std::erase_if(s, [](const auto& kv) {
-      return kv.first == "var" || kv.first == "var/lib" || kv.first.rfind("var/lib/nsbuild", 0) == 0;
+      return kv.first == "var" || kv.first == "var/lib" ||
+             kv.first.rfind("var/lib/nsbuild", 0) == 0;
     });
     return s;
   }
@@ -114,7 +116,6 @@ struct Crafted {
   std::function<void(const Paths&)> make;
 };
 
-
 const std::vector<Crafted>& CraftedImages() {
   static const std::vector<Crafted> all = {
       {"SetuidFile", "has the setuid bit", nullptr,
@@ -131,12 +132,14 @@ const std::vector<Crafted>& CraftedImages() {
       {"CharacterDevice", "is a device node", "mknod of a device needs root",
        [](const Paths& p) {
          fs::create_directories(p.img + "/usr/share/dev");
-         ASSERT_EQ(::mknod((p.img + "/usr/share/dev/mem").c_str(), S_IFCHR | 0666, makedev(1, 1)), 0);
+         ASSERT_EQ(::mknod((p.img + "/usr/share/dev/mem").c_str(), S_IFCHR | 0666, makedev(1, 1)),
+                   0);
        }},
       {"BlockDevice", "is a device node", "mknod of a device needs root",
        [](const Paths& p) {
          fs::create_directories(p.img + "/usr/share/dev");
-         ASSERT_EQ(::mknod((p.img + "/usr/share/dev/sda").c_str(), S_IFBLK | 0600, makedev(8, 0)), 0);
+         ASSERT_EQ(::mknod((p.img + "/usr/share/dev/sda").c_str(), S_IFBLK | 0600, makedev(8, 0)),
+                   0);
        }},
       {"Fifo", "is a fifo", nullptr,
        [](const Paths& p) {
@@ -160,7 +163,8 @@ const std::vector<Crafted>& CraftedImages() {
       {"HardlinkToAHostFile", "linked to a file outside", nullptr,
        [](const Paths& p) {
          fs::create_directories(p.img + "/usr/share/x");
-         ASSERT_EQ(::link((p.host + "/secret").c_str(), (p.img + "/usr/share/x/stolen").c_str()), 0);
+         ASSERT_EQ(::link((p.host + "/secret").c_str(), (p.img + "/usr/share/x/stolen").c_str()),
+                   0);
        }},
       {"RelativeSymlinkClimbingOut", "climbs out of the image", nullptr,
        [](const Paths& p) {
@@ -181,13 +185,17 @@ const std::vector<Crafted>& CraftedImages() {
        [](const Paths& p) {
          Write(p.img + "/usr/bin/ping", "x", 0755);
          const unsigned char cap[20] = {0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0x20};
-         ASSERT_EQ(::setxattr((p.img + "/usr/bin/ping").c_str(), "security.capability", cap, sizeof cap, 0), 0);
+         ASSERT_EQ(::setxattr((p.img + "/usr/bin/ping").c_str(), "security.capability", cap,
+                              sizeof cap, 0),
+                   0);
        }},
       {"TrustedXattr", "carries a privileged xattr (trusted.overlay.redirect)",
        "setting trusted.* needs CAP_SYS_ADMIN",
        [](const Paths& p) {
          fs::create_directories(p.img + "/usr/share/x");
-         ASSERT_EQ(::setxattr((p.img + "/usr/share/x").c_str(), "trusted.overlay.redirect", "/etc", 4, 0), 0);
+         ASSERT_EQ(
+             ::setxattr((p.img + "/usr/share/x").c_str(), "trusted.overlay.redirect", "/etc", 4, 0),
+             0);
        }},
       {"OutsideTheAllowedPrefixes", "outside the policy's allowed prefixes", nullptr,
        [](const Paths& p) {
@@ -343,7 +351,8 @@ TEST_F(Hostile, DestinationDirSymlinkPlantedBetweenRuns) {
   auto before = DestState();
   auto r = Merge(v2, "foo");
   EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_NE(r.err.find("/usr/share/foo: the package has a directory here"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/usr/share/foo: the package has a directory here"), std::string::npos)
+      << r.err;
   EXPECT_EQ(DestState(), before);
   auto un = Nsbuild({"uninstall", "foo", "--dest", p_.dest});
   EXPECT_TRUE(fs::exists(p_.host + "/a")) << un.err;
@@ -378,7 +387,8 @@ TEST_F(Hostile, DestinationItselfIsASymlink) {
   fs::create_directory_symlink(p_.host, link);
   auto r = RunCommand({NsbuildBin(), "merge", "--dest", link, "--package", "evil", p_.img});
   EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_NE(r.err.find(link + " is a symlink, which the merger never follows"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(link + " is a symlink, which the merger never follows"), std::string::npos)
+      << r.err;
   EXPECT_FALSE(fs::exists(p_.host + "/usr"));
   EXPECT_FALSE(fs::exists(p_.host + "/var"));
 }
@@ -399,7 +409,8 @@ TEST_F(Hostile, DestinationDirSwappedForASymlinkDuringTheMerge) {
   };
   auto rep = merge::MergeImages(req);
   ASSERT_FALSE(rep.ok());
-  EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos) << rep.error().Message();
+  EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos)
+      << rep.error().Message();
   EXPECT_EQ(Read(p_.dest + "/usr/share/foo.moved/keep"), "admin's\n");
 }
 
@@ -420,7 +431,8 @@ TEST_F(Hostile, ImageDirSwappedForASymlinkDuringTheMerge) {
   };
   auto rep = merge::MergeImages(req);
   ASSERT_FALSE(rep.ok());
-  EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos) << rep.error().Message();
+  EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos)
+      << rep.error().Message();
   EXPECT_FALSE(fs::exists(p_.dest + "/usr/share/foo/f0"));
 }
 
@@ -497,10 +509,12 @@ TEST_F(Hostile, ImageFileHeldOpenForWriting) {
 // the mutator can no longer change: sealing gives every directory and file
 // to root before it is trusted, and each is re-checked against the scan.
 TEST_F(Hostile, ImageMutatedWhileItIsChecked) {
-  if (!IsRoot()) GTEST_SKIP() << "sealing takes the image from the build's uid only when the merger is root";
+  if (!IsRoot())
+    GTEST_SKIP() << "sealing takes the image from the build's uid only when the merger is root";
   std::string tmpl = s_.path() + "/tmpl";
   constexpr int kFiles = 150;
-  for (int i = 0; i < kFiles; ++i) Write(tmpl + "/usr/share/m/f" + std::to_string(i), "good " + std::to_string(i) + "\n");
+  for (int i = 0; i < kFiles; ++i)
+    Write(tmpl + "/usr/share/m/f" + std::to_string(i), "good " + std::to_string(i) + "\n");
   Write(tmpl + "/usr/share/m/sub/g", "good g\n");
   int merged = 0, refused = 0;
   // Rounds 0-9 mutate during the merge; in round 10 the mutator starts only
@@ -512,7 +526,9 @@ TEST_F(Hostile, ImageMutatedWhileItIsChecked) {
     std::string dest = s_.path() + "/dest" + std::to_string(round);
     fs::create_directories(dest);
     CommandResult r;
-    auto merge = [&] { r = RunCommand({NsbuildBin(), "merge", "--dest", dest, "--package", "m", p_.img}); };
+    auto merge = [&] {
+      r = RunCommand({NsbuildBin(), "merge", "--dest", dest, "--package", "m", p_.img});
+    };
     if (round == 10) merge();
     {
       std::string m = p_.img + "/usr/share/m", host = p_.host;
@@ -527,7 +543,8 @@ TEST_F(Hostile, ImageMutatedWhileItIsChecked) {
           ::chmod(f.c_str(), 04755);
           int fd = ::open(f.c_str(), O_WRONLY);
           if (fd >= 0) {
-            if (::write(fd, "EVIL", 4) < 0) {}
+            if (::write(fd, "EVIL", 4) < 0) {
+            }
             ::close(fd);
           }
           ::rename((m + "/sub").c_str(), (m + "/sub.moved").c_str());

@@ -29,19 +29,38 @@ inline uint32_t Evaluate(const std::vector<sock_filter>& prog, const seccomp_dat
           a = mem[f.k];
         }
         break;
-      case BPF_LDX: x = BPF_MODE(f.code) == BPF_MEM ? mem[f.k] : f.k; break;
-      case BPF_ST: mem[f.k] = a; break;
-      case BPF_STX: mem[f.k] = x; break;
+      case BPF_LDX:
+        x = BPF_MODE(f.code) == BPF_MEM ? mem[f.k] : f.k;
+        break;
+      case BPF_ST:
+        mem[f.k] = a;
+        break;
+      case BPF_STX:
+        mem[f.k] = x;
+        break;
       case BPF_ALU: {
         uint32_t v = BPF_SRC(f.code) == BPF_X ? x : f.k;
         switch (BPF_OP(f.code)) {
-          case BPF_AND: a &= v; break;
-          case BPF_OR: a |= v; break;
-          case BPF_ADD: a += v; break;
-          case BPF_SUB: a -= v; break;
-          case BPF_RSH: a >>= v; break;
-          case BPF_LSH: a <<= v; break;
-          default: ADD_FAILURE() << "alu op " << BPF_OP(f.code);
+          case BPF_AND:
+            a &= v;
+            break;
+          case BPF_OR:
+            a |= v;
+            break;
+          case BPF_ADD:
+            a += v;
+            break;
+          case BPF_SUB:
+            a -= v;
+            break;
+          case BPF_RSH:
+            a >>= v;
+            break;
+          case BPF_LSH:
+            a <<= v;
+            break;
+          default:
+            ADD_FAILURE() << "alu op " << BPF_OP(f.code);
         }
         break;
       }
@@ -49,17 +68,33 @@ inline uint32_t Evaluate(const std::vector<sock_filter>& prog, const seccomp_dat
         uint32_t v = BPF_SRC(f.code) == BPF_X ? x : f.k;
         bool t = false;
         switch (BPF_OP(f.code)) {
-          case BPF_JA: pc += f.k; continue;
-          case BPF_JEQ: t = a == v; break;
-          case BPF_JGT: t = a > v; break;
-          case BPF_JGE: t = a >= v; break;
-          case BPF_JSET: t = (a & v) != 0; break;
+          case BPF_JA:
+            pc += f.k;
+            continue;
+          case BPF_JEQ:
+            t = a == v;
+            break;
+          case BPF_JGT:
+            t = a > v;
+            break;
+          case BPF_JGE:
+            t = a >= v;
+            break;
+          case BPF_JSET:
+            t = (a & v) != 0;
+            break;
         }
         pc += t ? f.jt : f.jf;
         break;
       }
-      case BPF_RET: return f.k;
-      case BPF_MISC: if (BPF_MISCOP(f.code) == BPF_TAX) x = a; else a = x; break;
+      case BPF_RET:
+        return f.k;
+      case BPF_MISC:
+        if (BPF_MISCOP(f.code) == BPF_TAX)
+          x = a;
+        else
+          a = x;
+        break;
     }
   }
   ADD_FAILURE() << "program fell off the end";

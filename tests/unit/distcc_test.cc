@@ -1,11 +1,12 @@
 // distcc host lists, the "distcc" network in policies and plans, the build
 // environment and the counting of distcc's log: no processes, no kernel.
+#include "builder/distcc.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "builder/distcc.h"
 #include "sandbox/distcc_hosts.h"
 #include "sandbox/plan.h"
 #include "sandbox/policy.h"

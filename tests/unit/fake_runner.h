@@ -48,9 +48,8 @@ class FakeRunner : public builder::CommandRunner {
   std::vector<std::string> started, finished;  // in order
   int running = 0, peak = 0, tokens_held = 0, peak_tokens = 0;
 
-  base::Result<std::unique_ptr<builder::RunningCommand>> Start(const builder::SubPhase& node,
-                                                               int output_fd,
-                                                               const builder::Lease& lease) override {
+  base::Result<std::unique_ptr<builder::RunningCommand>> Start(
+      const builder::SubPhase& node, int output_fd, const builder::Lease& lease) override {
     std::string name = plan_.NameOf(node);
     if (fail_to_start) return base::PlainError("fake: cannot start " + name);
     FakeCommand c = commands.count(name) ? commands[name] : FakeCommand{};
@@ -67,7 +66,10 @@ class FakeRunner : public builder::CommandRunner {
   class Running : public builder::RunningCommand {
    public:
     Running(FakeRunner* owner, std::string name, FakeCommand c, const builder::Lease& lease)
-        : owner_(owner), name_(std::move(name)), c_(c), lease_(lease),
+        : owner_(owner),
+          name_(std::move(name)),
+          c_(c),
+          lease_(lease),
           timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)) {
       Arm(static_cast<long>(c.duration_ms) * 1000000L);
       // Like a make asking for jobs: each token it reads from its lease is
@@ -101,7 +103,8 @@ class FakeRunner : public builder::CommandRunner {
       } else {
         e.code = c_.exit_code;
         std::string bytes(static_cast<size_t>(taken_), '+');
-        if (taken_ && !c_.lose_tokens) (void)!::write(lease_.write_fd(), bytes.data(), bytes.size());
+        if (taken_ && !c_.lose_tokens)
+          (void)!::write(lease_.write_fd(), bytes.data(), bytes.size());
       }
       owner_->tokens_held -= taken_;
       taken_ = 0;

@@ -2,6 +2,8 @@
 // on its own: keep a set, open others around and between them, and look at
 // what is left. It closes in-process, so each case runs in a forked child
 // that reports its fd table over a pipe.
+#include "sandbox/child/fds.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -11,8 +13,6 @@
 #include <algorithm>
 #include <set>
 #include <string>
-
-#include "sandbox/child/fds.h"
 
 namespace nsbuild::sandbox::child {
 namespace {

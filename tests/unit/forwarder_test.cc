@@ -2,8 +2,6 @@
 // in for the one the sandbox's PID 1 makes, an echo server for the daemon.
 // Also built into nsbuild_tsan_tests: the relay is one of nsbuild's two
 // threaded parts.
-#include "sandbox/forward.h"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -13,6 +11,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "sandbox/forward.h"
 
 namespace nsbuild::testing {
 namespace {
@@ -26,7 +26,8 @@ UniqueFd Listen(uint16_t* port) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(s.get(), 8) != 0 ||
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::listen(s.get(), 8) != 0 ||
       ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
     return UniqueFd();
   }

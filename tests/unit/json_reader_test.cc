@@ -1,12 +1,12 @@
 // Every typed getter of JsonObject against every JSON type it must refuse:
 // a wrong type is an error naming the path, never a silent conversion (an
 // integer field that took 0.9 truncated a timeout to "none").
+#include "base/json_reader.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <limits>
-
-#include "base/json_reader.h"
 
 namespace nsbuild::base {
 namespace {
@@ -114,7 +114,10 @@ TEST(JsonGetters, EveryGetterAgainstEveryJsonType) {
 }
 
 TEST(JsonGetters, AcceptedValuesReadBackExactly) {
-  json doc = {{"s", "x"}, {"b", false}, {"i", -7}, {"max", std::numeric_limits<int64_t>::max()},
+  json doc = {{"s", "x"},
+              {"b", false},
+              {"i", -7},
+              {"max", std::numeric_limits<int64_t>::max()},
               {"l", {"a", "b"}}};
   JsonObject o(doc, "$");
   std::string s;

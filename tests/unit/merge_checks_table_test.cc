@@ -81,45 +81,55 @@ std::vector<CheckCase> Cases() {
       // Sticky or not, others could add a module there (issue #13).
       {"sticky world-writable dir", Dir("usr/share/st", 01777), "sticky, but others can still add"},
       {"writable dir the policy lists", Dir("usr/share/drop", 01777), "",
-       [](MergePolicy& p) { p.writable_dirs.push_back({"/usr/share/drop", "a drop box"}); }},
+       [](MergePolicy& p) {
+         p.writable_dirs.push_back({"/usr/share/drop", "a drop box"});
+       }},
       {"hardlink to outside", File("usr/share/x/hl"), "linked to a file outside"},
       {"file too large", File("usr/share/x/big"), "more than the policy's max_file_size"},
       // xattr families: security.*, trusted.*, system.* (ACLs) refused,
       // user.* allowed, and a policy can allow one name.
-      {"file capability", WithXattr(File("usr/bin/cap"), "security.capability"), "file capabilities"},
+      {"file capability", WithXattr(File("usr/bin/cap"), "security.capability"),
+       "file capabilities"},
       {"selinux label", WithXattr(File("usr/bin/se"), "security.selinux"), "a privileged xattr"},
-      {"trusted xattr", WithXattr(File("usr/bin/tr"), "trusted.overlay.opaque"), "a privileged xattr"},
+      {"trusted xattr", WithXattr(File("usr/bin/tr"), "trusted.overlay.opaque"),
+       "a privileged xattr"},
       {"access ACL", WithXattr(File("usr/bin/acl"), "system.posix_acl_access"), "an ACL"},
       {"default ACL", WithXattr(Dir("usr/share/dacl"), "system.posix_acl_default"), "an ACL"},
-      {"other system xattr", WithXattr(File("usr/bin/sys"), "system.nfs4_acl"), "a privileged xattr"},
+      {"other system xattr", WithXattr(File("usr/bin/sys"), "system.nfs4_acl"),
+       "a privileged xattr"},
       {"user xattr", WithXattr(File("usr/bin/user"), "user.comment"), ""},
       {"allowed capability", WithXattr(File("usr/bin/ping"), "security.capability"), "",
        [](MergePolicy& p) { p.allowed_xattrs = {"security.capability"}; }},
-      {"allowed names only", WithXattr(File("usr/bin/ping2"), "security.selinux"), "a privileged xattr",
-       [](MergePolicy& p) { p.allowed_xattrs = {"security.capability"}; }},
+      {"allowed names only", WithXattr(File("usr/bin/ping2"), "security.selinux"),
+       "a privileged xattr", [](MergePolicy& p) { p.allowed_xattrs = {"security.capability"}; }},
       {"invalid utf-8", File("usr/share/x/\xff\xfe"), "name is not valid UTF-8"},
       {"overlong utf-8", File("usr/share/x/\xc0\xaf"), "name is not valid UTF-8"},
       {"control character", File("usr/share/x/a\nb"), "name contains a control character"},
       {"DEL character", File("usr/share/x/a\x7f"), "name contains a control character"},
-      {"path too long", File("usr/share/" + std::string(200, 'a') + "/" + std::string(200, 'b') + "/" +
-                             std::string(200, 'c') + "/" + std::string(200, 'd') + "/" +
-                             std::string(200, 'e') + "/" + std::string(200, 'f')),
+      {"path too long",
+       File("usr/share/" + std::string(200, 'a') + "/" + std::string(200, 'b') + "/" +
+            std::string(200, 'c') + "/" + std::string(200, 'd') + "/" + std::string(200, 'e') +
+            "/" + std::string(200, 'f')),
        "path is longer than"},
       {"name too long", File("usr/share/" + std::string(256, 'n')), "name is longer than"},
       {"dotdot name", File("usr/share/.."), "name is '..' or '.'"},
       {"reserved name", File("usr/share/.nsb-tmp"), "names starting with .nsb- are reserved"},
       {"empty symlink", Link("usr/share/x/l0", ""), "symlink has an empty target"},
-      {"climbing symlink", Link("usr/share/l1", "../../../etc/shadow"), "\" climbs out of the image with '..'"},
+      {"climbing symlink", Link("usr/share/l1", "../../../etc/shadow"),
+       "\" climbs out of the image with '..'"},
       {"inside relative symlink", Link("usr/share/l2", "../bin/x"), ""},
       {"control in target", Link("usr/share/l3", "a\x01"), "symlink target has control characters"},
       {"bad utf-8 target", Link("usr/share/l4", "\xff"), "symlink target has control characters"},
-      {"doubled build dir", File("var/tmp/nsbuild/x/usr/bin/f"), "repeats the build or image directory"},
+      {"doubled build dir", File("var/tmp/nsbuild/x/usr/bin/f"),
+       "repeats the build or image directory"},
       {"leads into build dir", Dir("var/tmp"), "leads into /var/tmp/nsbuild"},
       {"merger database", File("var/lib/nsbuild/pkg.json"), "reserved for the merger's database"},
       {"exec wrappers", File("usr/lib/nsbuild-exec/x"), "reserved for the merger's database"},
-      {"exec dispatcher config", File("etc/nsbuild-exec.conf"), "the admin's nsbuild-exec configuration"},
+      {"exec dispatcher config", File("etc/nsbuild-exec.conf"),
+       "the admin's nsbuild-exec configuration"},
       // A symlinked tree root redirects whatever is installed below it later.
-      {"prefix root as a symlink", Link("usr/lib", "/tmp/x"), "is a symlink where the policy expects"},
+      {"prefix root as a symlink", Link("usr/lib", "/tmp/x"),
+       "is a symlink where the policy expects"},
       {"above a prefix root", Link("usr", "/var/tmp/u"), "is a symlink where the policy expects"},
       {"symlink below the roots", Link("usr/lib/x/current", "1.0"), ""},
       {"usr/local", File("usr/local/bin/x"), "/usr/local is not allowed by the policy"},
@@ -154,8 +164,8 @@ TEST(MergeCheckTable, EveryCaseGetsExactlyItsRejection) {
       continue;
     }
     if (rej.size() != 1) {
-      ADD_FAILURE() << k.label << ": " << rej.size() << " rejections, expected one with \"" << k.reject
-                    << "\"" << (rej.empty() ? "" : ": " + rej[0].reason);
+      ADD_FAILURE() << k.label << ": " << rej.size() << " rejections, expected one with \""
+                    << k.reject << "\"" << (rej.empty() ? "" : ": " + rej[0].reason);
       continue;
     }
     EXPECT_EQ(rej[0].path, "/" + k.entry.path) << k.label;
@@ -180,7 +190,8 @@ std::vector<std::string> ReasonsInSource() {
   ss << in.rdbuf();
   std::string src = ss.str();
   std::vector<std::string> reasons;
-  for (size_t at = src.find("Reject(e,"); at != std::string::npos; at = src.find("Reject(e,", at + 1)) {
+  for (size_t at = src.find("Reject(e,"); at != std::string::npos;
+       at = src.find("Reject(e,", at + 1)) {
     int depth = 0;
     std::string longest, lit;
     bool in_str = false;

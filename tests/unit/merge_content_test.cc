@@ -2,10 +2,9 @@
 // worker, whatever the slicing. Also the test the TSan build runs
 // (tests/run.sh, NSBUILD_TSAN): the hashing threads are the merger's only
 // ones.
-#include "merge/content.h"
-
 #include <gtest/gtest.h>
 
+#include "merge/content.h"
 #include "merge/merge.h"
 #include "tests/unit/merge_fixture.h"
 

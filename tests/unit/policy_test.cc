@@ -1,11 +1,12 @@
 // Policy files parse into typed structs; every mistake names its JSON path.
+#include "sandbox/policy.h"
+
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
 #include <nlohmann/json.hpp>
 
 #include "base/json_reader.h"
-#include "sandbox/policy.h"
 
 namespace nsbuild::sandbox {
 namespace {
@@ -56,19 +57,25 @@ TEST(Policy, ReadsEveryKind) {
 }
 
 TEST(Policy, MistakesNameTheirPath) {
-  EXPECT_EQ(ErrorOf(R"({"netwrok": "none"})"), "p.json: $.sandbox.netwrok: unknown key (did you mean 'network'?)");
+  EXPECT_EQ(ErrorOf(R"({"netwrok": "none"})"),
+            "p.json: $.sandbox.netwrok: unknown key (did you mean 'network'?)");
   EXPECT_EQ(ErrorOf(R"({"network": "internet"})"),
-            "p.json: $.sandbox.network: expected \"none\", \"loopback\", \"distcc\" or \"host\", got \"internet\"");
+            "p.json: $.sandbox.network: expected \"none\", \"loopback\", \"distcc\" or \"host\", "
+            "got \"internet\"");
   EXPECT_EQ(ErrorOf(R"({"filesystem": {"tmpfs": ["tmp"]}})"),
             "p.json: $.sandbox.filesystem.tmpfs[0]: 'tmp' is not an absolute path");
   EXPECT_EQ(ErrorOf(R"({"filesystem": {"ro_bind": [{"src": "/usr", "ro": true}]}})"),
             "p.json: $.sandbox.filesystem.ro_bind[0].ro: unknown key");
-  EXPECT_EQ(ErrorOf(R"({"rlimits": {"nofiles": 1}})"), "p.json: $.sandbox.rlimits.nofiles: unknown rlimit");
+  EXPECT_EQ(ErrorOf(R"({"rlimits": {"nofiles": 1}})"),
+            "p.json: $.sandbox.rlimits.nofiles: unknown rlimit");
   EXPECT_EQ(ErrorOf(R"({"rlimits": {"nofile": -1}})"),
             "p.json: $.sandbox.rlimits.nofile: expected a non-negative integer or \"unlimited\"");
-  EXPECT_EQ(ErrorOf(R"({"umask": "999"})"), "p.json: $.sandbox.umask: expected an octal umask like \"022\"");
-  EXPECT_EQ(ErrorOf(R"({"hostname": 7})"), "p.json: $.sandbox.hostname: expected a string, got number");
-  EXPECT_NE(ErrorOf(R"({"seccomp": {"deny": ["mounts"]}})").find("$.sandbox.seccomp.deny: unknown seccomp group 'mounts'"),
+  EXPECT_EQ(ErrorOf(R"({"umask": "999"})"),
+            "p.json: $.sandbox.umask: expected an octal umask like \"022\"");
+  EXPECT_EQ(ErrorOf(R"({"hostname": 7})"),
+            "p.json: $.sandbox.hostname: expected a string, got number");
+  EXPECT_NE(ErrorOf(R"({"seccomp": {"deny": ["mounts"]}})")
+                .find("$.sandbox.seccomp.deny: unknown seccomp group 'mounts'"),
             std::string::npos);
   EXPECT_EQ(ErrorOf(R"({"ids": {"host_base": 0, "host_count": 10}})"),
             "p.json: $.sandbox.ids: host range must be unprivileged and non-empty");

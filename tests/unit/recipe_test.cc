@@ -67,8 +67,10 @@ TEST(Recipe, DefaultsAreDocumentedOnes) {
 }
 
 TEST(Recipe, UnknownKeysNameTheirPath) {
-  EXPECT_EQ(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compile": "x"}, "sorce": 1})"),
-            "r.json: $.sorce: unknown key (did you mean 'source'?)");
+  EXPECT_EQ(
+      ErrorOf(
+          R"({"name": "a", "version": "1", "source": "s", "phases": {"compile": "x"}, "sorce": 1})"),
+      "r.json: $.sorce: unknown key (did you mean 'source'?)");
   EXPECT_EQ(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compiel": "x"}})"),
             "r.json: $.phases.compiel: unknown key (did you mean 'compile'?)");
   EXPECT_EQ(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compile": "x"},
@@ -79,23 +81,29 @@ TEST(Recipe, UnknownKeysNameTheirPath) {
 TEST(Recipe, BadValuesAreRejected) {
   const std::string base = R"("version": "1", "source": "s", "phases": {"compile": "x"})";
   EXPECT_NE(ErrorOf("{" + base + "}").find("$.name: required key is missing"), std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"name": 3, )" + base + "}").find("$.name: expected a string"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"name": 3, )" + base + "}").find("$.name: expected a string"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(R"({"name": "a/b", )" + base + "}").find("$.name"), std::string::npos);
   EXPECT_NE(ErrorOf(R"({"name": "a", "wrap": ["../etc"], )" + base + "}").find("$.wrap[0]"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"name": "a", "env": {"D": "/"}, )" + base + "}").find("$.env.D: set by nsbuild"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(R"({"name": "a", "env": {"D": "/"}, )" + base + "}").find("$.env.D: set by nsbuild"),
+      std::string::npos);
   EXPECT_NE(ErrorOf(R"({"name": "a", "env": {"1X": "y"}, )" + base + "}").find("$.env.1X"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"name": "a", "source_date_epoch": -1, )" + base + "}").find("$.source_date_epoch"),
+  EXPECT_NE(ErrorOf(R"({"name": "a", "source_date_epoch": -1, )" + base + "}")
+                .find("$.source_date_epoch"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compile": ["ok", 7]}})")
-                .find("$.phases.compile[1]: expected a string"),
-            std::string::npos);
-  EXPECT_NE(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {}})").find("no phase"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compile": ["ok", 7]}})")
+          .find("$.phases.compile[1]: expected a string"),
+      std::string::npos);
+  EXPECT_NE(
+      ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {}})").find("no phase"),
+      std::string::npos);
   EXPECT_NE(ErrorOf(R"({"name": "a", "version": "1", "source": "s", "phases": {"compile": "x"},
-      "define_implementations": {"g": {"program": "rel/path"}}})").find("must be an absolute path"),
+      "define_implementations": {"g": {"program": "rel/path"}}})")
+                .find("must be an absolute path"),
             std::string::npos);
   EXPECT_NE(ErrorOf(R"([1, 2])").find("expected an object"), std::string::npos);
   EXPECT_NE(ErrorOf("{\"name\": \n}").find("r.json:2:"), std::string::npos);

@@ -48,11 +48,18 @@ constexpr uint64_t kSuid = S_ISUID, kSgid = S_ISGID;
 // Verdicts the default policy (every group, listen denied) must give.
 std::vector<Case> Cases() {
   std::vector<Case> c;
-  auto deny = [&](const char* name, int nr, int err = EPERM) { c.push_back({name, nr, {}, Errno(err)}); };
+  auto deny = [&](const char* name, int nr, int err = EPERM) {
+    c.push_back({name, nr, {}, Errno(err)});
+  };
   // setid: every way to give a path a setuid or setgid mode.
-  for (auto [name, nr, mode_arg] : std::initializer_list<std::tuple<const char*, int, int>>{
-           {"chmod", 90, 1}, {"fchmod", 91, 1}, {"fchmodat", 268, 2}, {"fchmodat2", 452, 2},
-           {"creat", 85, 1}, {"mknod", 133, 1}, {"mknodat", 259, 2}}) {
+  for (auto [name, nr, mode_arg] :
+       std::initializer_list<std::tuple<const char*, int, int>>{{"chmod", 90, 1},
+                                                                {"fchmod", 91, 1},
+                                                                {"fchmodat", 268, 2},
+                                                                {"fchmodat2", 452, 2},
+                                                                {"creat", 85, 1},
+                                                                {"mknod", 133, 1},
+                                                                {"mknodat", 259, 2}}) {
     for (uint64_t bit : {kSuid, kSgid}) {
       std::vector<uint64_t> args(6, 0);
       args[mode_arg] = bit | 0755;
@@ -62,8 +69,8 @@ std::vector<Case> Cases() {
     plain[mode_arg] = 0755;
     c.push_back({name, nr, plain, kAllow});
   }
-  for (auto [name, nr, flags_arg] :
-       std::initializer_list<std::tuple<const char*, int, int>>{{"open", 2, 1}, {"openat", 257, 2}}) {
+  for (auto [name, nr, flags_arg] : std::initializer_list<std::tuple<const char*, int, int>>{
+           {"open", 2, 1}, {"openat", 257, 2}}) {
     for (uint64_t create : {uint64_t{O_CREAT | O_WRONLY}, uint64_t{__O_TMPFILE | O_RDWR}}) {
       for (uint64_t bit : {kSuid, kSgid}) {
         std::vector<uint64_t> args(6, 0);
@@ -78,16 +85,31 @@ std::vector<Case> Cases() {
   }
   deny("openat2", 437, ENOSYS);
   // xattr-write: every write or removal, by path, link, fd and dirfd.
-  for (auto [name, nr] : std::initializer_list<std::pair<const char*, int>>{
-           {"setxattr", 188}, {"lsetxattr", 189}, {"fsetxattr", 190}, {"removexattr", 197},
-           {"lremovexattr", 198}, {"fremovexattr", 199}, {"setxattrat", 463}, {"removexattrat", 466}}) {
+  for (auto [name, nr] :
+       std::initializer_list<std::pair<const char*, int>>{{"setxattr", 188},
+                                                          {"lsetxattr", 189},
+                                                          {"fsetxattr", 190},
+                                                          {"removexattr", 197},
+                                                          {"lremovexattr", 198},
+                                                          {"fremovexattr", 199},
+                                                          {"setxattrat", 463},
+                                                          {"removexattrat", 466}}) {
     deny(name, nr, EOPNOTSUPP);
   }
   // mount: the old and the new mount API.
-  for (auto [name, nr] : std::initializer_list<std::pair<const char*, int>>{
-           {"mount", 165}, {"umount2", 166}, {"pivot_root", 155}, {"chroot", 161}, {"fsopen", 430},
-           {"fsconfig", 431}, {"fsmount", 432}, {"fspick", 433}, {"open_tree", 428},
-           {"move_mount", 429}, {"mount_setattr", 442}, {"open_tree_attr", 467}}) {
+  for (auto [name, nr] :
+       std::initializer_list<std::pair<const char*, int>>{{"mount", 165},
+                                                          {"umount2", 166},
+                                                          {"pivot_root", 155},
+                                                          {"chroot", 161},
+                                                          {"fsopen", 430},
+                                                          {"fsconfig", 431},
+                                                          {"fsmount", 432},
+                                                          {"fspick", 433},
+                                                          {"open_tree", 428},
+                                                          {"move_mount", 429},
+                                                          {"mount_setattr", 442},
+                                                          {"open_tree_attr", 467}}) {
     deny(name, nr);
   }
   // namespaces
@@ -119,15 +141,37 @@ std::vector<Case> Cases() {
   c.push_back({"personality", 135, {0xffffffffull}, kAllow});
   c.push_back({"personality", 135, {0x0040000 /*ADDR_NO_RANDOMIZE*/}, kAllow});
   c.push_back({"personality", 135, {0x0020000 /*UNAME26*/}, kAllow});
-  for (auto [name, nr] : std::initializer_list<std::pair<const char*, int>>{
-           {"keyctl", 250}, {"add_key", 248}, {"request_key", 249}, {"bpf", 321},
-           {"perf_event_open", 298}, {"userfaultfd", 323}, {"io_uring_setup", 425},
-           {"io_uring_enter", 426}, {"io_uring_register", 427}, {"kexec_load", 246},
-           {"kexec_file_load", 320}, {"init_module", 175}, {"finit_module", 313},
-           {"delete_module", 176}, {"acct", 163}, {"swapon", 167}, {"swapoff", 168},
-           {"reboot", 169}, {"settimeofday", 164}, {"clock_settime", 227}, {"clock_adjtime", 305},
-           {"adjtimex", 159}, {"syslog", 103}, {"quotactl", 179}, {"iopl", 172}, {"ioperm", 173},
-           {"lookup_dcookie", 212}, {"vhangup", 153}, {"nfsservctl", 180}, {"listen", 50}}) {
+  for (auto [name, nr] :
+       std::initializer_list<std::pair<const char*, int>>{{"keyctl", 250},
+                                                          {"add_key", 248},
+                                                          {"request_key", 249},
+                                                          {"bpf", 321},
+                                                          {"perf_event_open", 298},
+                                                          {"userfaultfd", 323},
+                                                          {"io_uring_setup", 425},
+                                                          {"io_uring_enter", 426},
+                                                          {"io_uring_register", 427},
+                                                          {"kexec_load", 246},
+                                                          {"kexec_file_load", 320},
+                                                          {"init_module", 175},
+                                                          {"finit_module", 313},
+                                                          {"delete_module", 176},
+                                                          {"acct", 163},
+                                                          {"swapon", 167},
+                                                          {"swapoff", 168},
+                                                          {"reboot", 169},
+                                                          {"settimeofday", 164},
+                                                          {"clock_settime", 227},
+                                                          {"clock_adjtime", 305},
+                                                          {"adjtimex", 159},
+                                                          {"syslog", 103},
+                                                          {"quotactl", 179},
+                                                          {"iopl", 172},
+                                                          {"ioperm", 173},
+                                                          {"lookup_dcookie", 212},
+                                                          {"vhangup", 153},
+                                                          {"nfsservctl", 180},
+                                                          {"listen", 50}}) {
     deny(name, nr);
   }
   // Everyday calls stay allowed.
@@ -207,12 +251,13 @@ TEST(SeccompTable, EveryTableEntryHasACase) {
     for (const SyscallRule& r : g.rules) {
       bool covered = false;
       for (const Case& c : cases) {
-        covered = covered || (c.nr == r.x86_64_nr && c.expect == ActionOf(r) && Satisfies(c.args, r));
+        covered =
+            covered || (c.nr == r.x86_64_nr && c.expect == ActionOf(r) && Satisfies(c.args, r));
       }
       std::string cond;
       for (const auto& m : r.matches) {
-        cond += " arg" + std::to_string(m.index) + "&" + std::to_string(m.mask) + "==" +
-                std::to_string(m.value);
+        cond += " arg" + std::to_string(m.index) + "&" + std::to_string(m.mask) +
+                "==" + std::to_string(m.value);
       }
       EXPECT_TRUE(covered) << "group " << g.name << ": rule " << r.syscall << cond
                            << " has no case in seccomp_table_test.cc";
@@ -248,11 +293,10 @@ TEST(SeccompTable, EachGroupAloneCoversItsCasesAndNoOthers) {
 // The write watcher's list, checked against a list written from the
 // kernel's syscall table (see watched_calls.h for how it was chosen).
 const std::set<std::string> kPathWritingCalls = {
-    "open",     "openat",   "creat",     "truncate",  "mkdir",     "mkdirat", "rmdir",
-    "unlink",   "unlinkat", "rename",    "renameat",  "renameat2", "link",    "linkat",
-    "symlink",  "symlinkat", "mknod",    "mknodat",   "chmod",     "fchmodat", "fchmodat2",
-    "chown",    "lchown",   "fchownat",  "utime",     "utimes",    "futimesat", "utimensat",
-    "bind"};
+    "open",     "openat",  "creat",     "truncate",  "mkdir",     "mkdirat", "rmdir",   "unlink",
+    "unlinkat", "rename",  "renameat",  "renameat2", "link",      "linkat",  "symlink", "symlinkat",
+    "mknod",    "mknodat", "chmod",     "fchmodat",  "fchmodat2", "chown",   "lchown",  "fchownat",
+    "utime",    "utimes",  "futimesat", "utimensat", "bind"};
 
 // Where the open-like calls keep their flags (open(2), openat(2)); every
 // other watched call is notified whatever its arguments.
@@ -270,7 +314,8 @@ TEST(WatchedCallsTable, IsExactlyThePathWritingCalls) {
       EXPECT_EQ(nr, c.x86_64_nr) << c.name;
     }
   }
-  for (const auto& name : kPathWritingCalls) EXPECT_TRUE(table.count(name)) << name << " is not watched";
+  for (const auto& name : kPathWritingCalls)
+    EXPECT_TRUE(table.count(name)) << name << " is not watched";
 }
 
 TEST(WatchedCallsTable, EveryEntryNotifiesAndReadOnlyOpensDoNot) {

@@ -1,14 +1,14 @@
 // The compiled seccomp program, evaluated in userspace by a small classic-BPF
 // interpreter: the rule set is checked without loading it into a kernel.
-#include <sys/ioctl.h>
-
-#include <cstring>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+
+#include <cstring>
 
 #include "sandbox/seccomp_rules.h"
 #include "tests/unit/bpf_eval.h"
@@ -40,21 +40,21 @@ constexpr uint32_t kAllow = SECCOMP_RET_ALLOW;
 constexpr uint32_t kKill = SECCOMP_RET_KILL_PROCESS;
 
 TEST_F(SeccompTest, ChmodWithSetidBitsIsRefusedPlainChmodAllowed) {
-  EXPECT_EQ(Call(90, {0, 04755}), Errno(EPERM));   // chmod
+  EXPECT_EQ(Call(90, {0, 04755}), Errno(EPERM));  // chmod
   EXPECT_EQ(Call(90, {0, 02755}), Errno(EPERM));
   EXPECT_EQ(Call(90, {0, 0755}), kAllow);
-  EXPECT_EQ(Call(91, {3, 06755}), Errno(EPERM));   // fchmod
-  EXPECT_EQ(Call(268, {0, 0, 04000}), Errno(EPERM));  // fchmodat
+  EXPECT_EQ(Call(91, {3, 06755}), Errno(EPERM));         // fchmod
+  EXPECT_EQ(Call(268, {0, 0, 04000}), Errno(EPERM));     // fchmodat
   EXPECT_EQ(Call(452, {0, 0, 04000, 0}), Errno(EPERM));  // fchmodat2, by number
   EXPECT_EQ(Call(452, {0, 0, 0644, 0}), kAllow);
 }
 
 TEST_F(SeccompTest, CreateModesOnlyMatterWhenCreating) {
   EXPECT_EQ(Call(257, {0, 0, O_CREAT | O_WRONLY, 04755}), Errno(EPERM));  // openat
-  EXPECT_EQ(Call(257, {0, 0, O_RDONLY, 04755}), kAllow);  // garbage mode, no O_CREAT
+  EXPECT_EQ(Call(257, {0, 0, O_RDONLY, 04755}), kAllow);             // garbage mode, no O_CREAT
   EXPECT_EQ(Call(2, {0, O_TMPFILE | O_RDWR, 02755}), Errno(EPERM));  // open O_TMPFILE
-  EXPECT_EQ(Call(133, {0, S_IFREG | 04755, 0}), Errno(EPERM));  // mknod
-  EXPECT_EQ(Call(437, {}), Errno(ENOSYS));  // openat2: mode unreadable
+  EXPECT_EQ(Call(133, {0, S_IFREG | 04755, 0}), Errno(EPERM));       // mknod
+  EXPECT_EQ(Call(437, {}), Errno(ENOSYS));                           // openat2: mode unreadable
 }
 
 TEST_F(SeccompTest, TerminalInjectionComparesLow32Bits) {
@@ -65,10 +65,10 @@ TEST_F(SeccompTest, TerminalInjectionComparesLow32Bits) {
 }
 
 TEST_F(SeccompTest, NamespacesAndMountsAreClosed) {
-  EXPECT_EQ(Call(435), Errno(ENOSYS));                  // clone3
-  EXPECT_EQ(Call(56, {0x00010000 | 17}), kAllow);        // clone(CLONE_THREAD...)
-  EXPECT_EQ(Call(56, {0x10000000}), Errno(EPERM));       // clone(CLONE_NEWUSER)
-  EXPECT_EQ(Call(56, {0x00000080}), Errno(EPERM));       // clone(CLONE_NEWTIME)
+  EXPECT_EQ(Call(435), Errno(ENOSYS));              // clone3
+  EXPECT_EQ(Call(56, {0x00010000 | 17}), kAllow);   // clone(CLONE_THREAD...)
+  EXPECT_EQ(Call(56, {0x10000000}), Errno(EPERM));  // clone(CLONE_NEWUSER)
+  EXPECT_EQ(Call(56, {0x00000080}), Errno(EPERM));  // clone(CLONE_NEWTIME)
   for (int nr : {165, 166, 155, 161, 428, 429, 430, 431, 432, 433, 442, 272, 308}) {
     EXPECT_EQ(Call(nr), Errno(EPERM)) << nr;
   }

@@ -1,8 +1,7 @@
 #include "builder/status.h"
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -69,7 +68,6 @@ TEST(Status, TerminalRewritesOneLiveLine) {
   EXPECT_NE(s.find("pypy3:compile ok"), std::string::npos) << s;
 }
 
-
 // The live status line (carriage return, erase line) only where a terminal
 // can show it: TERM=dumb and an unset TERM get the plain printer, and so
 // does anything that is not a tty.
@@ -92,7 +90,10 @@ TEST(Status, LiveLineOnlyOnATerminalThatIsNotDumb) {
   int pipefd[2];
   ASSERT_EQ(::pipe2(pipefd, O_CLOEXEC), 0);
   EXPECT_FALSE(IsSmartTerminal(pipefd[1]));
-  if (old) ::setenv("TERM", saved.c_str(), 1); else ::unsetenv("TERM");
+  if (old)
+    ::setenv("TERM", saved.c_str(), 1);
+  else
+    ::unsetenv("TERM");
   for (int fd : {pty, master, pipefd[0], pipefd[1]}) ::close(fd);
 }
 

@@ -7,9 +7,7 @@ namespace {
 
 using builder::OnViolation;
 
-builder::PolicyDocument Doc(const char* text) {
-  return {"p.json", nlohmann::json::parse(text)};
-}
+builder::PolicyDocument Doc(const char* text) { return {"p.json", nlohmann::json::parse(text)}; }
 
 TEST(WritesPolicy, AbsentMeansWatchAndFail) {
   auto p = builder::WritesPolicyOf(Doc(R"({"sandbox": {}})"));

@@ -11,8 +11,8 @@ namespace {
 
 TEST(WriteWatchRoots, ARootIsAWholeComponent) {
   WriteWatcher w({"/tmp", "/dev/null", "/work/", "/var/tmp/nsbuild/./build"});
-  for (const char* inside : {"/tmp", "/tmp/", "/tmp/x", "/tmp/x/y", "/dev/null", "/work",
-                             "/work/a", "/var/tmp/nsbuild/build", "/var/tmp/nsbuild/build/o"}) {
+  for (const char* inside : {"/tmp", "/tmp/", "/tmp/x", "/tmp/x/y", "/dev/null", "/work", "/work/a",
+                             "/var/tmp/nsbuild/build", "/var/tmp/nsbuild/build/o"}) {
     EXPECT_TRUE(w.IsAllowed(inside)) << inside;
   }
   for (const char* outside :
@@ -57,7 +57,9 @@ TEST(WriteWatchRoots, WritableRootsFollowThePlan) {
   devnode.allow_devices = true;
   spec.mounts = {ro, bind, tmp, dev_tmpfs, devnode, dev_ro};
   auto roots = WritableRoots(spec);
-  auto has = [&](const std::string& r) { return std::find(roots.begin(), roots.end(), r) != roots.end(); };
+  auto has = [&](const std::string& r) {
+    return std::find(roots.begin(), roots.end(), r) != roots.end();
+  };
   EXPECT_TRUE(has("/work"));
   EXPECT_TRUE(has("/tmp"));
   EXPECT_TRUE(has("/dev/null"));  // the fixed device list, not the bind
