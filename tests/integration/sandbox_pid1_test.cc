@@ -75,15 +75,18 @@ class Pid1 : public ::testing::Test {
     // O_CLOEXEC: neither may reach PID 1.
     leak_ = dir_.path() + "/leak";
     std::string script = "exec 9>>'" + leak_ + "' 8</dev/zero; exec \"$@\"";
-    std::vector<std::string> args = {"/bin/sh", "-c", script,       "sh",    NsbuildBin(),
-                                     "run",     "--", "/bin/sleep", "876123"};
+    // A sleep of this test process's own, told apart from the one a test
+    // running in parallel under ctest starts.
+    std::string marker = std::to_string(800000 + ::getpid());
+    std::vector<std::string> args = {"/bin/sh", "-c", script,       "sh",  NsbuildBin(),
+                                     "run",     "--", "/bin/sleep", marker};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ASSERT_EQ(posix_spawn(&nsbuild_, argv[0], nullptr, nullptr, argv.data(), environ), 0);
     for (int i = 0; i < 200 && command_ < 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      command_ = FindCommand("/bin/sleep 876123");
+      command_ = FindCommand("/bin/sleep " + marker + " ");
     }
     ASSERT_GT(command_, 0) << "the command never started";
     pid1_ = std::stoi(StatusFields(command_)["PPid"]);
