@@ -238,6 +238,7 @@ int Execute(const BuildOptions& o, Setup& s) {
     for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
     h.dest = o.dest;
     h.recipe_path = o.recipe_path;
+    h.recipe_sha256 = s.recipe.sha256;
     h.replace = o.replace;
     if (auto st = HandOffImages(h); !st) {
       spdlog::error("{}", base::EscapeLine(st.error().Message()));

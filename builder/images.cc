@@ -39,8 +39,7 @@ base::Status SetOrigin(const HandOff& h, merge::MergeRequest* req) {
   if (!abs) return base::ErrnoError("resolve the recipe path " + h.recipe_path);
   req->origin = std::string("recipe ") + abs;
   std::free(abs);
-  NSB_ASSIGN_OR_RETURN(std::string text, base::ReadFile(h.recipe_path));
-  req->origin_sha256 = merge::Sha256Hex(text);
+  req->origin_sha256 = h.recipe_sha256;
   req->replace = h.replace;
   return {};
 }

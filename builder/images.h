@@ -34,10 +34,11 @@ struct HandOff {
   int64_t source_date_epoch = 0;
   std::string policy;  // name or file, as given to the build
   std::string work_dir;
-  int work_dir_fd = -1;     // images.txt is written through it
-  std::string dest;         // merge into this root; empty: leave the images in the work dir
-  std::string recipe_path;  // the package's origin, recorded by the merger
-  bool replace = false;     // may replace a package of that name from another origin
+  int work_dir_fd = -1;       // images.txt is written through it
+  std::string dest;           // merge into this root; empty: leave the images in the work dir
+  std::string recipe_path;    // the package's origin, recorded by the merger
+  std::string recipe_sha256;  // of the recipe as it was parsed (Recipe::sha256)
+  bool replace = false;       // may replace a package of that name from another origin
 };
 
 // Called only when every target succeeded: lists the images in

@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "base/fs.h"
 #include "base/json_reader.h"
+#include "merge/content.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -279,11 +281,16 @@ Result<Recipe> ParseRecipe(const nlohmann::json& j, const std::string& where,
 }
 
 Result<Recipe> LoadRecipe(const std::string& path) {
-  NSB_ASSIGN_OR_RETURN(nlohmann::json j, base::ParseJsonFile(path));
+  // Read once: the hash recorded as the package's origin is of exactly the
+  // bytes that were parsed, not of a second read the file may differ from.
+  NSB_ASSIGN_OR_RETURN(std::string text, base::ReadFile(path));
+  NSB_ASSIGN_OR_RETURN(nlohmann::json j, base::ParseJsonText(text, path));
   std::error_code ec;
   auto abs = std::filesystem::absolute(path, ec);
   std::string dir = ec ? "." : abs.parent_path().string();
-  return ParseRecipe(j, path, dir);
+  NSB_ASSIGN_OR_RETURN(Recipe r, ParseRecipe(j, path, dir));
+  r.sha256 = merge::Sha256Hex(text);
+  return r;
 }
 
 }  // namespace nsbuild::builder

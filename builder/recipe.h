@@ -46,8 +46,9 @@ struct AddWrite {
 };
 
 struct Recipe {
-  std::string path;  // the recipe file, for messages
-  std::string dir;   // its directory: relative paths are resolved here
+  std::string path;    // the recipe file, for messages
+  std::string dir;     // its directory: relative paths are resolved here
+  std::string sha256;  // of the bytes that were parsed (LoadRecipe): the package's origin
   std::string name;
   std::string version;
   // A directory or a tarball, relative to `dir` and beneath it (checked
