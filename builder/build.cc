@@ -10,8 +10,8 @@
 #include <cstdio>
 
 #include "base/escape.h"
+#include "base/exit_status.h"
 #include "base/fs.h"
-#include "builder/commands.h"
 #include "builder/images.h"
 #include "builder/impls.h"
 #include "builder/jobserver.h"
@@ -27,6 +27,11 @@
 #include "builder/write_report.h"
 
 namespace nsbuild::builder {
+
+using base::kExitFailure;
+using base::kExitOk;
+using base::kExitSetup;
+using base::kExitUsage;
 namespace {
 
 using Setup = BuildSetup;

@@ -10,10 +10,10 @@
 
 #include "base/dir_fd.h"
 #include "base/escape.h"
+#include "base/exit_status.h"
 #include "base/json_reader.h"
 #include "builder/build.h"
 #include "builder/build_set.h"
-#include "builder/commands.h"
 #include "builder/diffoscope.h"
 #include "builder/policy_file.h"
 #include "builder/recipe.h"
@@ -21,6 +21,11 @@
 #include "merge/image_diff.h"
 
 namespace nsbuild::builder {
+
+using base::kExitFailure;
+using base::kExitOk;
+using base::kExitSetup;
+using base::kExitUsage;
 namespace {
 
 using DiffMap = std::map<std::string, std::vector<merge::EntryDiff>>;  // target → diffs

@@ -5,7 +5,7 @@
 #   examples/build_demo.sh [NSBUILD]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-nsbuild=${1:-$top/build/builder/nsbuild}
+nsbuild=${1:-$top/build/bin/nsbuild}
 work=$(mktemp -d /tmp/nsbuild-build-demo.XXXXXX)
 chmod 0755 "$work"
 trap 'chmod -R u+rwx "$work"; rm -rf "$work"' EXIT

@@ -8,7 +8,7 @@ source "$NSBUILD_TOP/tests/deps.sh"
 BUILD=${NSBUILD_BUILD_DIR:-$NSBUILD_TOP/build}
 nsbuild_install_deps
 nsbuild_build "$BUILD" >/dev/null
-nsbuild=$BUILD/builder/nsbuild
+nsbuild=$BUILD/bin/nsbuild
 
 echo "== nsbuild doctor"
 "$nsbuild" doctor

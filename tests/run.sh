@@ -22,7 +22,7 @@ if [ "$(id -u)" -eq 0 ]; then
   id "$TEST_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$TEST_USER"
   stage=$(mktemp -d /tmp/nsbuild-nonroot.XXXXXX)
   trap 'rm -rf "$stage"' EXIT
-  cp "$BUILD/builder/nsbuild" "$BUILD/tests/nsbuild_integration_tests" \
+  cp "$BUILD/bin/nsbuild" "$BUILD/tests/nsbuild_integration_tests" \
     "$BUILD/tests/nsbuild_security_tests" "$BUILD/merge/nsbuild-exec" "$stage/"
   cp -r "$NSBUILD_TOP/policies" "$stage/policies"
   # The checkout may sit where the test user cannot read (under /root).
@@ -53,9 +53,9 @@ if [ -z "${NSBUILD_SKIP_SANITIZE:-}" ] && command -v clang++ >/dev/null; then
   "$SAN/tests/nsbuild_unit_tests" --gtest_brief=1 2>&1 | tail -n 3
   # Integration tests start sandboxes from a sanitized nsbuild; leak checking
   # is off there because the sandbox's PID 1 shares the parent's memory.
-  ASAN_OPTIONS=detect_leaks=0 NSBUILD_BIN="$SAN/builder/nsbuild" \
+  ASAN_OPTIONS=detect_leaks=0 NSBUILD_BIN="$SAN/bin/nsbuild" \
     "$SAN/tests/nsbuild_integration_tests" --gtest_brief=1 2>&1 | grep -v "asan_handle_no_return\|False positive\|sanitizers/issues/189" | tail -n 3
-  ASAN_OPTIONS=detect_leaks=0 NSBUILD_BIN="$SAN/builder/nsbuild" \
+  ASAN_OPTIONS=detect_leaks=0 NSBUILD_BIN="$SAN/bin/nsbuild" \
     "$SAN/tests/nsbuild_security_tests" --gtest_brief=1 2>&1 | grep -v "asan_handle_no_return\|False positive\|sanitizers/issues/189" | tail -n 3
   seconds=${NSBUILD_FUZZ_SECONDS:-20}
   for t in policy recipe image; do

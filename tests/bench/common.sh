@@ -7,7 +7,7 @@ bench_args() {
   rounds=${2:-5}
   shift $(( $# >= 2 ? 2 : $# ))
   recipes=("$@")
-  nsbuild=$build/builder/nsbuild
+  nsbuild=$build/bin/nsbuild
   scratch=$(mktemp -d /tmp/nsbuild-bench.XXXXXX)
   chmod 0755 "$scratch"
   trap 'chmod -R u+rwx "$scratch"; rm -rf "$scratch"' EXIT

@@ -11,7 +11,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-nsbuild="$here/../../build/builder/nsbuild"
+nsbuild="$here/../../build/bin/nsbuild"
 work="${TMPDIR:-/var/tmp}/nsbuild-merge-bench"
 files=100000 runs=5 growth=(10000 100000 300000)
 while [ $# -gt 0 ]; do

@@ -8,7 +8,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build}
 pairs=${2:-200}
-nsbuild=$build/builder/nsbuild
+nsbuild=$build/bin/nsbuild
 command -v bwrap >/dev/null || { echo "bubblewrap is not installed (apt-get install bubblewrap)"; exit 2; }
 
 # The same view both ways: nsbuild's default policy minus /etc hiding is

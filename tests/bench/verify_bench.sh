@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build}
 rounds=${2:-1}
 impl=${3:-python3}
-nsbuild=$build/builder/nsbuild
+nsbuild=$build/bin/nsbuild
 scratch=$(mktemp -d /tmp/nsbuild-verify-bench.XXXXXX)
 chmod 0755 "$scratch"
 trap '[ -n "${KEEP:-}" ] || { chmod -R u+rwx "$scratch"; rm -rf "$scratch"; }' EXIT

@@ -8,15 +8,15 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "builder/cli_errors.h"
-#include "builder/commands.h"
+#include "cli/cli_errors.h"
+#include "cli/commands.h"
 
 #ifndef NSBUILD_VERSION
 #define NSBUILD_VERSION "unknown"
 #endif
 
 int main(int argc, char** argv) {
-  using namespace nsbuild::builder;
+  using namespace nsbuild::cli;
   CLI::App app{
       "nsbuild: build a package once per implementation, every sub-phase in its own\n"
       "user/mount/pid/net namespace, then merge the images safely.",

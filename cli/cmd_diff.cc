@@ -3,10 +3,10 @@
 #include <cstdio>
 
 #include "base/escape.h"
-#include "builder/commands.h"
+#include "cli/commands.h"
 #include "merge/image_diff.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
 namespace {
 
 struct DiffArgs {
@@ -53,4 +53,4 @@ void AddDiffCommand(CLI::App& app, CommandContext& ctx) {
   cmd->callback([o, &ctx] { ctx.exit_status = Diff(*o); });
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

@@ -4,10 +4,14 @@
 #include <nlohmann/json.hpp>
 
 #include "base/json_reader.h"
-#include "builder/commands.h"
 #include "builder/impls.h"
+#include "cli/commands.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
+
+using builder::DetectHostImpls;
+using builder::Implementation;
+using builder::KindName;
 namespace {
 
 void PrintTable(const std::vector<Implementation>& found) {
@@ -52,4 +56,4 @@ void AddImplsCommand(CLI::App& app, CommandContext& ctx) {
   });
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

@@ -1,9 +1,13 @@
 // nsbuild verify: reproducibility under varied build conditions.
-#include "builder/commands.h"
 #include "builder/variation.h"
 #include "builder/verify.h"
+#include "cli/commands.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
+
+using builder::RunVerify;
+using builder::VariationFactors;
+using builder::VerifyOptions;
 
 void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
   auto o = std::make_shared<VerifyOptions>();
@@ -59,4 +63,4 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
   });
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

@@ -6,12 +6,17 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "builder/commands.h"
 #include "builder/merge_handoff.h"
 #include "builder/policy_file.h"
+#include "cli/commands.h"
 #include "merge/merge.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
+
+using builder::DispatcherPath;
+using builder::LoadMergePolicy;
+using builder::PrintMergeReport;
+using builder::Say;
 namespace {
 
 struct MergeOptions {
@@ -170,4 +175,4 @@ void AddMergeCommands(CLI::App& app, CommandContext& ctx) {
   c->callback([images, policy, &ctx] { ctx.exit_status = RunCheck(*policy, *images); });
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

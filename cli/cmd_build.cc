@@ -1,9 +1,14 @@
 // `nsbuild build RECIPE`: options into BuildOptions, then RunBuild.
 #include "builder/build.h"
-#include "builder/commands.h"
 #include "builder/jobserver.h"
+#include "cli/commands.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
+
+using builder::BuildOptions;
+using builder::FailureMode;
+using builder::JobServer;
+using builder::RunBuild;
 
 void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   auto* cmd = app.add_subcommand(
@@ -75,4 +80,4 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   });
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

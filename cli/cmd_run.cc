@@ -9,9 +9,9 @@
 
 #include "base/escape.h"
 #include "base/json_reader.h"
-#include "builder/commands.h"
 #include "builder/policy_file.h"
 #include "builder/report.h"
+#include "cli/commands.h"
 #include "sandbox/plan.h"
 #include "sandbox/supervise.h"
 #include "sandbox/write_capture.h"
@@ -19,7 +19,11 @@
 
 extern char** environ;
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
+
+using builder::LoadPolicyDocument;
+using builder::SandboxPolicyOf;
+using builder::ViolationsJson;
 namespace {
 
 struct RunOptions {
@@ -261,4 +265,4 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
   });
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

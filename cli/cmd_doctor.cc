@@ -4,16 +4,20 @@
 
 #include <cstdio>
 
-#include "builder/commands.h"
 #include "builder/distcc.h"
 #include "builder/policy_file.h"
+#include "cli/commands.h"
 #include "sandbox/landlock.h"
 #include "sandbox/plan.h"
 #include "sandbox/probe.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/user_ns.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
+
+using builder::CheckDistccInstalled;
+using builder::LoadPolicyDocument;
+using builder::SandboxPolicyOf;
 namespace {
 
 void Line(bool ok, const std::string& name, const std::string& detail) {
@@ -87,4 +91,4 @@ void AddDoctorCommand(CLI::App& app, CommandContext& ctx) {
   doc->callback([policy, &ctx] { ctx.exit_status = Doctor(*policy); });
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

@@ -1,10 +1,10 @@
-#include "builder/cli_errors.h"
+#include "cli/cli_errors.h"
 
 #include <optional>
 
 #include "base/suggest.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
 namespace {
 
 bool IsOption(const std::string& a) { return a.size() > 1 && a[0] == '-'; }
@@ -142,4 +142,4 @@ std::string ExplainParseError(CLI::App& app, const CLI::ParseError& e,
   return c.prefix + ": " + what + SeeHelp(c);
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

@@ -2,11 +2,13 @@
 // what the installed-files database (DEST/var/lib/nsbuild/) records.
 #include <cstdio>
 
-#include "builder/commands.h"
 #include "builder/merge_handoff.h"
+#include "cli/commands.h"
 #include "merge/maintenance.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
+
+using builder::Say;
 namespace {
 
 struct InstalledOptions {
@@ -69,4 +71,4 @@ void AddInstalledCommands(CLI::App& app, CommandContext& ctx) {
       ->callback([v, &ctx] { ctx.exit_status = RunVerify(*v); });
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

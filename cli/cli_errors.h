@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-namespace nsbuild::builder {
+namespace nsbuild::cli {
 
 // argv without argv[0]; app is the parsed (and failed) top-level app.
 std::string ExplainParseError(CLI::App& app, const CLI::ParseError& e,
                               const std::vector<std::string>& args);
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli

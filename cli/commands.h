@@ -4,13 +4,14 @@
 
 #include <CLI/CLI.hpp>
 
-namespace nsbuild::builder {
+#include "base/exit_status.h"
 
-// Documented exit statuses shared by all commands (see README "Exit status").
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  // the job ran and failed (build, check)
-inline constexpr int kExitUsage = 2;    // bad arguments or input, nothing was done
-inline constexpr int kExitSetup = 125;  // the sandbox could not be set up
+namespace nsbuild::cli {
+
+using base::kExitFailure;
+using base::kExitOk;
+using base::kExitSetup;
+using base::kExitUsage;
 
 struct CommandContext {
   int exit_status = kExitOk;
@@ -27,4 +28,4 @@ void AddImplsCommand(CLI::App& app, CommandContext& ctx);
 void AddDiffCommand(CLI::App& app, CommandContext& ctx);
 void AddVerifyCommand(CLI::App& app, CommandContext& ctx);
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::cli
