@@ -8,6 +8,7 @@
 #include "sandbox/caps.h"
 #include "sandbox/landlock.h"
 #include "sandbox/prepared.h"
+#include "sandbox/seccomp_cache.h"
 #include "sandbox/seccomp_rules.h"
 
 namespace nsbuild::sandbox {
@@ -99,6 +100,19 @@ base::Status PrepareForwards(const SandboxSpec& spec, Prepared& p) {
   return {};
 }
 
+// The seccomp programs, compiled once per rule set and libseccomp and then
+// loaded from the cache (seccomp_cache.h says why that is safe).
+base::Status PrepareFilters(const SandboxSpec& spec, Prepared& p) {
+  std::string cache = DefaultSeccompCacheDir();
+  NSB_ASSIGN_OR_RETURN(FilterInput in, SeccompInput(spec.seccomp));
+  NSB_ASSIGN_OR_RETURN(p.seccomp, CachedFilter(in, cache));
+  if (spec.watch_writes) {
+    NSB_ASSIGN_OR_RETURN(FilterInput watch, WriteWatchInput());
+    NSB_ASSIGN_OR_RETURN(p.watch_filter, CachedFilter(watch, cache));
+  }
+  return {};
+}
+
 // Points the plan into p's storage (done last, once nothing grows).
 base::Status LinkPlan(Prepared& p) {
   // sock_fprog counts instructions in an unsigned short; the kernel takes
@@ -141,10 +155,7 @@ base::Result<Prepared> Prepare(const SandboxSpec& spec) {
   p.envp.push_back(nullptr);
   for (const auto& op : spec.mounts) p.mounts.push_back(PrepareMount(op, intern));
   p.source_fds.assign(p.mounts.size(), -1);
-  NSB_ASSIGN_OR_RETURN(p.seccomp, CompileSeccomp(spec.seccomp));
-  if (spec.watch_writes) {
-    NSB_ASSIGN_OR_RETURN(p.watch_filter, CompileWriteWatch());
-  }
+  NSB_TRY(PrepareFilters(spec, p));
   p.keep_fds = spec.pass_fds;
   std::sort(p.keep_fds.begin(), p.keep_fds.end());
   if (p.keep_fds.size() > 32) return base::PlainError("too many fds to pass into the sandbox");

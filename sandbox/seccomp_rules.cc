@@ -272,19 +272,24 @@ struct FilterCtx {
 };
 
 // action 0: the rule's own (errno or kill).
-Status AddRule(scmp_filter_ctx ctx, const SyscallRule& r, uint32_t action = 0) {
+Status AddRule(FilterInput& in, const SyscallRule& r, uint32_t action = 0) {
   int nr = ResolveSyscall(r);
   if (nr == __NR_SCMP_ERROR) return PlainError(std::string("unknown syscall ") + r.syscall);
   if (action == 0) {
     action = r.action == RuleAction::kKill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(r.errnum);
   }
+  in.rules.push_back(FilterInput::Rule{r.syscall, nr, action, r.matches});
+  return {};
+}
+
+Status ApplyRule(scmp_filter_ctx ctx, const FilterInput::Rule& r) {
   std::vector<scmp_arg_cmp> cmps;
   for (const auto& m : r.matches) {
     cmps.push_back(SCMP_CMP64(m.index, SCMP_CMP_MASKED_EQ, m.mask, m.value));
   }
-  int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(cmps.size()),
+  int rc = seccomp_rule_add_array(ctx, r.action, r.nr, static_cast<unsigned>(cmps.size()),
                                   cmps.empty() ? nullptr : cmps.data());
-  if (rc < 0) return Error{-rc, std::string("seccomp_rule_add ") + r.syscall};
+  if (rc < 0) return Error{-rc, "seccomp_rule_add " + r.syscall};
   return {};
 }
 
@@ -322,49 +327,92 @@ Status ValidateSeccompSpec(const SeccompSpec& spec) {
   return {};
 }
 
-Result<std::vector<sock_filter>> CompileSeccomp(const SeccompSpec& spec) {
-  if (!spec.enabled) return std::vector<sock_filter>{};
+Result<FilterInput> SeccompInput(const SeccompSpec& spec) {
+  FilterInput in;
+  if (!spec.enabled) {
+    in.disabled = true;
+    return in;
+  }
   NSB_TRY(ValidateSeccompSpec(spec));
-  FilterCtx f(SCMP_ACT_ALLOW);
-  if (!f.ctx) return PlainError("seccomp_init failed");
+  in.default_action = SCMP_ACT_ALLOW;
   // Foreign architectures (i386 via int 0x80, x32) die: rules written for
   // x86_64 numbers mean nothing there (the firejail x32 lesson).
   uint32_t badarch = spec.kill_foreign_arch ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ALLOW;
-  if (int rc = seccomp_attr_set(f.ctx, SCMP_FLTATR_ACT_BADARCH, badarch); rc < 0) {
-    return Error{-rc, "seccomp_attr_set BADARCH"};
-  }
+  in.attrs.emplace_back(SCMP_FLTATR_ACT_BADARCH, badarch);
   // The child sets no_new_privs itself, right before loading the filter.
-  if (int rc = seccomp_attr_set(f.ctx, SCMP_FLTATR_CTL_NNP, 0); rc < 0) {
-    return Error{-rc, "seccomp_attr_set NNP"};
-  }
+  in.attrs.emplace_back(SCMP_FLTATR_CTL_NNP, 0);
   for (const auto& g : RuleGroups()) {
     if (!Wanted(spec, g)) continue;
-    for (const auto& r : g.rules) NSB_TRY(AddRule(f.ctx, r));
+    for (const auto& r : g.rules) NSB_TRY(AddRule(in, r));
   }
-  if (spec.deny_listen) NSB_TRY(AddRule(f.ctx, ListenRule()));
-  return ExportBpf(f.ctx);
+  if (spec.deny_listen) NSB_TRY(AddRule(in, ListenRule()));
+  return in;
 }
 
-Result<std::vector<sock_filter>> CompileWriteWatch() {
-  FilterCtx f(SCMP_ACT_ALLOW);
-  if (!f.ctx) return PlainError("seccomp_init failed");
-  if (int rc = seccomp_attr_set(f.ctx, SCMP_FLTATR_CTL_NNP, 0); rc < 0) {
-    return Error{-rc, "seccomp_attr_set NNP"};
-  }
+Result<FilterInput> WriteWatchInput() {
+  FilterInput in;
+  in.default_action = SCMP_ACT_ALLOW;
+  in.attrs.emplace_back(SCMP_FLTATR_CTL_NNP, 0);
   // Any of these flag bits means the open may write (O_APPEND alone does not).
   const uint64_t kWriteBits[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, __O_TMPFILE};
   for (const WatchedCall& c : WatchedCalls()) {
     SyscallRule rule{c.name, c.x86_64_nr, RuleAction::kErrno, 0, {}, ""};
     if (c.flags_arg < 0) {
-      NSB_TRY(AddRule(f.ctx, rule, SCMP_ACT_NOTIFY));
+      NSB_TRY(AddRule(in, rule, SCMP_ACT_NOTIFY));
       continue;
     }
     for (uint64_t bit : kWriteBits) {
       rule.matches = {Bit(static_cast<unsigned>(c.flags_arg), bit)};
-      NSB_TRY(AddRule(f.ctx, rule, SCMP_ACT_NOTIFY));
+      NSB_TRY(AddRule(in, rule, SCMP_ACT_NOTIFY));
     }
   }
+  return in;
+}
+
+Result<std::vector<sock_filter>> CompileFilter(const FilterInput& in) {
+  if (in.disabled) return std::vector<sock_filter>{};
+  FilterCtx f(in.default_action);
+  if (!f.ctx) return PlainError("seccomp_init failed");
+  for (auto [attr, value] : in.attrs) {
+    if (int rc = seccomp_attr_set(f.ctx, static_cast<scmp_filter_attr>(attr), value); rc < 0) {
+      return Error{-rc, "seccomp_attr_set " + std::to_string(attr)};
+    }
+  }
+  for (const auto& r : in.rules) NSB_TRY(ApplyRule(f.ctx, r));
   return ExportBpf(f.ctx);
+}
+
+std::string FilterInputText(const FilterInput& in) {
+  if (in.disabled) return "disabled\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "default %#x\n", in.default_action);
+  std::string out = line;
+  for (auto [attr, value] : in.attrs) {
+    std::snprintf(line, sizeof line, "attr %d %#x\n", attr, value);
+    out += line;
+  }
+  for (const auto& r : in.rules) {
+    std::snprintf(line, sizeof line, "rule %d %#x", r.nr, r.action);
+    out += line + (" " + r.syscall);
+    for (const auto& m : r.matches) {
+      std::snprintf(line, sizeof line, " arg%u&%#llx==%#llx", m.index,
+                    static_cast<unsigned long long>(m.mask),
+                    static_cast<unsigned long long>(m.value));
+      out += line;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+Result<std::vector<sock_filter>> CompileSeccomp(const SeccompSpec& spec) {
+  NSB_ASSIGN_OR_RETURN(FilterInput in, SeccompInput(spec));
+  return CompileFilter(in);
+}
+
+Result<std::vector<sock_filter>> CompileWriteWatch() {
+  NSB_ASSIGN_OR_RETURN(FilterInput in, WriteWatchInput());
+  return CompileFilter(in);
 }
 
 std::string DescribeSeccomp(const SeccompSpec& spec) {

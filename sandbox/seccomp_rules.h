@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -50,12 +51,38 @@ const std::vector<RuleGroup>& RuleGroups();
 // Checks the group names a spec asks for.
 base::Status ValidateSeccompSpec(const SeccompSpec& spec);
 
-// The BPF program for a spec (empty when disabled).
-base::Result<std::vector<sock_filter>> CompileSeccomp(const SeccompSpec& spec);
+// Everything libseccomp is given to compile one program, in the order it is
+// given: the default action, the attributes, and each rule with its
+// syscall number already resolved and its action already encoded. It is
+// both what CompileFilter feeds libseccomp and what a cached program is
+// keyed by (seccomp_cache.h), so the key cannot miss an input.
+struct FilterInput {
+  struct Rule {
+    std::string syscall;  // the name, for the key's readability
+    int nr = 0;
+    uint32_t action = 0;  // SCMP_ACT_* value
+    std::vector<ArgMatch> matches;
+  };
+  bool disabled = false;  // seccomp off: no program at all
+  uint32_t default_action = 0;
+  std::vector<std::pair<int, uint32_t>> attrs;  // SCMP_FLTATR_*, value
+  std::vector<Rule> rules;
+};
 
+// The input for a spec (no rules when disabled); unknown groups are errors.
+base::Result<FilterInput> SeccompInput(const SeccompSpec& spec);
 // The notification filter of the write watcher (watched_calls.h): default
 // allow, SCMP_ACT_NOTIFY for every watched call, open-like calls only when
 // their flags ask for writing, so read-only opens never leave the kernel.
+base::Result<FilterInput> WriteWatchInput();
+// libseccomp's program for an input (empty when disabled).
+base::Result<std::vector<sock_filter>> CompileFilter(const FilterInput& in);
+// One text naming every field of the input, in order (seccomp_cache.h).
+std::string FilterInputText(const FilterInput& in);
+
+// Compiled every time, through libseccomp: the reference the cached program
+// (seccomp_cache.h) is checked against.
+base::Result<std::vector<sock_filter>> CompileSeccomp(const SeccompSpec& spec);
 base::Result<std::vector<sock_filter>> CompileWriteWatch();
 
 // One line per rule, for --dry-run.

@@ -61,6 +61,19 @@ int CloseFdsExcept(const int* keep, int n) {
   return CloseRange(next, ~0u);
 }
 
+int CloseEveryFdBut(int keep_a, int keep_b) {
+  int lo = keep_a < keep_b ? keep_a : keep_b;
+  int hi = keep_a < keep_b ? keep_b : keep_a;
+  const int keep[] = {lo, hi};
+  unsigned next = 0;
+  for (int k : keep) {
+    if (k < static_cast<int>(next)) continue;
+    if (int rc = CloseRange(next, static_cast<unsigned>(k) - 1); rc < 0) return rc;
+    next = static_cast<unsigned>(k) + 1;
+  }
+  return CloseRange(next, ~0u);
+}
+
 int KeepAcrossExec(int fd) {
   long flags = Sys(SYS_fcntl, fd, F_GETFD);
   if (flags < 0) return static_cast<int>(flags);

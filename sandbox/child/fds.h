@@ -13,6 +13,10 @@ int CloseFdsExcept(const int* keep, int n);
 // `passed` (n_passed entries), closes every other fd >= 3. At most 64 in all.
 int CloseAllBut(const int* extra, int n_extra, const int* passed, int n_passed);
 
+// Closes every fd, 0 to 2 included, but the one or two in keep (-1 entries
+// ignored). For PID 1 once the command runs. Returns 0 or -errno.
+int CloseEveryFdBut(int keep_a, int keep_b);
+
 // Clears FD_CLOEXEC so a passed fd survives execve. 0 or -errno.
 int KeepAcrossExec(int fd);
 

@@ -121,14 +121,16 @@ int SetHostname(const Plan& p) {
                               p.stack_size, CommandEntry, const_cast<Plan*>(&p));
   STEP(Step::kStartCommand, AsRc(command));
 
-  // Init keeps nothing it does not need: no capabilities, no error pipe (so
-  // the parent sees EOF once exec succeeded; a failure here still reaches
-  // it, and ends the sandbox).
+  // Init keeps nothing it does not need: no capabilities, and no fd but its
+  // status pipe. Not the command's stdio targets, the passed fds (a
+  // jobserver's pipe ends: held here, they would outlive every process that
+  // uses them), the notification or Landlock fds, nor the stdio nsbuild
+  // had. The error pipe goes last, so the parent sees EOF once exec
+  // succeeded and a failure here still reaches it (and ends the sandbox).
   STEP(Step::kInitCapabilities, DropAllCapabilities(p.cap_last));
   STEP(Step::kInitNoNewPrivs, AsRc(Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)));
+  STEP(Step::kCloseFds, CloseEveryFdBut(p.status_write, p.error_write));
   Sys(SYS_close, p.error_write);
-  if (p.notify_sock >= 0) Sys(SYS_close, p.notify_sock);
-  if (p.landlock_fd >= 0) Sys(SYS_close, p.landlock_fd);
   InitLoop(p, command, waited);
 }
 

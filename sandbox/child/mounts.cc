@@ -35,6 +35,17 @@ long OpenAt(int dir, const char* path, int flags, mode_t mode = 0) {
   return Sys(SYS_openat, dir, path, flags | O_CLOEXEC, mode);
 }
 
+// Opens directory comp in dir (never through a symlink), made first when
+// missing. Most components exist (/dev for each device), so the open comes
+// first and mkdir only on ENOENT: one syscall per component, not two.
+long OpenOrMakeDir(int dir, const char* comp) {
+  long fd = OpenAt(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  if (fd != -ENOENT) return fd;
+  long rc = Sys(SYS_mkdirat, dir, comp, 0755);
+  if (rc < 0 && rc != -EEXIST) return rc;
+  return OpenAt(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+}
+
 // Opens the parent directory of an absolute path, creating missing
 // directories, refusing any component that is a symlink. Copies the last
 // component to leaf (empty for "/"). Returns the fd or -errno.
@@ -49,8 +60,7 @@ long OpenParent(const char* path, char* leaf) {
   char* comp = buf + 1;
   for (char* slash; *(slash = FindOrEnd(comp, '/')) == '/'; comp = slash + 1) {
     *slash = '\0';
-    long rc = Sys(SYS_mkdirat, dir, comp, 0755);
-    long next = rc < 0 && rc != -EEXIST ? rc : OpenAt(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    long next = OpenOrMakeDir(dir, comp);
     Sys(SYS_close, dir);
     if (next < 0) return next;
     dir = next;

@@ -1,9 +1,11 @@
 // A/B timer for benchmarks: runs command A and command B alternately N times
 // (interleaved, so drift in machine load hits both alike), then prints each
-// one's median wall time and the ratio A/B.
+// one's median wall time and the ratio A/B. A third command (an anchor such
+// as the floor) joins the same rounds, and the ratio A/C is printed too.
 //
-//   nsbuild_ab_timer N [--warmup W] -- A ARGS... --vs-- B ARGS...
+//   nsbuild_ab_timer N [--warmup W] -- A ARGS... --vs-- B ARGS... [--vs-- C ARGS...]
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -18,7 +20,14 @@ extern char** environ;
 
 namespace {
 
-double RunOnce(std::vector<char*>& argv) {
+struct Sample {
+  double wall_ms;
+  double cpu_ms;  // user + system of the command and every child it reaped
+};
+
+double Ms(const timeval& tv) { return tv.tv_sec * 1e3 + tv.tv_usec / 1e3; }
+
+Sample RunOnce(std::vector<char*>& argv) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 0x1 /*O_WRONLY*/, 0);
@@ -29,14 +38,16 @@ double RunOnce(std::vector<char*>& argv) {
     std::exit(2);
   }
   int status;
-  waitpid(pid, &status, 0);
+  struct rusage ru = {};
+  wait4(pid, &status, 0, &ru);
   auto t1 = std::chrono::steady_clock::now();
   posix_spawn_file_actions_destroy(&fa);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::fprintf(stderr, "%s failed (status %d)\n", argv[0], status);
     std::exit(2);
   }
-  return std::chrono::duration<double, std::milli>(t1 - t0).count();
+  return {std::chrono::duration<double, std::milli>(t1 - t0).count(),
+          Ms(ru.ru_utime) + Ms(ru.ru_stime)};
 }
 
 double Median(std::vector<double> v) {
@@ -60,33 +71,37 @@ int main(int argc, char** argv) {
     i += 2;
   }
   if (std::strcmp(argv[i], "--") != 0) return 2;
-  std::vector<char*> a, b;
-  std::vector<char*>* cur = &a;
+  std::vector<std::vector<char*>> cmds(1);
   for (++i; i < argc; ++i) {
     if (std::strcmp(argv[i], "--vs--") == 0) {
-      cur = &b;
+      cmds.emplace_back();
       continue;
     }
-    cur->push_back(argv[i]);
+    cmds.back().push_back(argv[i]);
   }
-  a.push_back(nullptr);
-  b.push_back(nullptr);
+  if (cmds.size() < 2 || cmds.size() > 3) return 2;
+  for (auto& c : cmds) c.push_back(nullptr);
   for (int w = 0; w < warmup; ++w) {
-    RunOnce(a);
-    RunOnce(b);
+    for (auto& c : cmds) RunOnce(c);
   }
-  std::vector<double> ta, tb;
-  for (int k = 0; k < n; ++k) {  // alternate which goes first, too
-    if (k % 2) {
-      ta.push_back(RunOnce(a));
-      tb.push_back(RunOnce(b));
-    } else {
-      tb.push_back(RunOnce(b));
-      ta.push_back(RunOnce(a));
+  std::vector<std::vector<double>> wall(cmds.size()), cpu(cmds.size());
+  for (int k = 0; k < n; ++k) {  // rotate which goes first, too
+    for (size_t j = 0; j < cmds.size(); ++j) {
+      size_t at = (j + static_cast<size_t>(k)) % cmds.size();
+      Sample s = RunOnce(cmds[at]);
+      wall[at].push_back(s.wall_ms);
+      cpu[at].push_back(s.cpu_ms);
     }
   }
-  double ma = Median(ta), mb = Median(tb);
-  std::printf("pairs=%d median_a_ms=%.3f median_b_ms=%.3f ratio_a_over_b=%.3f\n", n, ma, mb,
-              ma / mb);
+  double ma = Median(wall[0]), mb = Median(wall[1]);
+  std::printf("pairs=%d median_a_ms=%.3f median_b_ms=%.3f ratio_a_over_b=%.3f", n, ma, mb, ma / mb);
+  if (cmds.size() == 3) {
+    double mc = Median(wall[2]);
+    std::printf(" median_c_ms=%.3f ratio_a_over_c=%.3f", mc, ma / mc);
+  }
+  // CPU time moves less than wall time with other load on the machine.
+  std::printf("\ncpu_a_ms=%.3f cpu_b_ms=%.3f", Median(cpu[0]), Median(cpu[1]));
+  if (cmds.size() == 3) std::printf(" cpu_c_ms=%.3f", Median(cpu[2]));
+  std::printf("\n");
   return 0;
 }

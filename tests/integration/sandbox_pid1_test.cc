@@ -1,8 +1,10 @@
 // The sandbox's PID 1, examined from the host as the command is: it runs
 // next to the command for the whole build, so it must hold no capability in
-// any set, have no_new_privs, and keep only the fds it needs (its status
-// pipe to nsbuild and the stdio it was started with) — none of the caller's
-// fds, none of nsbuild's other pipes.
+// any set, have no_new_privs, and keep only the fd it needs (its status
+// pipe to nsbuild) — none of the caller's fds, none of nsbuild's other
+// pipes, not the stdio it was started with, and, as a build's sub-phase
+// sets it up, neither the jobserver's pipe ends nor the log the command
+// writes to (the command keeps those).
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -18,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "sandbox/plan.h"
+#include "sandbox/sandbox.h"
 #include "tests/integration/sandbox_test_util.h"
 
 extern char** environ;
@@ -157,35 +161,101 @@ TEST_F(Pid1, IsNotDumpableWhileTheCommandIs) {
   EXPECT_EQ(static_cast<long>(st.st_uid), uid_of(command_));
 }
 
-TEST_F(Pid1, HoldsOnlyItsStatusPipeAndStdio) {
+std::string Shown(const std::map<int, std::string>& fds) {
+  std::string shown;
+  for (const auto& [fd, what] : fds) shown += std::to_string(fd) + " -> " + what + "\n";
+  return shown;
+}
+
+TEST_F(Pid1, HoldsOnlyItsStatusPipe) {
   if (FdTable(pid1_).empty() && !IsRoot()) {
     GTEST_SKIP() << "PID 1 is not dumpable: only root may read its fd table";
   }
   std::map<int, std::string> fds;
   bool done = Eventually([&] {
     fds = FdTable(pid1_);
-    return fds.size() == 4;
+    return fds.size() == 1;
   });
-  std::string shown;
-  for (const auto& [fd, what] : fds) shown += std::to_string(fd) + " -> " + what + "\n";
-  EXPECT_TRUE(done) << shown;
-  // 0-2 as nsbuild got them; above them one pipe, the status pipe.
-  auto own = FdTable(nsbuild_);
-  for (int fd : {0, 1, 2}) {
-    ASSERT_TRUE(fds.count(fd)) << shown;
-    EXPECT_EQ(fds[fd], own[fd]) << "fd " << fd;
-  }
-  int above = 0;
+  EXPECT_TRUE(done) << Shown(fds);
   for (const auto& [fd, what] : fds) {
-    EXPECT_EQ(what.find(leak_), std::string::npos) << "the caller's file reached PID 1\n" << shown;
-    if (fd > 2) {
-      ++above;
-      EXPECT_EQ(what.rfind("pipe:", 0), 0u) << fd << " -> " << what;
-    }
+    EXPECT_EQ(what.find(leak_), std::string::npos) << "the caller's file reached PID 1\n"
+                                                   << Shown(fds);
+    EXPECT_EQ(what.rfind("pipe:", 0), 0u) << fd << " -> " << what;
   }
-  EXPECT_EQ(above, 1) << shown;
-  EXPECT_FALSE(fds.count(9)) << shown;
-  EXPECT_FALSE(fds.count(8)) << shown;
+  // The command still has its stdio, which nsbuild gave it, and nothing of
+  // the caller's either (PID 1 closed those before starting it).
+  auto command = FdTable(command_);
+  auto own = FdTable(nsbuild_);
+  for (int fd : {0, 1, 2}) EXPECT_EQ(command[fd], own[fd]) << "fd " << fd;
+  for (const auto& [fd, what] : command) {
+    EXPECT_EQ(what.find(leak_), std::string::npos) << "the caller's file reached the command\n"
+                                                   << Shown(command);
+  }
+  EXPECT_FALSE(command.count(8)) << Shown(command);
+  EXPECT_FALSE(command.count(9)) << Shown(command);
+}
+
+// A build's sub-phase (builder/phase_request.cc): a jobserver's pipe ends
+// passed at their numbers, stdout and stderr onto a log, stdin from
+// /dev/null. The command holds them; PID 1, once the command runs, only
+// its status pipe.
+TEST(Pid1OfABuild, KeepsNeitherPassedFdsNorStdioTargets) {
+  ScratchDir dir;
+  int jobserver[2];
+  ASSERT_EQ(pipe2(jobserver, O_CLOEXEC), 0);
+  int log = open((dir.path() + "/log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(log, 0);
+  ASSERT_GE(null, 0);
+  sandbox::Policy policy;
+  policy.ro_binds = {
+      sandbox::MountOp{.kind = sandbox::MountKind::kRoBind, .source = "/usr", .target = "/usr"}};
+  policy.mirror_links = {"/bin", "/lib", "/lib64", "/sbin"};
+  sandbox::RunRequest req;
+  req.argv = {"/bin/sleep", "60"};
+  req.pass_fds = {jobserver[0], jobserver[1]};
+  req.stdin_fd = null;
+  req.stdout_fd = req.stderr_fd = log;
+  auto spec = sandbox::PlanSandbox(policy, req);
+  ASSERT_TRUE(spec) << spec.error().Message();
+  auto box = sandbox::Sandbox::Start(*spec);
+  ASSERT_TRUE(box) << box.error().Message();
+  pid_t pid1 = box->pid();
+
+  // The command: PID 1's only child, holding what it was given.
+  std::map<int, std::string> command;
+  for (int i = 0; i < 200 && command.size() < 5; ++i) {
+    std::ifstream children("/proc/" + std::to_string(pid1) + "/task/" + std::to_string(pid1) +
+                           "/children");
+    pid_t child = -1;
+    if (children >> child) command = FdTable(child);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto ours = FdTable(getpid());
+  EXPECT_EQ(command[jobserver[0]], ours[jobserver[0]]) << Shown(command);
+  EXPECT_EQ(command[jobserver[1]], ours[jobserver[1]]) << Shown(command);
+  EXPECT_EQ(command[1], ours[log]) << Shown(command);
+  EXPECT_EQ(command[2], ours[log]) << Shown(command);
+
+  if (FdTable(pid1).empty() && !IsRoot()) {
+    GTEST_SKIP() << "PID 1 is not dumpable: only root may read its fd table";
+  }
+  std::map<int, std::string> fds;
+  for (int i = 0; i < 200; ++i) {
+    fds = FdTable(pid1);
+    if (fds.size() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(fds.size(), 1u) << Shown(fds);
+  const std::string& only = fds.begin()->second;
+  EXPECT_EQ(only.rfind("pipe:", 0), 0u) << Shown(fds);
+  for (int fd : {jobserver[0], jobserver[1], log, null}) {
+    EXPECT_NE(only, ours[fd]) << "PID 1 still holds fd " << fd << "\n" << Shown(fds);
+  }
+  box->Signal(SIGKILL);
+  auto info = box->Wait();
+  EXPECT_TRUE(info) << info.error().Message();
+  for (int fd : {jobserver[0], jobserver[1], log, null}) close(fd);
 }
 
 }  // namespace

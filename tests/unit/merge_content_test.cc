@@ -22,6 +22,15 @@ void ManyFiles(const TempTree& t, int count) {
   }
 }
 
+// libcrypto is loaded on the first hash (merge/sha256.h): the digests are
+// still SHA-256 (FIPS 180-2's examples), and a reset digest starts afresh.
+TEST(Content, LazilyLoadedLibcryptoGivesSha256) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  std::string million(1000000, 'a');
+  EXPECT_EQ(Sha256Hex(million), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 TEST(Content, SeveralThreadsHashEveryFileOnce) {
   TempTree img;
   ManyFiles(img, 700);  // enough files for every worker to get a slice
