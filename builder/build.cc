@@ -207,6 +207,8 @@ int Execute(const BuildOptions& o, Setup& s) {
     return spdlog::error("{}", base::EscapeLine(st.error().Message())), kExitFailure;
   auto src = PrepareSource(s.source, *work, s.policy);
   if (!src.ok()) return spdlog::error("{}", base::EscapeText(src.error().Message())), kExitUsage;
+  if (auto st = PrepareOnceFor(s, *src, *work); !st)
+    return spdlog::error("{}", base::EscapeText(st.error().Message())), kExitFailure;
   auto res = Acquire(o, s, *work);
   if (!res.ok()) return spdlog::error("{}", base::EscapeLine(res.error().Message())), kExitFailure;
   if (auto st = PrepareDistccDir(s, *work); !st)
@@ -276,6 +278,11 @@ base::Status PrepareDistccDir(BuildSetup& s, const WorkDir& work) {
   return {};
 }
 
+base::Status PrepareOnceFor(const BuildSetup& s, const PreparedSource& src, const WorkDir& work) {
+  return PrepareOnce(s.recipe, s.patches, src, work, s.policy,
+                     s.recipe.source_date_epoch.value_or(src.newest_mtime), s.jobs);
+}
+
 base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   BuildSetup s;
   NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
@@ -304,6 +311,7 @@ base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
   if (!o.dry_run) {
     NSB_ASSIGN_OR_RETURN(s.source, ResolveSource(s.recipe, o.source));
+    NSB_ASSIGN_OR_RETURN(s.patches, OpenPatches(s.recipe));
   }
   return s;
 }
