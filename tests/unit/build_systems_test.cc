@@ -3,11 +3,17 @@
 #include "builder/build_systems.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "base/json_reader.h"
 #include "builder/recipe.h"
+#include "builder/source_steps.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -110,6 +116,48 @@ TEST(RecipeSourceKeys, BadValuesNameTheirPath) {
                   "r.json: $.patches[0]: must stay beneath"));
   EXPECT_TRUE(Has(ErrorOf(h + R"("patches": "series"})"), "r.json: $.patches: expected"));
   EXPECT_TRUE(Has(ErrorOf(h + R"("prepare": [1]})"), "r.json: $.prepare[0]: expected a string"));
+}
+
+TEST(SourceSteps, SeriesListsNamesAndStripLevels) {
+  auto s = ParseSeries("# a comment\nfirst.diff\n\n  second.patch -p0\nthird.diff -p2 # why\n");
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0], (std::pair<std::string, int>{"first.diff", 1}));
+  EXPECT_EQ(s[1], (std::pair<std::string, int>{"second.patch", 0}));
+  EXPECT_EQ(s[2], (std::pair<std::string, int>{"third.diff", 2}));
+  EXPECT_TRUE(ParseSeries("").empty());
+}
+
+// Patches are opened beneath the recipe's directory, a series' names too.
+TEST(SourceSteps, PatchesAreOpenedBeneathTheRecipe) {
+  char tmpl[] = "/tmp/nsbuild-patches-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::filesystem::path dir(tmpl);
+  std::filesystem::create_directories(dir / "debian/patches");
+  std::ofstream(dir / "debian/patches/a.diff") << "a\n";
+  std::ofstream(dir / "debian/patches/b.diff") << "b\n";
+  std::ofstream(dir / "one.diff") << "one\n";
+  std::ofstream(dir / "debian/patches/series") << "a.diff\nb.diff -p0\n";
+  std::filesystem::create_symlink("/etc/passwd", dir / "link.diff");
+  Recipe r;
+  r.dir = dir.string();
+  r.patches = {"one.diff", "debian/patches/series"};
+  auto opened = OpenPatches(r);
+  ASSERT_TRUE(opened.ok()) << opened.error().Message();
+  ASSERT_EQ(opened->size(), 3u);
+  EXPECT_EQ((*opened)[0].name, "one.diff");
+  EXPECT_EQ((*opened)[1].name, "debian/patches/a.diff");
+  EXPECT_EQ((*opened)[2].name, "debian/patches/b.diff");
+  EXPECT_EQ((*opened)[2].strip, 0);
+  r.patches = {"link.diff"};
+  EXPECT_FALSE(OpenPatches(r).ok());  // a symlink on the way
+  std::ofstream(dir / "debian/patches/series") << "../../../etc/passwd\n";
+  r.patches = {"debian/patches/series"};
+  auto out = OpenPatches(r);
+  ASSERT_FALSE(out.ok());
+  EXPECT_TRUE(Has(out.error().Message(), "must stay beneath the recipe's directory"));
+  r.patches = {"missing.diff"};
+  EXPECT_FALSE(OpenPatches(r).ok());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
