@@ -78,13 +78,12 @@ std::string MergeRecord(const std::string& record_path, const std::vector<std::s
           break;
         }
       }
-      if (rel == record_path) {
-        out += CsvField(f[0]) + ",,\n";
-      } else if (it && it->type == EntryType::kFile && !it->sha256.empty()) {
+      if (!it && rel != record_path) continue;  // the merge installs nothing there
+      if (it && it->type == EntryType::kFile && !it->sha256.empty() && rel != record_path) {
         out +=
             CsvField(f[0]) + "," + RecordHash(it->sha256) + "," + std::to_string(it->size) + "\n";
       } else {
-        out += line + "\n";  // not a plain file of the merge (a wrapped program): as written
+        out += CsvField(f[0]) + ",,\n";  // itself, a symlink (wrapped program), a file not hashed
       }
     }
   }
@@ -135,9 +134,10 @@ std::string MergeWheel(const std::vector<std::string>& texts, std::string* odd) 
   for (size_t t = 1; t < texts.size(); ++t) {
     for (const auto& l : Lines(texts[t])) {
       if (std::find(lines.begin(), lines.end(), l) != lines.end()) continue;
-      if (l == "Root-Is-Purelib: false") {
+      if (l.rfind("Root-Is-Purelib:", 0) == 0) {
         // One implementation installs compiled files: so does the merged whole.
-        std::replace(lines.begin(), lines.end(), std::string("Root-Is-Purelib: true"), l);
+        if (l == "Root-Is-Purelib: false")
+          std::replace(lines.begin(), lines.end(), std::string("Root-Is-Purelib: true"), l);
         continue;
       }
       if (l.rfind("Tag:", 0) != 0) {
@@ -176,7 +176,8 @@ void MergeDistInfo(std::vector<std::vector<PlanItem>>* per_image, const std::vec
   std::vector<std::pair<std::string, std::vector<int>>> todo(holders.begin(), holders.end());
   std::stable_partition(todo.begin(), todo.end(),
                         [](const auto& h) { return EndsWith(h.first, "/WHEEL"); });
-  Index generated_index;
+  Index generated_index;  // the merged WHEELs, the wrappers' symlinks
+  for (const auto& g : *generated) generated_index[g.path] = &g;
   ranked.insert(ranked.begin(), &generated_index);
   std::vector<PlanItem> merged;
   merged.reserve(todo.size());
