@@ -237,7 +237,7 @@ int Execute(const BuildOptions& o, Setup& s) {
               s.recipe.wrap, s.recipe.source_date_epoch.value_or(src->newest_mtime),
               s.policy_name, work->path()};
     h.work_dir_fd = work->fd();
-    for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
+    h.impl_order = PreferenceOrder(s.impls, DebianDefaultPython());
     h.dest = o.dest;
     h.recipe_path = o.recipe_path;
     h.recipe_sha256 = s.recipe.sha256;
