@@ -21,7 +21,7 @@ dir=${2:-$here/$pkg}
 upstream=${version%-*}
 orig=${pkg}_${upstream}.orig.tar.gz
 mkdir -p "$dir"
-[ "$dir/recipe.json" -ef "$here/$pkg/recipe.json" ] || cp "$here/$pkg/recipe.json" "$dir/recipe.json"
+cmp -s "$here/$pkg/recipe.json" "$dir/recipe.json" || cp "$here/$pkg/recipe.json" "$dir/recipe.json"
 if [ ! -s "$dir/$orig" ]; then
   if ! apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -q '^Sources$'; then
     if [ "$(id -u)" -ne 0 ]; then
