@@ -70,5 +70,33 @@ TEST(RealPackage, MarkupsafeBuildsMergesAndImportsUnderEachPython) {
   EXPECT_NE(wheel.find("Tag: py3-none-any"), std::string::npos) << wheel;
 }
 
+// The README's recipe examples are the shipped files, byte for byte (its
+// list indentation aside), so what a reader copies is what the tests build.
+std::string JsonBlockAfter(const std::string& text, const std::string& marker) {
+  size_t at = text.find(marker);
+  if (at == std::string::npos) return "marker not found: " + marker;
+  size_t open = text.find("```json\n", at);
+  size_t start = open + 8;
+  std::string indent = text.substr(text.rfind('\n', open) + 1, open - text.rfind('\n', open) - 1);
+  size_t end = text.find(indent + "```", start);
+  std::string out;
+  for (size_t i = start; i < end;) {
+    size_t nl = text.find('\n', i);
+    std::string line = text.substr(i, nl - i);
+    if (line.rfind(indent, 0) == 0) line.erase(0, indent.size());
+    out += line + "\n";
+    i = nl + 1;
+  }
+  return out;
+}
+
+TEST(Readme, RecipeExamplesAreTheShippedFiles) {
+  std::string readme = Read(SourceDir() + "/README.md");
+  EXPECT_EQ(JsonBlockAfter(readme, "Example (`examples/cext/recipe.json`"),
+            Read(SourceDir() + "/examples/cext/recipe.json"));
+  EXPECT_EQ(JsonBlockAfter(readme, "**The recipe** (`examples/real/lxml/recipe.json`)"),
+            Read(SourceDir() + "/examples/real/lxml/recipe.json"));
+}
+
 }  // namespace
 }  // namespace nsbuild::testing
