@@ -27,7 +27,7 @@ constexpr const char* kPythonHelpers = R"sh(nsb_scheme() {
 }
 nsb_install_wheel() {  # ROOT WHEEL
   nsb_scheme > "$T/nsbuild-scheme.json"
-  python3 -c 'if True:
+  /usr/bin/python3 -c 'if True:
     import json, os, sys
     from installer import install
     from installer.destinations import SchemeDictionaryDestination
