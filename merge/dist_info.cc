@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -90,6 +91,57 @@ std::string MergeRecord(const std::string& record_path, const std::vector<std::s
   return out;
 }
 
+// The RECORDs and WHEELs two or more images hold at one path, with those
+// images best-ranked first; WHEELs first, as the merged RECORD lists the
+// merged WHEEL's hash.
+std::vector<std::pair<std::string, std::vector<int>>> SharedMetadata(
+    const std::vector<std::vector<PlanItem>>& per_image, const std::vector<int>& rank) {
+  std::map<std::string, std::vector<int>> holders;
+  for (int idx : rank) {
+    for (const auto& it : per_image[idx]) {
+      if (IsSharedMetadata(it)) holders[it.path].push_back(idx);
+    }
+  }
+  std::vector<std::pair<std::string, std::vector<int>>> out;
+  for (auto& [path, idxs] : holders) {
+    if (idxs.size() > 1) out.emplace_back(path, std::move(idxs));
+  }
+  std::stable_partition(out.begin(), out.end(),
+                        [](const auto& h) { return EndsWith(h.first, "/WHEEL"); });
+  return out;
+}
+
+std::optional<PlanItem> MergedFile(const std::string& path, const std::vector<int>& idxs,
+                                   const std::vector<Image>& images,
+                                   const std::vector<const Index*>& ranked,
+                                   std::vector<Finding>* notices) {
+  std::vector<std::string> texts;
+  for (int idx : idxs) {
+    auto text = ReadFromImage(images[idx], path);
+    if (!text.ok()) return std::nullopt;
+    texts.push_back(std::move(*text));
+  }
+  PlanItem g;
+  g.path = path;
+  g.type = EntryType::kFile;
+  g.perm = 0644;
+  if (EndsWith(path, "/RECORD")) {
+    g.content = MergeRecord(path, texts, ranked);
+  } else {
+    std::string odd;
+    g.content = MergeWheel(texts, &odd);
+    const std::string& best = images[idxs[0]].impl;
+    if (!odd.empty()) {
+      notices->push_back({best, "/" + path, "dist-info",
+                          "WHEEL differs between implementations beyond its Tag lines (" + odd +
+                              "): " + best + "'s kept"});
+    }
+  }
+  g.size = static_cast<int64_t>(g.content.size());
+  g.sha256 = Sha256Hex(g.content);
+  return g;
+}
+
 }  // namespace
 
 std::vector<std::string> RecordFields(const std::string& line) {
@@ -158,62 +210,28 @@ void MergeDistInfo(std::vector<std::vector<PlanItem>>* per_image, const std::vec
                    const std::vector<std::string>& order, std::vector<PlanItem>* generated,
                    std::vector<Finding>* notices) {
   std::vector<int> rank = RankImages(images, order);
-  std::map<std::string, std::vector<int>> holders;  // path → images, best first
-  for (int idx : rank) {
-    for (const auto& it : (*per_image)[idx]) {
-      if (IsSharedMetadata(it)) holders[it.path].push_back(idx);
-    }
-  }
-  std::erase_if(holders, [](const auto& h) { return h.second.size() < 2; });
-  if (holders.empty()) return;
+  auto todo = SharedMetadata(*per_image, rank);
+  if (todo.empty()) return;
   std::vector<Index> index(images.size());
   for (size_t i = 0; i < images.size(); ++i) {
     for (const auto& it : (*per_image)[i]) index[i][it.path] = &it;
   }
-  std::vector<const Index*> ranked;
-  for (int idx : rank) ranked.push_back(&index[idx]);
-  // WHEELs first: the merged RECORD lists the merged WHEEL's hash.
-  std::vector<std::pair<std::string, std::vector<int>>> todo(holders.begin(), holders.end());
-  std::stable_partition(todo.begin(), todo.end(),
-                        [](const auto& h) { return EndsWith(h.first, "/WHEEL"); });
-  Index generated_index;  // the merged WHEELs, the wrappers' symlinks
+  Index generated_index;  // the merged WHEELs, the wrappers' symlinks: before any image
   for (const auto& g : *generated) generated_index[g.path] = &g;
-  ranked.insert(ranked.begin(), &generated_index);
+  std::vector<const Index*> ranked = {&generated_index};
+  for (int idx : rank) ranked.push_back(&index[idx]);
   std::vector<PlanItem> merged;
-  merged.reserve(todo.size());
+  merged.reserve(todo.size());  // generated_index points into it
   for (const auto& [path, idxs] : todo) {
-    std::vector<std::string> texts;
-    for (int idx : idxs) {
-      auto text = ReadFromImage(images[idx], path);
-      if (!text.ok()) break;  // left to the preference order, which reports it
-      texts.push_back(std::move(*text));
-    }
-    if (texts.size() != idxs.size()) continue;
-    PlanItem g;
-    g.path = path;
-    g.type = EntryType::kFile;
-    g.perm = 0644;
-    if (EndsWith(path, "/RECORD")) {
-      g.content = MergeRecord(path, texts, ranked);
-    } else {
-      std::string odd;
-      g.content = MergeWheel(texts, &odd);
-      if (!odd.empty()) {
-        notices->push_back({images[idxs[0]].impl, "/" + path, "dist-info",
-                            "WHEEL differs between implementations beyond its Tag lines (" + odd +
-                                "): " + images[idxs[0]].impl + "'s kept"});
-      }
-    }
-    g.size = static_cast<int64_t>(g.content.size());
-    g.sha256 = Sha256Hex(g.content);
-    merged.push_back(std::move(g));
+    auto g = MergedFile(path, idxs, images, ranked, notices);
+    if (!g) continue;  // unreadable: left to the preference order, which reports it
+    merged.push_back(std::move(*g));
     generated_index[merged.back().path] = &merged.back();
   }
+  std::set<std::string> done;
+  for (const auto& m : merged) done.insert(m.path);
   for (auto& items : *per_image) {
-    std::erase_if(items, [&](const PlanItem& it) {
-      return std::any_of(merged.begin(), merged.end(),
-                         [&](const PlanItem& m) { return m.path == it.path; });
-    });
+    std::erase_if(items, [&](const PlanItem& it) { return done.count(it.path) > 0; });
   }
   generated->insert(generated->end(), merged.begin(), merged.end());
 }
