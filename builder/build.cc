@@ -327,7 +327,8 @@ int RunBuild(const BuildOptions& o) {
     return kExitUsage;
   }
   if (o.dry_run) {
-    std::printf("%s", DescribePlan(setup->plan).c_str());
+    std::printf("%s%s", DescribeSourceSteps(setup->recipe).c_str(),
+                DescribePlan(setup->plan).c_str());
     return kExitOk;
   }
   return Execute(o, *setup);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/dir_fd.h"
+#include "base/escape.h"
 #include "base/fs.h"
 #include "builder/phase_request.h"
 #include "builder/sandbox_runner.h"
@@ -156,6 +157,15 @@ base::Result<std::vector<OpenPatch>> OpenPatches(const Recipe& recipe) {
       out.push_back(std::move(one));
     }
   }
+  return out;
+}
+
+std::string DescribeSourceSteps(const Recipe& r) {
+  std::string out;
+  if (!r.source_sha256.empty())
+    out += "[source] " + base::EscapeLine(r.source) + " sha256 " + r.source_sha256 + "\n";
+  for (const auto& p : r.patches) out += "[patch] " + base::EscapeLine(p) + "\n";
+  if (!r.prepare.empty()) out += "[prepare]\n    /bin/sh -c " + r.prepare + "\n";
   return out;
 }
 

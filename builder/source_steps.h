@@ -39,6 +39,10 @@ base::Result<std::vector<OpenPatch>> OpenPatches(const Recipe& recipe);
 // skipped. Names are checked by OpenPatches.
 std::vector<std::pair<std::string, int>> ParseSeries(const std::string& text);
 
+// What is done to the source once, for --dry-run: its sha256, the patches
+// as the recipe names them, the prepare script ("" when none of them).
+std::string DescribeSourceSteps(const Recipe& recipe);
+
 // Applies the patches to `src` in order, then runs the recipe's `prepare`
 // (if any); logs go to WORK/logs/patch.log and WORK/logs/prepare.log.
 base::Status PrepareOnce(const Recipe& recipe, const std::vector<OpenPatch>& patches,
