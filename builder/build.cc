@@ -212,6 +212,8 @@ int Execute(const BuildOptions& o, Setup& s) {
     return spdlog::error("{}", base::EscapeLine(st.error().Message())), kExitFailure;
   auto src = PrepareSource(s.source, *work, s.policy);
   if (!src.ok()) return spdlog::error("{}", base::EscapeText(src.error().Message())), kExitUsage;
+  if (auto st = PrepareOnceFor(s, *src, *work); !st)
+    return spdlog::error("{}", base::EscapeText(st.error().Message())), kExitFailure;
   auto res = Acquire(o, s, *work);
   if (!res.ok()) return spdlog::error("{}", base::EscapeLine(res.error().Message())), kExitFailure;
   if (auto st = PrepareDistccDir(s, *work); !st)
@@ -240,7 +242,7 @@ int Execute(const BuildOptions& o, Setup& s) {
               s.recipe.wrap, s.recipe.source_date_epoch.value_or(src->newest_mtime),
               s.policy_name, work->path()};
     h.work_dir_fd = work->fd();
-    for (const auto& impl : s.impls) h.impl_order.push_back(impl.name);
+    h.impl_order = PreferenceOrder(s.impls, DebianDefaultPython());
     h.dest = o.dest;
     h.recipe_path = o.recipe_path;
     h.recipe_sha256 = s.recipe.sha256;
@@ -281,6 +283,11 @@ base::Status PrepareDistccDir(BuildSetup& s, const WorkDir& work) {
   return {};
 }
 
+base::Status PrepareOnceFor(const BuildSetup& s, const PreparedSource& src, const WorkDir& work) {
+  return PrepareOnce(s.recipe, s.patches, src, work, s.policy,
+                     s.recipe.source_date_epoch.value_or(src.newest_mtime), s.jobs);
+}
+
 base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   BuildSetup s;
   NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
@@ -309,6 +316,7 @@ base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   if (s.plan.nodes.empty()) return base::PlainError(o.recipe_path + ": nothing to run");
   if (!o.dry_run) {
     NSB_ASSIGN_OR_RETURN(s.source, ResolveSource(s.recipe, o.source));
+    NSB_ASSIGN_OR_RETURN(s.patches, OpenPatches(s.recipe));
   }
   return s;
 }
@@ -324,7 +332,8 @@ int RunBuild(const BuildOptions& o) {
     return kExitUsage;
   }
   if (o.dry_run) {
-    std::printf("%s", DescribePlan(setup->plan).c_str());
+    std::printf("%s%s", DescribeSourceSteps(setup->recipe).c_str(),
+                DescribePlan(setup->plan).c_str());
     return kExitOk;
   }
   return Execute(o, *setup);

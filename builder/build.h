@@ -13,6 +13,7 @@
 #include "builder/recipe.h"
 #include "builder/scheduler.h"
 #include "builder/source.h"
+#include "builder/source_steps.h"
 #include "builder/variation.h"
 #include "builder/workdir.h"
 #include "builder/write_policy.h"
@@ -61,8 +62,9 @@ int RunBuild(const BuildOptions& options);
 // `nsbuild verify` plans each of its builds with it too.
 struct BuildSetup {
   Recipe recipe;
-  std::string policy_name;  // what ChoosePolicy chose: a name, or the operator's file
-  SourceRef source;         // opened once, reopened by each build of a set
+  std::string policy_name;         // what ChoosePolicy chose: a name, or the operator's file
+  SourceRef source;                // opened once, reopened by each build of a set
+  std::vector<OpenPatch> patches;  // the recipe's, opened with the source (source_steps.h)
   std::vector<Implementation> impls;
   sandbox::Policy policy;
   WritesPolicy writes;
@@ -75,6 +77,9 @@ base::Result<BuildSetup> PlanBuild(const BuildOptions& options);
 std::string DefaultWorkDir(const Recipe& recipe, const std::string& suffix = "");
 // WORK/distcc, emptied, for a build through distcc (no-op otherwise).
 base::Status PrepareDistccDir(BuildSetup& setup, const WorkDir& work);
+// Patches and `prepare`, once, on a freshly prepared source.
+base::Status PrepareOnceFor(const BuildSetup& setup, const PreparedSource& src,
+                            const WorkDir& work);
 // What a variation changes in a planned build: the inside ids, -j.
 void AdjustSetup(const Variation& variation, BuildSetup& setup);
 

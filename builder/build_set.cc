@@ -58,6 +58,7 @@ base::Result<std::unique_ptr<Member>> PrepareMember(const BuildSetup& plan,
   m->work = work;
   NSB_TRY(PrepareDistccDir(m->setup, work));
   NSB_ASSIGN_OR_RETURN(m->source, PrepareSource(m->setup.source, work, m->setup.policy));
+  NSB_TRY(PrepareOnceFor(m->setup, m->source, work));
   if (spec.variation.disorder_source) {
     base::UniqueFd log(::openat(work.logs_fd(), "disorderfs.log",
                                 O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644));

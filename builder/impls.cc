@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <regex>
+#include <sstream>
 
 #include "base/fs.h"
 #include "base/unique_fd.h"
@@ -203,6 +204,55 @@ base::Result<std::vector<Implementation>> SelectImpls(const Recipe& recipe,
   }
   if (out.empty())
     return base::PlainError("no implementation to build for (found: " + FoundList(found) + ")");
+  return out;
+}
+
+namespace {
+
+// python3.X → X, for ordering CPythons by version; -1 for other names.
+int MinorOf(const std::string& name) {
+  if (name.rfind("python3.", 0) != 0 || name.size() == 8) return -1;
+  int minor = 0;
+  for (char c : name.substr(8)) {
+    if (c < '0' || c > '9') return -1;
+    minor = minor * 10 + (c - '0');
+  }
+  return minor;
+}
+
+}  // namespace
+
+std::string DebianDefaultPython(const std::string& path) {
+  auto text = base::ReadFile(path);
+  if (!text.ok()) return "";
+  std::istringstream in(*text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("default-version", 0) != 0) continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) return "";
+    std::string v = line.substr(eq + 1);
+    v.erase(0, v.find_first_not_of(" \t"));
+    v.erase(v.find_last_not_of(" \t\r") + 1);
+    return v;
+  }
+  return "";
+}
+
+std::vector<std::string> PreferenceOrder(const std::vector<Implementation>& impls,
+                                         const std::string& default_python) {
+  std::vector<const Implementation*> order;
+  for (const auto& i : impls) order.push_back(&i);
+  auto rank = [&](const Implementation* i) {
+    if (i->name == default_python) return 0;
+    return i->kind == ImplKind::kCPython ? 1 : i->kind == ImplKind::kPyPy ? 2 : 3;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](const Implementation* a, const Implementation* b) {
+                     if (rank(a) != rank(b)) return rank(a) < rank(b);
+                     return rank(a) == 1 && MinorOf(a->name) > MinorOf(b->name);
+                   });
+  std::vector<std::string> out;
+  for (const auto* i : order) out.push_back(i->name);
   return out;
 }
 

@@ -41,4 +41,15 @@ base::Result<std::vector<Implementation>> SelectImpls(const Recipe& recipe,
                                                       const std::vector<std::string>& requested,
                                                       const std::vector<Implementation>& found);
 
+// The system's default Python, as `py3versions -d` says it ("python3.11"),
+// read from the file py3versions reads; "" when there is none.
+std::string DebianDefaultPython(const std::string& path = "/usr/share/python3/debian_defaults");
+
+// The merge's preference order for files the implementations install
+// differently (distutils-r1 prefers CPython): `default_python` first, then
+// the other CPythons, newest first, then PyPy, then generic kinds, each in
+// the order given.
+std::vector<std::string> PreferenceOrder(const std::vector<Implementation>& impls,
+                                         const std::string& default_python);
+
 }  // namespace nsbuild::builder

@@ -47,7 +47,10 @@ bool PrintMergeReport(const char* cmd, const merge::MergeReport& rep,
   for (const auto& f : rep.conflicts) Say(cmd, "conflict: " + f.path + ": " + f.reason);
   for (const auto& f : rep.collisions) Say(cmd, "collision: " + f.path + ": " + f.reason);
   for (const auto& f : rep.notices) Say(cmd, "notice: " + merge::FormatFinding(f, path_of(f.impl)));
-  for (const auto& f : rep.preferred) Say(cmd, "preferred: " + f.path + ": " + f.reason);
+  // Implementations that install a file differently, beyond what they are
+  // expected to (compiled extensions and caches have their own names, the
+  // dist-info is merged): worth a look, whichever the preference kept.
+  for (const auto& f : rep.preferred) Say(cmd, "warning: preferred: " + f.path + ": " + f.reason);
   for (const auto& p : rep.config_new) {
     Say(cmd, "config: " + p + " was changed locally; the new version is beside it as ._new_" +
                  p.substr(p.rfind('/') + 1));

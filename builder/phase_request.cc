@@ -1,5 +1,7 @@
 #include "builder/phase_request.h"
 
+#include <unistd.h>
+
 #include "builder/distcc.h"
 #include "builder/variation.h"
 
@@ -116,6 +118,9 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
   }
   req.cwd = kInsideSource;
   req.setenv = PhaseEnvironment(ctx, plan, node.target, jobserver.makeflags);
+  // The names the policy keeps (LANG, DEB_BUILD_OPTIONS=nocheck...) come
+  // from nsbuild's own environment, as for `nsbuild run`.
+  req.caller_env = environ;
   req.pass_fds = jobserver.pass_fds;
   req.stdin_fd = ctx.stdin_fd;
   req.stdout_fd = output_fd;

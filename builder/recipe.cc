@@ -5,6 +5,7 @@
 
 #include "base/fs.h"
 #include "base/json_reader.h"
+#include "builder/build_systems.h"
 #include "merge/content.h"
 
 namespace nsbuild::builder {
@@ -180,6 +181,40 @@ Status CheckSourcePath(const std::string& source, const std::string& at) {
   return {};
 }
 
+// The class's scripts first: the recipe's own phases replace them one by
+// one ("" or [] turns a default off).
+Status ReadBuildSystem(JsonObject& o, Recipe* r) {
+  NSB_TRY(o.Get("build_system", &r->build_system));
+  if (!o.Has("build_system") || DefaultPhases(r->build_system, &r->phases)) return {};
+  std::string known;
+  for (const auto& n : BuildSystemNames()) known += (known.empty() ? "" : ", ") + n;
+  return JsonError(o.PathOf("build_system"),
+                   "unknown build system \"" + r->build_system + "\" (known: " + known + ")");
+}
+
+bool IsLowerHex(const std::string& s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// sha256, patches and prepare: what is done to the source once.
+Status ReadSourceKeys(JsonObject& o, Recipe* r) {
+  NSB_TRY(o.Get("sha256", &r->source_sha256));
+  if (o.Has("sha256") && (r->source_sha256.size() != 64 || !IsLowerHex(r->source_sha256)))
+    return JsonError(o.PathOf("sha256"), "must be 64 lowercase hex digits (sha256sum's output)");
+  NSB_TRY(o.Get("patches", &r->patches));
+  for (size_t i = 0; i < r->patches.size(); ++i) {
+    std::string at = o.PathOf("patches") + "[" + std::to_string(i) + "]";
+    NSB_TRY(CheckSourcePath(r->patches[i], at));
+    r->patches[i] = std::filesystem::path(r->patches[i]).lexically_normal().string();
+  }
+  if (const nlohmann::json* p = o.Child("prepare"))
+    NSB_TRY(ReadCommand(*p, o.PathOf("prepare"), &r->prepare));
+  return {};
+}
+
 Status ReadScalars(JsonObject& o, Recipe* r) {
   NSB_TRY(o.Get("name", &r->name, true));
   NSB_TRY(o.Get("version", &r->version, true));
@@ -266,7 +301,9 @@ Result<Recipe> ParseRecipe(const nlohmann::json& j, const std::string& where,
   r.path = where;
   r.dir = dir;
   NSB_TRY(ReadScalars(o, &r));
+  NSB_TRY(ReadSourceKeys(o, &r));
   NSB_TRY(ReadGenericImpls(o, &r));
+  NSB_TRY(ReadBuildSystem(o, &r));
   NSB_TRY(ReadPhases(o, "phases", &r.phases));
   NSB_TRY(ReadPhases(o, "all", &r.all_phases));
   NSB_TRY(ReadAddWrite(o, &r));

@@ -54,6 +54,19 @@ struct Recipe {
   // A directory or a tarball, relative to `dir` and beneath it (checked
   // lexically here; opened beneath dir's fd by ResolveSource, source.h).
   std::string source;
+  // The source's expected sha256 (lowercase hex; "" = not checked), compared
+  // with the bytes nsbuild reads before anything unpacks them.
+  std::string source_sha256;
+  // Patches applied once to the prepared source, in order, before the
+  // per-implementation copies: files relative to `dir` and beneath it; a
+  // file named "series" is a quilt series listing patches beside it.
+  std::vector<std::string> patches;
+  // Run once after the patches, in a sandbox with the source writable
+  // (distutils-r1's python_prepare_all); "" = none.
+  std::string prepare;
+  // The build class that supplied the phases the recipe left out ("" = none;
+  // build_systems.h).
+  std::string build_system;
   // Names to build for; empty = every Python implementation found.
   std::vector<std::string> implementations;
   std::vector<GenericImplDef> generic_impls;

@@ -14,6 +14,7 @@
 #include "base/fs.h"
 #include "builder/sandbox_runner.h"
 #include "builder/status.h"
+#include "merge/content.h"
 #include "sandbox/sandbox.h"
 
 namespace nsbuild::builder {
@@ -23,21 +24,64 @@ using base::UniqueFd;
 
 constexpr int kMaxCopyDepth = 4096;
 
-// tar cannot detect compression on a non-seekable stdin, so we look at the
-// magic bytes ourselves.
-base::Result<std::string> CompressionFlag(int fd, const std::string& path) {
-  unsigned char m[6] = {};
+base::Status CopyBytes(int from, int to, const std::string& shown);
+
+// What unpacks an archive, from its first bytes (tar cannot detect
+// compression on a non-seekable stdin, and a zip needs bsdtar).
+struct ArchiveFormat {
+  std::vector<std::string> argv;  // the unpacker, writing to /nsbuild/out
+  std::string tool;               // for messages
+};
+
+base::Result<ArchiveFormat> DetectArchive(int fd, const std::string& path) {
+  unsigned char m[512] = {};
   ssize_t n = ::pread(fd, m, sizeof m, 0);
   if (n < 0) return base::ErrnoError("read " + path);
-  if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) return std::string("--gzip");
-  if (n >= 3 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') return std::string("--bzip2");
-  if (n >= 6 && m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X' && m[4] == 'Z') {
-    return std::string("--xz");
+  auto starts = [&](std::initializer_list<unsigned char> magic) {
+    return n >= static_cast<ssize_t>(magic.size()) && std::equal(magic.begin(), magic.end(), m);
+  };
+  ArchiveFormat f{{"/usr/bin/tar", "-x", "-f", "-", "-C", "/nsbuild/out", "--no-same-owner",
+                   "--no-same-permissions"},
+                  "tar"};
+  if (starts({0x1f, 0x8b})) return f.argv.push_back("--gzip"), f;
+  if (starts({'B', 'Z', 'h'})) return f.argv.push_back("--bzip2"), f;
+  if (starts({0xfd, '7', 'z', 'X', 'Z', 0})) return f.argv.push_back("--xz"), f;
+  if (starts({0x28, 0xb5, 0x2f, 0xfd})) return f.argv.push_back("--zstd"), f;
+  if (n >= 262 && std::memcmp(m + 257, "ustar", 5) == 0) return f;
+  if (starts({'P', 'K', 3, 4}) || starts({'P', 'K', 5, 6})) {
+    // bsdtar's defaults refuse absolute names, '..' and extraction through
+    // symlinks; nothing of the archive's owners, modes' high bits, ACLs,
+    // xattrs or file flags is kept.
+    if (::access("/usr/bin/bsdtar", X_OK) != 0)
+      return base::PlainError("source " + path +
+                              " is a zip archive: unpacking it needs bsdtar (apt-get install "
+                              "libarchive-tools)");
+    return ArchiveFormat{
+        {"/usr/bin/bsdtar", "-x", "-f", "-", "-C", "/nsbuild/out", "--no-same-owner",
+         "--no-same-permissions", "--no-acls", "--no-xattrs", "--no-fflags"},
+        "bsdtar"};
   }
-  if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
-    return std::string("--zstd");
+  return base::PlainError("source " + path +
+                          ": unsupported archive (not a directory, a tar archive, plain or "
+                          "compressed with gzip, bzip2, xz or zstd, or a zip file)");
+}
+
+// With a sha256, the archive is copied into an unnamed file of ours and
+// hashed there: what is unpacked is exactly what was checked, whatever
+// happens to the recipe's directory meanwhile.
+base::Result<UniqueFd> CheckedArchive(UniqueFd in, const SourceRef& source, const WorkDir& work) {
+  if (source.expected_sha256.empty()) return in;
+  UniqueFd copy(::openat(work.fd(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!copy) return base::ErrnoError("create a private copy of the source in " + work.path());
+  NSB_TRY(CopyBytes(in.get(), copy.get(), source.shown));
+  if (::lseek(copy.get(), 0, SEEK_SET) != 0) return base::ErrnoError("seek the source's copy");
+  NSB_ASSIGN_OR_RETURN(std::string got, merge::Sha256Fd(copy.get()));
+  if (got != source.expected_sha256) {
+    return base::PlainError("source " + source.shown + ": sha256 mismatch: the recipe says " +
+                            source.expected_sha256 + ", the file has " + got);
   }
-  return std::string();
+  if (::lseek(copy.get(), 0, SEEK_SET) != 0) return base::ErrnoError("seek the source's copy");
+  return copy;
 }
 
 // Unpacks in a sandbox: tar runs as the sandbox's root mapped to an
@@ -53,15 +97,14 @@ base::Status Unpack(const SourceRef& source, const WorkDir& work, const sandbox:
       a.st_dev != b.st_dev || !S_ISREG(a.st_mode)) {
     return base::PlainError("source " + source.shown + " changed while opened");
   }
-  NSB_ASSIGN_OR_RETURN(std::string zflag, CompressionFlag(in.get(), source.shown));
+  NSB_ASSIGN_OR_RETURN(in, CheckedArchive(std::move(in), source, work));
+  NSB_ASSIGN_OR_RETURN(ArchiveFormat format, DetectArchive(in.get(), source.shown));
   std::string log_path = work.logs_dir() + "/unpack.log";
   UniqueFd log(::openat(work.logs_fd(), "unpack.log",
                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!log) return base::ErrnoError("open " + log_path);
   sandbox::RunRequest req;
-  req.argv = {"/usr/bin/tar",         "-x", "-f", "-", "-C", "/nsbuild/out", "--no-same-owner",
-              "--no-same-permissions"};
-  if (!zflag.empty()) req.argv.push_back(zflag);
+  req.argv = format.argv;
   sandbox::MountOp out;
   out.kind = sandbox::MountKind::kBind;
   out.source = work.source_dir();
@@ -76,9 +119,14 @@ base::Status Unpack(const SourceRef& source, const WorkDir& work, const sandbox:
     return base::ErrnoError("chown " + work.source_dir());
   NSB_ASSIGN_OR_RETURN(sandbox::ExitInfo exit, sandbox::Run(spec));
   if (exit.ExitStatus() != 0) {
-    std::string why = exit.setup_failure ? exit.setup_failure->Message()
-                                         : "tar exit status " + std::to_string(exit.ExitStatus());
-    return base::PlainError("unpack " + source.shown + ": " + why + "\n" + LogTail(log_path, 10));
+    std::string why = exit.setup_failure
+                          ? exit.setup_failure->Message()
+                          : format.tool + " exit status " + std::to_string(exit.ExitStatus());
+    std::string tail = LogTail(log_path, 10);
+    // A compressed file that holds no tar archive: say so, not tar's status.
+    if (tail.find("does not look like a tar archive") != std::string::npos)
+      why = "unsupported archive (compressed, but not a tar archive inside)";
+    return base::PlainError("unpack " + source.shown + ": " + why + "\n" + tail);
   }
   return {};
 }
@@ -246,15 +294,26 @@ base::Result<SourceRef> ResolveSource(const Recipe& recipe, const std::string& o
   }
   UniqueFd dir(::open(recipe.dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return base::ErrnoError("recipe directory " + recipe.dir);
-  return OpenSourceBeneath(dir.get(), recipe.source, recipe.dir + "/" + recipe.source);
+  NSB_ASSIGN_OR_RETURN(
+      SourceRef ref, OpenSourceBeneath(dir.get(), recipe.source, recipe.dir + "/" + recipe.source));
+  ref.expected_sha256 = recipe.source_sha256;
+  return ref;
 }
 
 base::Result<PreparedSource> PrepareSource(const SourceRef& source, const WorkDir& work,
                                            const sandbox::Policy& policy) {
   if (source.is_dir) {
+    if (!source.expected_sha256.empty()) {
+      return base::PlainError("source " + source.shown +
+                              " is a directory: the recipe's sha256 can only check an archive");
+    }
     NSB_TRY(CopyTree(source, work, policy));
   } else {
     NSB_TRY(Unpack(source, work, policy));
+    // tar reads a compressed file shorter than one tar block as an empty archive.
+    if (base::ListNames(work.source_fd()).empty())
+      return base::PlainError("source " + source.shown +
+                              ": unsupported archive (it holds no files)");
   }
   PreparedSource out;
   std::string lone;

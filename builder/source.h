@@ -1,6 +1,7 @@
-// Preparing the source once per build: a directory is copied, a tarball is
-// unpacked (by tar, in a sandbox, reading the archive from a descriptor we
-// opened), into WORK/source. That tree becomes the read-only lower layer of
+// Preparing the source once per build: a directory is copied, an archive is
+// unpacked (by tar, or bsdtar for a zip, in a sandbox, reading the archive
+// from a descriptor we opened; with a sha256, from a private copy that was
+// hashed first), into WORK/source. That tree becomes the read-only lower layer of
 // every target's overlay, owned by the sandbox's ids so overlayfs can copy
 // files up inside the user namespace.
 //
@@ -30,6 +31,9 @@ struct SourceRef {
   std::shared_ptr<base::UniqueFd> fd;
   std::string shown;  // for messages
   bool is_dir = false;
+  // The recipe's "sha256" for its own source ("" for none, and for the
+  // operator's --source): checked on a private copy before anything unpacks it.
+  std::string expected_sha256;
 };
 
 // The recipe's source beneath its directory, or the operator's

@@ -10,6 +10,7 @@
 #include "merge/content.h"
 #include "merge/database.h"
 #include "merge/dest_plan.h"
+#include "merge/dist_info.h"
 #include "merge/image_scan.h"
 #include "merge/plan.h"
 #include "merge/retire.h"
@@ -112,6 +113,7 @@ base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
     wr.dispatcher = std::move(*bytes);
     WrapExecutables(&per_image, images, wr, &generated, &rep->wrapped);
   }
+  if (named) MergeDistInfo(&per_image, images, req.impl_order, &generated, &rep->notices);
   auto items = ResolveImplementations(std::move(per_image), images, req.impl_order, &rep->conflicts,
                                       &rep->preferred);
   bool any_generated = !generated.empty();

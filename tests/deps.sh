@@ -11,6 +11,11 @@ NSBUILD_PACKAGES=(
   bubblewrap uidmap passwd util-linux iproute2 procps
   python3 python3-dev python3-setuptools python3-build python3-installer python3-wheel
   pypy3 pypy3-dev
+  # build classes: hardening flags (dpkg-buildflags), the Python classes' test
+  # runner (pypy3 imports pytest from /usr/lib/python3 too, with exceptiongroup),
+  # .zip sources (bsdtar), real packages' headers (lxml), the meson and autotools classes
+  dpkg-dev python3-pytest python3-exceptiongroup libarchive-tools libxml2-dev libxslt1-dev
+  meson autoconf automake
   distcc
   # cmake --install: the manual page is generated with help2man; the
   # completion test loads bash-completion; the manual test renders with man

@@ -27,6 +27,7 @@ if [ "$(id -u)" -eq 0 ]; then
   cp -r "$NSBUILD_TOP/policies" "$stage/policies"
   # The checkout may sit where the test user cannot read (under /root).
   mkdir -p "$stage/src" && cp -r "$NSBUILD_TOP/examples" "$stage/src/examples"
+  cp "$NSBUILD_TOP/README.md" "$stage/src/"  # its recipe examples are checked
   chmod -R a+rX "$stage"
   echo "== integration tests as $TEST_USER"
   status=0
