@@ -5,7 +5,7 @@
 
 #include "base/fs.h"
 #include "base/json_reader.h"
-#include "merge/content.h"
+#include "base/sha256.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -289,7 +289,7 @@ Result<Recipe> LoadRecipe(const std::string& path) {
   auto abs = std::filesystem::absolute(path, ec);
   std::string dir = ec ? "." : abs.parent_path().string();
   NSB_ASSIGN_OR_RETURN(Recipe r, ParseRecipe(j, path, dir));
-  r.sha256 = merge::Sha256Hex(text);
+  r.sha256 = base::Sha256Hex(text);
   return r;
 }
 

@@ -1,7 +1,6 @@
 #include "merge/content.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/sha256.h"
 #include "merge/elf_qa.h"
 #include "merge/fd_walk.h"
 
@@ -19,32 +19,6 @@ namespace nsbuild::merge {
 namespace {
 
 using base::UniqueFd;
-
-std::string Hex(const unsigned char* d, unsigned n) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(n * 2);
-  for (unsigned i = 0; i < n; ++i) {
-    s.push_back(kDigits[d[i] >> 4]);
-    s.push_back(kDigits[d[i] & 15]);
-  }
-  return s;
-}
-
-struct MdCtx {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~MdCtx() { EVP_MD_CTX_free(ctx); }
-};
-
-std::string Sha256Of(std::string_view data) {
-  MdCtx c;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_DigestInit_ex(c.ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(c.ctx, data.data(), data.size());
-  EVP_DigestFinal_ex(c.ctx, md, &n);
-  return Hex(md, n);
-}
 
 void AddElfNotices(const ImageEntry& e, const ElfFindings& f, const Image& img,
                    std::vector<Finding>* out) {
@@ -128,7 +102,7 @@ class Worker {
     if (::fstat(fd.get(), &st) != 0) return base::ErrnoError("fstat /" + e.path);
     e.pin = PinOf(st);
     if (e.size > p_.max_file_size) return {};  // rejected by the checks; never read
-    if (o_.hash) EVP_DigestInit_ex(md_.ctx, EVP_sha256(), nullptr);
+    if (o_.hash) hasher_.Reset();
     bool first = true, elf = false;
     int64_t left = e.size;  // stop at the scanned size: saves the read that returns 0
     while (left > 0) {
@@ -145,14 +119,9 @@ class Worker {
         first = false;
         if (!o_.hash) break;
       }
-      EVP_DigestUpdate(md_.ctx, chunk.data(), chunk.size());
+      hasher_.Update(chunk);
     }
-    if (o_.hash) {
-      unsigned char md[EVP_MAX_MD_SIZE];
-      unsigned len = 0;
-      EVP_DigestFinal_ex(md_.ctx, md, &len);
-      e.sha256 = Hex(md, len);
-    }
+    if (o_.hash) e.sha256 = hasher_.HexDigest();
     if (elf) {
       e.is_elf = true;
       // Headers and the tables needed, by pread: never the whole file.
@@ -171,30 +140,11 @@ class Worker {
   UniqueFd dirfd_;
   std::string dir_;
   bool outside_links_ = false;
-  MdCtx md_;
+  base::Sha256 hasher_;
   std::vector<char> buf_ = std::vector<char>(256 * 1024);
 };
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view data) { return Sha256Of(data); }
-
-base::Result<std::string> Sha256Fd(int fd) {
-  MdCtx c;
-  EVP_DigestInit_ex(c.ctx, EVP_sha256(), nullptr);
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return base::ErrnoError("read for sha256");
-    if (n == 0) break;
-    EVP_DigestUpdate(c.ctx, buf, static_cast<size_t>(n));
-  }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_DigestFinal_ex(c.ctx, md, &n);
-  return Hex(md, n);
-}
 
 base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOptions& opts,
                           std::vector<Finding>* notices) {

@@ -29,8 +29,4 @@ struct ContentOptions {
 base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOptions& opts,
                           std::vector<Finding>* notices);
 
-// sha256 of everything readable from fd, lowercase hex.
-base::Result<std::string> Sha256Fd(int fd);
-std::string Sha256Hex(std::string_view data);
-
 }  // namespace nsbuild::merge

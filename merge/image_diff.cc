@@ -12,6 +12,7 @@
 #include <map>
 
 #include "base/fs.h"
+#include "base/sha256.h"
 #include "merge/content.h"
 #include "merge/fd_walk.h"
 #include "merge/image_scan.h"
@@ -170,7 +171,7 @@ base::Result<ImageDiff> DiffImages(const std::string& a, const std::string& b,
                                    const DiffOptions& opts) {
   NSB_ASSIGN_OR_RETURN(auto ma, Read(a, opts));
   NSB_ASSIGN_OR_RETURN(auto mb, Read(b, opts));
-  ImageDiff d{Sha256Hex(Listing(ma)), Sha256Hex(Listing(mb)), {}};
+  ImageDiff d{base::Sha256Hex(Listing(ma)), base::Sha256Hex(Listing(mb)), {}};
   auto ia = ma.begin();
   auto ib = mb.begin();
   while (ia != ma.end() || ib != mb.end()) {

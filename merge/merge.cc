@@ -1,12 +1,13 @@
 #include "merge/merge.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 
+#include "base/clock.h"
 #include "base/fs.h"
+#include "base/sha256.h"
 #include "merge/content.h"
 #include "merge/database.h"
 #include "merge/dest_plan.h"
@@ -26,15 +27,12 @@ class PhaseTimer {
   PhaseTimer() : on_(std::getenv("NSBUILD_MERGE_TIMES") != nullptr) {}
   void Mark(const char* phase) {
     if (!on_) return;
-    auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "nsbuild merge: %-8s %7.3f s\n", phase,
-                 std::chrono::duration<double>(now - last_).count());
-    last_ = now;
+    std::fprintf(stderr, "nsbuild merge: %-8s %7.3f s\n", phase, lap_.Lap());
   }
 
  private:
   bool on_;
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  base::Stopwatch lap_;
 };
 
 std::string DefaultPackage(const std::string& image) {
@@ -116,7 +114,7 @@ base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
                                       &rep->preferred);
   bool any_generated = !generated.empty();
   for (auto& g : generated) {
-    if (g.type == EntryType::kFile) g.sha256 = Sha256Hex(g.content);
+    if (g.type == EntryType::kFile) g.sha256 = base::Sha256Hex(g.content);
     g.mtime = req.source_date_epoch.value_or(0);
     items.push_back(std::move(g));
   }

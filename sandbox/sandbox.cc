@@ -171,7 +171,7 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   s.pid_ = pid;
   s.pidfd_.reset(pidfd);
   s.reaped_ = false;
-  s.started_ = std::chrono::steady_clock::now();
+  s.started_ = base::Stopwatch();
   s.timeout_seconds_ = spec.timeout_seconds;
   s.error_read_ = std::move(error.read);
   s.status_read_ = std::move(status.read);
@@ -238,12 +238,9 @@ Result<ExitInfo> Sandbox::Wait() {
   if (reaped_) return base::PlainError("sandbox already waited for");
   bool timed_out = false;
   if (timeout_seconds_ > 0) {
-    auto deadline = started_ + std::chrono::duration<double>(timeout_seconds_);
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
       pollfd pfd = {pidfd_.get(), POLLIN, 0};
-      int rc = poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+      int rc = poll(&pfd, 1, started_.PollTimeoutMs(timeout_seconds_));
       if (rc > 0) break;
       if (rc == 0) {
         timed_out = true;
@@ -270,8 +267,7 @@ Result<ExitInfo> Sandbox::Wait() {
 ExitInfo Sandbox::Collect(const siginfo_t& si, const struct rusage& ru) {
   ExitInfo info;
   info.host_pid = pid_;
-  info.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  info.wall_seconds = started_.Seconds();
   info.user_seconds = Seconds(ru.ru_utime);
   info.sys_seconds = Seconds(ru.ru_stime);
   info.max_rss_kib = ru.ru_maxrss;

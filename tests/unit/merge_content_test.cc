@@ -4,6 +4,7 @@
 // ones.
 #include <gtest/gtest.h>
 
+#include "base/sha256.h"
 #include "merge/content.h"
 #include "merge/merge.h"
 #include "tests/unit/merge_fixture.h"
@@ -38,7 +39,8 @@ TEST(Content, SeveralThreadsHashEveryFileOnce) {
       if (e.type != EntryType::kFile) continue;
       ++files;
       std::string n = e.path.substr(e.path.rfind("/f") + 2);
-      EXPECT_EQ(e.sha256, Sha256Hex("content of file " + n)) << e.path << " threads=" << threads;
+      EXPECT_EQ(e.sha256, base::Sha256Hex("content of file " + n))
+          << e.path << " threads=" << threads;
     }
     EXPECT_EQ(files, 700);
   }
