@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/fd_passing.h"
 #include "base/fs.h"
 #include "sandbox/child/clone.h"
 #include "sandbox/child/init.h"
@@ -77,32 +78,13 @@ std::optional<SetupFailure> ReadFailure(int fd) {
 }
 
 // The descriptors of one SCM_RIGHTS message (at most kMaxDistccHosts);
-// empty on EOF (the sender failed and says why elsewhere). *truncated: the
-// message carried more than that (only meaningful when some arrived).
+// empty on EOF or a failed receive (the sender failed and says why
+// elsewhere). *truncated: the message carried more than that.
 std::vector<UniqueFd> ReceiveFds(int sock, bool* truncated) {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxDistccHosts)];
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  std::vector<UniqueFd> fds;
-  *truncated = n > 0 && (msg.msg_flags & MSG_CTRUNC);
-  struct cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
-  if (!c || c->cmsg_type != SCM_RIGHTS) return fds;
-  size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-  for (size_t i = 0; i < got; ++i) {
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-    fds.emplace_back(fd);
-  }
-  return fds;
+  auto got = base::ReceiveFds(sock, kMaxDistccHosts);
+  if (!got.ok()) return {};
+  *truncated = got->truncated;
+  return std::move(got->fds);
 }
 
 // The command's seccomp listener, sent with SCM_RIGHTS; -1 on EOF.

@@ -13,6 +13,10 @@ int CloseFdsExcept(const int* keep, int n);
 // `passed` (n_passed entries), closes every other fd >= 3. At most 64 in all.
 int CloseAllBut(const int* extra, int n_extra, const int* passed, int n_passed);
 
+// Sends n descriptors (at most 32) with one data byte in one SCM_RIGHTS
+// message over `sock`, without allocating. 0 or -errno.
+int SendFds(int sock, const int* fds, int n);
+
 // Clears FD_CLOEXEC so a passed fd survives execve. 0 or -errno.
 int KeepAcrossExec(int fd);
 
