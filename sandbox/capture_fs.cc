@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/fd_passing.h"
+#include "base/subprocess.h"
 
 namespace nsbuild::sandbox {
 namespace {
@@ -88,16 +89,14 @@ base::Result<UniqueFd> MakeInHelper(const char* size, const char* inodes) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
     return base::ErrnoError("socketpair");
   UniqueFd ours(sv[0]), theirs(sv[1]);
-  pid_t pid = fork();
-  if (pid < 0) return base::ErrnoError("fork the capture helper");
-  if (pid == 0) _exit(HelperChild(theirs.get(), uid_map, gid_map, size, inodes));
+  auto helper = base::Subprocess::Fork(
+      [&] { return HelperChild(theirs.get(), uid_map, gid_map, size, inodes); });
+  if (!helper.ok()) return base::Wrap(helper.take_error(), "fork the capture helper");
   theirs.reset();
   auto fd = ReceiveFd(ours.get());
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  auto status = helper->Wait();
   if (fd.ok()) return fd;
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  int code = status.ok() && WIFEXITED(*status) ? WEXITSTATUS(*status) : 0;
   return base::Error{code, "make the capture tmpfs in a user namespace"};
 }
 
