@@ -145,7 +145,8 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   plan.listen_sock = listen_theirs.get();
 
   int pidfd = -1;
-  bool share_memory = spec.ids.count > 1;  // a root caller's range mapping
+  // Only root's PID 1 shares our memory (child/init.h says why).
+  bool share_memory = !spec.ids.CallerOwnsIt();
   long rc = ClonePid1(CloneFlags(spec), *s.prepared_, &pidfd, share_memory);
   if (rc < 0) return base::Error{static_cast<int>(-rc), "clone with new namespaces"};
   pid_t pid = static_cast<pid_t>(rc);
