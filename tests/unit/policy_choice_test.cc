@@ -84,6 +84,25 @@ TEST_F(PolicyChoice, TheBundledStrictDeclaresItselfStricter) {
   EXPECT_EQ(*strict, "strict");
 }
 
+// Objects nothing reads are refused rather than ignored: a "distcc" object
+// would look like it set the daemons.
+TEST_F(PolicyChoice, TopLevelKeysNobodyReadsAreRefused) {
+  std::string sandbox = R"("sandbox": {"filesystem": {"ro_bind": ["/usr"]}})";
+  std::ofstream(dir_ + "/distcc.json") << R"({"distcc": {"hosts": "h"}, )" << sandbox << "}";
+  std::ofstream(dir_ + "/verify.json") << R"({"verify": {}, )" << sandbox << "}";
+  std::ofstream(dir_ + "/typo.json") << R"({"wrtes": {}, )" << sandbox << "}";
+  auto distcc = LoadPolicyDocument(dir_ + "/distcc.json");
+  ASSERT_FALSE(distcc.ok());
+  EXPECT_EQ(distcc.error().Message(), dir_ + "/distcc.json: $.distcc: unknown key");
+  auto verify = LoadPolicyDocument(dir_ + "/verify.json");
+  ASSERT_FALSE(verify.ok());
+  EXPECT_EQ(verify.error().Message(), dir_ + "/verify.json: $.verify: unknown key");
+  auto typo = LoadPolicyDocument(dir_ + "/typo.json");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.error().Message(),
+            dir_ + "/typo.json: $.wrtes: unknown key (did you mean 'writes'?)");
+}
+
 TEST_F(PolicyChoice, AWorldWritableDirectoryIsNotSearched) {
   ::chmod(dir_.c_str(), 0777);
   for (const auto& d : PolicySearchDirs()) EXPECT_NE(d, dir_);
