@@ -12,11 +12,11 @@
 namespace nsbuild::merge {
 namespace {
 
-using testing::TempTree;
+using testing::TempDir;
 using testing::Write;
 
 // `count` files spread over a few directories, each with its own content.
-void ManyFiles(const TempTree& t, int count) {
+void ManyFiles(const TempDir& t, int count) {
   for (int i = 0; i < count; ++i) {
     std::string dir = "usr/share/d" + std::to_string(i % 7);
     Write(t / (dir + "/f" + std::to_string(i)), "content of file " + std::to_string(i));
@@ -24,7 +24,7 @@ void ManyFiles(const TempTree& t, int count) {
 }
 
 TEST(Content, SeveralThreadsHashEveryFileOnce) {
-  TempTree img;
+  TempDir img;
   ManyFiles(img, 700);  // enough files for every worker to get a slice
   for (int threads : {1, 3, 8}) {
     auto scanned = ScanImage(img.path(), "", ScanLimits{});
@@ -47,7 +47,7 @@ TEST(Content, SeveralThreadsHashEveryFileOnce) {
 }
 
 TEST(Content, ChangedFileFailsWhicheverThreadFindsIt) {
-  TempTree img;
+  TempDir img;
   ManyFiles(img, 400);
   auto scanned = ScanImage(img.path(), "", ScanLimits{});
   ASSERT_TRUE(scanned.ok());
@@ -64,7 +64,7 @@ TEST(Content, ChangedFileFailsWhicheverThreadFindsIt) {
 }
 
 TEST(Content, MergeOfManyFilesUsesEveryCpu) {
-  TempTree img, dest;
+  TempDir img, dest;
   ManyFiles(img, 500);
   MergeRequest r;
   r.dest = dest.path();

@@ -1,6 +1,8 @@
 // builder/policy_file.h: whose policy a build runs under (the operator's;
 // a recipe may only name an installed policy that declares itself stricter)
 // and where names are looked up.
+#include "builder/policy_file.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -8,8 +10,6 @@
 
 #include <filesystem>
 #include <fstream>
-
-#include "builder/policy_file.h"
 
 namespace nsbuild::builder {
 namespace {
