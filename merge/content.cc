@@ -20,7 +20,7 @@ namespace {
 
 using base::UniqueFd;
 
-void AddElfNotices(const ImageEntry& e, const ElfFindings& f, const Image& img,
+void AddElfNotices(const ImageEntry& e, const ElfFindings& f, const ScannedImage& img,
                    std::vector<Finding>* out) {
   auto add = [&](const char* kind, std::string why) {
     out->push_back({img.impl, "/" + e.path, kind, std::move(why)});
@@ -54,7 +54,7 @@ std::vector<std::string> ListXattrs(int fd) {
 // it at once proves there is no such writer. Where leases are unavailable
 // (fs.leases-enable=0, a filesystem without them, a file we do not own)
 // this cannot be checked and sealing alone protects.
-base::Status NoWriterHoldsIt(int fd, const ImageEntry& e, const Image& img) {
+base::Status NoWriterHoldsIt(int fd, const ImageEntry& e, const ScannedImage& img) {
   if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
     ::fcntl(fd, F_SETLEASE, F_UNLCK);
     return {};
@@ -68,7 +68,8 @@ base::Status NoWriterHoldsIt(int fd, const ImageEntry& e, const Image& img) {
 
 class Worker {
  public:
-  Worker(Image& img, const MergePolicy& p, const ContentOptions& o) : img_(img), p_(p), o_(o) {}
+  Worker(ScannedImage& img, const MergePolicy& p, const ContentOptions& o)
+      : img_(img), p_(p), o_(o) {}
 
   // open, fstat, read, close: plain reads into one reused buffer beat
   // mmap for the small files packages are made of (no page-table work, no
@@ -134,7 +135,7 @@ class Worker {
   std::vector<Finding> notices_;
 
  private:
-  Image& img_;
+  ScannedImage& img_;
   const MergePolicy& p_;
   const ContentOptions& o_;
   UniqueFd dirfd_;
@@ -146,7 +147,7 @@ class Worker {
 
 }  // namespace
 
-base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOptions& opts,
+base::Status ReadContents(ScannedImage& img, const MergePolicy& policy, const ContentOptions& opts,
                           std::vector<Finding>* notices) {
   std::vector<ImageEntry*> files;
   std::map<std::pair<dev_t, ino_t>, nlink_t> inside;

@@ -26,7 +26,7 @@ struct ContentOptions {
 // sha256/is_elf and appends ELF notices. A file that cannot be read or
 // changed since the scan is an error: the image is not the one scanned.
 // Files with links outside the image are only listed, never sealed or read.
-base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOptions& opts,
+base::Status ReadContents(ScannedImage& img, const MergePolicy& policy, const ContentOptions& opts,
                           std::vector<Finding>* notices);
 
 }  // namespace nsbuild::merge

@@ -29,7 +29,7 @@ struct Canon {
 };
 
 base::Result<std::map<std::string, Canon>> Read(const std::string& root, const DiffOptions& opts) {
-  NSB_ASSIGN_OR_RETURN(Image img, ScanImage(root, "", ScanLimits{}));
+  NSB_ASSIGN_OR_RETURN(ScannedImage img, ScanImage(root, "", ScanLimits{}));
   if (!img.problems.empty()) {
     return base::PlainError(root + "/" + img.problems[0].path + ": " + img.problems[0].reason);
   }

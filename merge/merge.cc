@@ -67,10 +67,10 @@ base::Status ValidateImages(const std::vector<ImageSpec>& specs,
 // then check. The content pass comes before the checks because it is where
 // a file's xattrs are listed; it never seals or reads a file linked from
 // outside the image.
-base::Result<std::vector<Image>> ScanAll(const std::vector<ImageSpec>& specs,
-                                         const MergePolicy& policy, const SealOptions* seal,
-                                         bool hash, MergeReport* rep) {
-  std::vector<Image> images;
+base::Result<std::vector<ScannedImage>> ScanAll(const std::vector<ImageSpec>& specs,
+                                                const MergePolicy& policy, const SealOptions* seal,
+                                                bool hash, MergeReport* rep) {
+  std::vector<ScannedImage> images;
   PhaseTimer timer;
   for (const auto& s : specs) {
     if (auto into = MergedInto(s.path)) {
@@ -98,11 +98,12 @@ base::Result<std::vector<Image>> ScanAll(const std::vector<ImageSpec>& specs,
 }
 
 base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
-                                               const std::vector<Image>& images, MergeReport* rep) {
+                                               const std::vector<ScannedImage>& images,
+                                               MergeReport* rep) {
   auto per_image = ItemsOf(images);
   std::vector<PlanItem> generated;
-  bool named =
-      std::any_of(images.begin(), images.end(), [](const Image& i) { return !i.impl.empty(); });
+  bool named = std::any_of(images.begin(), images.end(),
+                           [](const ScannedImage& i) { return !i.impl.empty(); });
   if (!req.wrapped_dirs.empty() && named) {
     WrapRequest wr{req.wrapped_dirs, req.impl_order, ""};
     auto bytes = base::ReadFile(req.dispatcher_path);
@@ -152,7 +153,7 @@ base::Result<MergeReport> MergeImages(const MergeRequest& req) {
   NSB_TRY(ValidatePackageName(rep.package));
   SealOptions seal{req.source_date_epoch};
   PhaseTimer timer;
-  NSB_ASSIGN_OR_RETURN(std::vector<Image> images,
+  NSB_ASSIGN_OR_RETURN(std::vector<ScannedImage> images,
                        ScanAll(req.images, req.policy, req.seal ? &seal : nullptr, req.hash, &rep));
   timer.Mark("scan");
   if (!rep.ok()) return rep;
@@ -196,7 +197,8 @@ base::Result<MergeReport> CheckImages(const std::vector<ImageSpec>& images,
                                       const MergePolicy& policy) {
   MergeReport rep;
   NSB_TRY(ValidateImages(images));
-  NSB_ASSIGN_OR_RETURN(std::vector<Image> scanned, ScanAll(images, policy, nullptr, true, &rep));
+  NSB_ASSIGN_OR_RETURN(std::vector<ScannedImage> scanned,
+                       ScanAll(images, policy, nullptr, true, &rep));
   (void)scanned;
   return rep;
 }

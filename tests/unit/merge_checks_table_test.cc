@@ -149,7 +149,7 @@ std::vector<CheckCase> Cases() {
 }
 
 std::vector<Finding> RejectionsOf(const CheckCase& k, std::vector<Finding>* notices = nullptr) {
-  Image img;
+  ScannedImage img;
   img.path = "/var/tmp/nsbuild/image";
   img.entries.push_back(k.entry);
   MergePolicy p;
