@@ -42,8 +42,8 @@ long SelfMaxRssKib() {
   return ru.ru_maxrss;
 }
 
-std::vector<Image> Images(const Setup& s, const WorkDir& work) {
-  std::vector<Image> out;
+std::vector<BuiltImage> Images(const Setup& s, const WorkDir& work) {
+  std::vector<BuiltImage> out;
   for (const auto& t : s.plan.targets) {
     // The image is the sandbox's: counted through an fd, never by path.
     auto dir = work.OpenBeneath("targets/" + t + "/image", O_RDONLY | O_DIRECTORY);

@@ -53,7 +53,7 @@ struct BuildOptions {
   // Reproducibility checks: the conditions every sub-phase runs under
   // (nullptr: the defaults), and where the images of a successful build go.
   const Variation* variation = nullptr;
-  std::vector<Image>* images_out = nullptr;
+  std::vector<BuiltImage>* images_out = nullptr;
 };
 
 int RunBuild(const BuildOptions& options);

@@ -1,11 +1,9 @@
 #include "builder/disorder_view.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,10 +13,9 @@
 
 #include "base/dir_fd.h"
 #include "base/fs.h"
+#include "base/subprocess.h"
 #include "builder/status.h"
 #include "builder/variation.h"
-
-extern char** environ;
 
 namespace nsbuild::builder {
 namespace {
@@ -32,31 +29,14 @@ std::string FusermountPath() {
 // `log_fd` (or discarded). Its own session: a Ctrl-C meant for nsbuild must
 // not reach disorderfs, whose lifetime the DisorderView owns.
 base::Result<int> RunTool(const std::vector<std::string>& argv, int log_fd) {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  if (log_fd >= 0) {
-    posix_spawn_file_actions_adddup2(&fa, log_fd, 1);
-  } else {
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  }
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int err = ::posix_spawn(&pid, argv[0].c_str(), &fa, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (err != 0) return base::Error{err, "spawn " + argv[0]};
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return base::ErrnoError("waitpid " + argv[0]);
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  base::SpawnOptions opts;
+  opts.argv = argv;
+  opts.new_session = true;
+  int out = log_fd >= 0 ? log_fd : base::kDevNull;
+  opts.fds = {{0, base::kDevNull}, {1, out}, {2, out}};
+  NSB_ASSIGN_OR_RETURN(base::Subprocess tool, base::Subprocess::Spawn(opts));
+  NSB_ASSIGN_OR_RETURN(int status, tool.Wait());
+  return base::ExitCodeOf(status);
 }
 
 // The filesystem type of mount `id` ("" if not found), from mountinfo:

@@ -13,8 +13,8 @@
 
 namespace nsbuild::builder {
 
-Image MeasureImage(const std::string& target, const std::string& path, int dir_fd) {
-  Image img{target, path, 0, 0};
+BuiltImage MeasureImage(const std::string& target, const std::string& path, int dir_fd) {
+  BuiltImage img{target, path, 0, 0};
   if (dir_fd < 0) return img;
   // By fd from the image's root: symlinks are counted, never followed.
   (void)base::WalkTreeAt(base::BorrowedFd(dir_fd),

@@ -12,7 +12,9 @@
 
 namespace nsbuild::builder {
 
-struct Image {
+// Where a build left one image and how big it is, for the report and the
+// hand-off; the merger scans it afresh (merge::ScannedImage).
+struct BuiltImage {
   std::string target;  // implementation name or "all"
   std::string path;    // host path of its D
   uint64_t files = 0;  // regular files and symlinks
@@ -21,14 +23,14 @@ struct Image {
 
 // Counts an image (opened as `dir_fd`; -1 counts nothing) without following
 // anything in it (it is untrusted).
-Image MeasureImage(const std::string& target, const std::string& path, int dir_fd);
+BuiltImage MeasureImage(const std::string& target, const std::string& path, int dir_fd);
 
 // Everything merge::MergeRequest needs from the build, field for field:
 // images → images (impl = target), impl_order, wrap → wrapped_dirs,
 // source_date_epoch, and the policy document whose "merge" object applies.
 struct HandOff {
   std::string package, version;
-  std::vector<Image> images;            // one per target, `all` last
+  std::vector<BuiltImage> images;       // one per target, `all` last
   std::vector<std::string> impl_order;  // the build's implementations, preferred first
   std::vector<std::string> wrap;        // image dirs whose executables get wrapped
   int64_t source_date_epoch = 0;

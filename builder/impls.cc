@@ -1,9 +1,6 @@
 #include "builder/impls.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,9 +9,7 @@
 #include <sstream>
 
 #include "base/fs.h"
-#include "base/unique_fd.h"
-
-extern char** environ;
+#include "base/subprocess.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -31,36 +26,14 @@ constexpr const char* kProbe =
 // Runs argv with a clean environment and returns its stdout, or nothing if
 // it could not run or failed.
 std::string RunCapture(const std::vector<std::string>& argv) {
-  auto pipe = base::MakePipe(O_CLOEXEC);
-  if (!pipe.ok()) return "";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, pipe->write.get(), 1);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  char path_env[] = "PATH=/usr/local/bin:/usr/bin:/bin";
-  char home_env[] = "HOME=/nonexistent";
-  char* envp[] = {path_env, home_env, nullptr};
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), envp);
-  posix_spawn_file_actions_destroy(&fa);
-  pipe->write.reset();
-  if (rc != 0) return "";
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(pipe->read.get(), buf, sizeof buf)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "";
+  base::SpawnOptions opts;
+  opts.argv = argv;
+  opts.env = std::vector<std::string>{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/nonexistent"};
+  opts.fds = {{0, base::kDevNull}, {2, base::kDevNull}};
+  // Two lines are expected; a megabyte is more than any probe prints.
+  auto got = base::RunCapturingStdout(std::move(opts), size_t{1} << 20);
+  if (!got.ok() || base::ExitCodeOf(got->wait_status) != 0) return "";
+  return got->out;
 }
 
 bool IsExecutableFile(const std::string& path) {

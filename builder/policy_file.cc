@@ -3,12 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
 #include "base/dir_fd.h"
 #include "base/install_dirs.h"
 #include "base/json_reader.h"
+#include "base/suggest.h"
 
 #ifndef NSBUILD_POLICY_DIR_REL
 #define NSBUILD_POLICY_DIR_REL "../share/nsbuild/policies"
@@ -22,9 +24,12 @@ bool IsFile(const std::string& p) {
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// The module objects a policy file may hold; anything else is a typo.
-const char* const kSections[] = {"description", "sandbox", "merge",        "writes",
-                                 "verify",      "distcc",  "stricter_than"};
+// The module objects a policy file may hold; anything else is a typo. No
+// "verify" or "distcc" object: nothing would read one (distcc's daemons are
+// the sandbox's "distcc_hosts"), and a key that is accepted and ignored
+// looks to its writer like a setting that took effect.
+const std::vector<std::string> kSections = {"description", "sandbox", "merge", "writes",
+                                            "stricter_than"};
 
 base::Result<std::string> FindByName(const std::string& name) {
   std::vector<std::string> dirs = PolicySearchDirs();
@@ -47,9 +52,9 @@ base::Result<PolicyDocument> LoadFile(const std::string& path) {
   NSB_ASSIGN_OR_RETURN(nlohmann::json doc, base::ParseJsonText(text, path));
   if (!doc.is_object()) return base::JsonError(path + ": $", "expected an object");
   for (const auto& [key, value] : doc.items()) {
-    bool known = false;
-    for (const char* s : kSections) known = known || key == s;
-    if (!known) return base::JsonError(path + ": $." + key, "unknown key");
+    if (std::find(kSections.begin(), kSections.end(), key) == kSections.end()) {
+      return base::JsonError(path + ": $." + key, "unknown key" + base::DidYouMean(key, kSections));
+    }
   }
   if (doc.contains("stricter_than")) {
     const auto& st = doc.at("stricter_than");

@@ -5,8 +5,8 @@
 
 #include "base/fs.h"
 #include "base/json_reader.h"
+#include "base/sha256.h"
 #include "builder/build_systems.h"
-#include "merge/content.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -326,7 +326,7 @@ Result<Recipe> LoadRecipe(const std::string& path) {
   auto abs = std::filesystem::absolute(path, ec);
   std::string dir = ec ? "." : abs.parent_path().string();
   NSB_ASSIGN_OR_RETURN(Recipe r, ParseRecipe(j, path, dir));
-  r.sha256 = merge::Sha256Hex(text);
+  r.sha256 = base::Sha256Hex(text);
   return r;
 }
 

@@ -1,6 +1,7 @@
 // Recipes: what to build and how, read from JSON at the edge into plain
 // structs. Nothing past ParseRecipe sees JSON. Every key is documented in
-// builder/README.md; a key nobody reads is an error naming its JSON path.
+// README.md, "Recipe format"; a key nobody reads is an error naming its JSON
+// path.
 #pragma once
 
 #include <cstdint>

@@ -23,7 +23,7 @@ struct ReportInput {
   std::string package, version;
   const Plan* plan = nullptr;
   const RunSummary* summary = nullptr;
-  std::vector<Image> images;  // empty unless the build succeeded
+  std::vector<BuiltImage> images;  // empty unless the build succeeded
   std::string work_dir;
   long builder_max_rss_kib = 0;
   const DistccSummary* distcc = nullptr;  // builds through distcc only

@@ -5,6 +5,7 @@
 
 #include "base/escape.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/user_ns.h"
 #include "sandbox/write_capture.h"
 #include "sandbox/write_watch.h"
 
@@ -51,16 +52,12 @@ class SandboxCommand : public RunningCommand {
 }  // namespace
 
 std::pair<uid_t, gid_t> MappedHostIds(const sandbox::SandboxSpec& spec) {
-  const sandbox::IdMapping& ids = spec.ids;
-  if (ids.count <= 1) return {ids.host_uid_base, ids.host_gid_base};
-  return {ids.host_uid_base + ids.inside_uid, ids.host_gid_base + ids.inside_gid};
+  return {spec.ids.CommandHostUid(), spec.ids.CommandHostGid()};
 }
 
 base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& policy) {
-  sandbox::RunRequest probe;
-  probe.argv = {"/bin/true"};
-  NSB_ASSIGN_OR_RETURN(sandbox::SandboxSpec spec, sandbox::PlanSandbox(policy, probe));
-  return MappedHostIds(spec);
+  NSB_ASSIGN_OR_RETURN(sandbox::IdMapping ids, sandbox::PolicyIdMapping(policy));
+  return std::make_pair(ids.CommandHostUid(), ids.CommandHostGid());
 }
 
 base::Result<std::unique_ptr<RunningCommand>> SandboxRunner::Start(const SubPhase& node,

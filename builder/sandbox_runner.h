@@ -36,7 +36,8 @@ class SandboxRunner : public CommandRunner {
 // The host uid/gid a sandbox's inside ids map to: who must own the
 // directories it writes.
 std::pair<uid_t, gid_t> MappedHostIds(const sandbox::SandboxSpec& spec);
-// The same for any sandbox of `policy`, learnt by planning a stand-in.
+// The same for any sandbox of `policy` (its own inside ids), without
+// planning one.
 base::Result<std::pair<uid_t, gid_t>> MappedHostIds(const sandbox::Policy& policy);
 
 }  // namespace nsbuild::builder

@@ -12,9 +12,9 @@
 
 #include "base/dir_fd.h"
 #include "base/fs.h"
+#include "base/sha256.h"
 #include "builder/sandbox_runner.h"
 #include "builder/status.h"
-#include "merge/content.h"
 #include "sandbox/sandbox.h"
 
 namespace nsbuild::builder {
@@ -75,7 +75,7 @@ base::Result<UniqueFd> CheckedArchive(UniqueFd in, const SourceRef& source, cons
   if (!copy) return base::ErrnoError("create a private copy of the source in " + work.path());
   NSB_TRY(CopyBytes(in.get(), copy.get(), source.shown));
   if (::lseek(copy.get(), 0, SEEK_SET) != 0) return base::ErrnoError("seek the source's copy");
-  NSB_ASSIGN_OR_RETURN(std::string got, merge::Sha256Fd(copy.get()));
+  NSB_ASSIGN_OR_RETURN(std::string got, base::Sha256Fd(copy.get()));
   if (got != source.expected_sha256) {
     return base::PlainError("source " + source.shown + ": sha256 mismatch: the recipe says " +
                             source.expected_sha256 + ", the file has " + got);

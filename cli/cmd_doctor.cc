@@ -52,7 +52,7 @@ int Doctor(const std::string& policy) {
   }
   auto ids = sandbox::ResolveIdMapping(0, 0, std::nullopt);
   Line(true, "id mapping",
-       ids.count == 1
+       !ids.IsRange()
            ? "single id (unprivileged caller): inside 0 = uid " + std::to_string(ids.host_uid_base)
            : "root caller: inside 0.." + std::to_string(ids.count - 1) + " = host " +
                  std::to_string(ids.host_uid_base) + "..");

@@ -64,7 +64,7 @@ bool IsAncestorOfPrefix(const std::string& abs, const std::vector<std::string>& 
 
 class Checker {
  public:
-  Checker(const Image& img, const MergePolicy& p, std::vector<Finding>* rej,
+  Checker(const ScannedImage& img, const MergePolicy& p, std::vector<Finding>* rej,
           std::vector<Finding>* notices)
       : img_(img), p_(p), rej_(rej), notices_(notices) {}
 
@@ -233,7 +233,7 @@ class Checker {
     Reject(e, "is outside the policy's allowed prefixes");
   }
 
-  const Image& img_;
+  const ScannedImage& img_;
   const MergePolicy& p_;
   std::vector<Finding>* rej_;
   std::vector<Finding>* notices_;
@@ -256,8 +256,8 @@ std::string FormatFinding(const Finding& f, const std::string& image_path) {
   return where + ":" + f.path + ": " + kind + f.reason;
 }
 
-void CheckImage(const Image& img, const MergePolicy& policy, std::vector<Finding>* rejections,
-                std::vector<Finding>* notices) {
+void CheckImage(const ScannedImage& img, const MergePolicy& policy,
+                std::vector<Finding>* rejections, std::vector<Finding>* notices) {
   Checker(img, policy, rejections, notices).Run();
 }
 

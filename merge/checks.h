@@ -24,8 +24,8 @@ std::string FormatFinding(const Finding& f, const std::string& image_path);
 
 // Appends a rejection for everything in `img` the policy forbids, and the
 // empty-directory notices. Pure: reads the scan only.
-void CheckImage(const Image& img, const MergePolicy& policy, std::vector<Finding>* rejections,
-                std::vector<Finding>* notices);
+void CheckImage(const ScannedImage& img, const MergePolicy& policy,
+                std::vector<Finding>* rejections, std::vector<Finding>* notices);
 
 // Directories the merger owns in every destination; no image may ship
 // anything under them.

@@ -11,13 +11,14 @@ namespace nsbuild::merge {
 namespace {
 
 // Hashes lazily when the content pass ran without hashing.
-std::string HashOf(const PlanItem& it, const std::vector<Image>& images) {
+std::string HashOf(const PlanItem& it, const std::vector<ScannedImage>& images) {
   if (!it.sha256.empty() || it.image < 0) return it.sha256;
   auto h = HashBeneath(images[it.image].root, it.src);
   return h.ok() ? *h : "unreadable:" + it.src;
 }
 
-std::string Difference(const PlanItem& a, const PlanItem& b, const std::vector<Image>& images) {
+std::string Difference(const PlanItem& a, const PlanItem& b,
+                       const std::vector<ScannedImage>& images) {
   if (a.type != b.type) {
     return std::string("a ") + EntryTypeName(a.type) + " in one, a " + EntryTypeName(b.type) +
            " in the other";
@@ -51,7 +52,7 @@ void RejectPathsThroughNonDirs(const std::vector<PlanItem>& items,
 
 }  // namespace
 
-std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<Image>& images) {
+std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<ScannedImage>& images) {
   std::vector<std::vector<PlanItem>> out(images.size());
   for (size_t i = 0; i < images.size(); ++i) {
     for (const auto& e : images[i].entries) {
@@ -73,7 +74,7 @@ std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<Image>& images) {
   return out;
 }
 
-std::vector<int> RankImages(const std::vector<Image>& images,
+std::vector<int> RankImages(const std::vector<ScannedImage>& images,
                             const std::vector<std::string>& order) {
   std::vector<int> ranked;
   for (const auto& name : order) {
@@ -90,7 +91,7 @@ std::vector<int> RankImages(const std::vector<Image>& images,
 }
 
 std::vector<PlanItem> ResolveImplementations(std::vector<std::vector<PlanItem>> per_image,
-                                             const std::vector<Image>& images,
+                                             const std::vector<ScannedImage>& images,
                                              const std::vector<std::string>& order,
                                              std::vector<Finding>* conflicts,
                                              std::vector<Finding>* overridden) {

@@ -11,22 +11,16 @@
 #include <mutex>
 #include <thread>
 
+#include "base/sha256.h"
 #include "merge/elf_qa.h"
 #include "merge/fd_walk.h"
-#include "merge/sha256.h"
 
 namespace nsbuild::merge {
 namespace {
 
 using base::UniqueFd;
 
-std::string Sha256Of(std::string_view data) {
-  Sha256 h;
-  h.Update(data.data(), data.size());
-  return h.FinalHex();
-}
-
-void AddElfNotices(const ImageEntry& e, const ElfFindings& f, const Image& img,
+void AddElfNotices(const ImageEntry& e, const ElfFindings& f, const ScannedImage& img,
                    std::vector<Finding>* out) {
   auto add = [&](const char* kind, std::string why) {
     out->push_back({img.impl, "/" + e.path, kind, std::move(why)});
@@ -60,7 +54,7 @@ std::vector<std::string> ListXattrs(int fd) {
 // it at once proves there is no such writer. Where leases are unavailable
 // (fs.leases-enable=0, a filesystem without them, a file we do not own)
 // this cannot be checked and sealing alone protects.
-base::Status NoWriterHoldsIt(int fd, const ImageEntry& e, const Image& img) {
+base::Status NoWriterHoldsIt(int fd, const ImageEntry& e, const ScannedImage& img) {
   if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
     ::fcntl(fd, F_SETLEASE, F_UNLCK);
     return {};
@@ -74,7 +68,8 @@ base::Status NoWriterHoldsIt(int fd, const ImageEntry& e, const Image& img) {
 
 class Worker {
  public:
-  Worker(Image& img, const MergePolicy& p, const ContentOptions& o) : img_(img), p_(p), o_(o) {}
+  Worker(ScannedImage& img, const MergePolicy& p, const ContentOptions& o)
+      : img_(img), p_(p), o_(o) {}
 
   // open, fstat, read, close: plain reads into one reused buffer beat
   // mmap for the small files packages are made of (no page-table work, no
@@ -108,7 +103,7 @@ class Worker {
     if (::fstat(fd.get(), &st) != 0) return base::ErrnoError("fstat /" + e.path);
     e.pin = PinOf(st);
     if (e.size > p_.max_file_size) return {};  // rejected by the checks; never read
-    if (o_.hash) md_.Reset();
+    if (o_.hash) hasher_.Reset();
     bool first = true, elf = false;
     int64_t left = e.size;  // stop at the scanned size: saves the read that returns 0
     while (left > 0) {
@@ -125,9 +120,9 @@ class Worker {
         first = false;
         if (!o_.hash) break;
       }
-      md_.Update(chunk.data(), chunk.size());
+      hasher_.Update(chunk);
     }
-    if (o_.hash) e.sha256 = md_.FinalHex();
+    if (o_.hash) e.sha256 = hasher_.HexDigest();
     if (elf) {
       e.is_elf = true;
       // Headers and the tables needed, by pread: never the whole file.
@@ -140,34 +135,19 @@ class Worker {
   std::vector<Finding> notices_;
 
  private:
-  Image& img_;
+  ScannedImage& img_;
   const MergePolicy& p_;
   const ContentOptions& o_;
   UniqueFd dirfd_;
   std::string dir_;
   bool outside_links_ = false;
-  Sha256 md_;
+  base::Sha256 hasher_;
   std::vector<char> buf_ = std::vector<char>(256 * 1024);
 };
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) { return Sha256Of(data); }
-
-base::Result<std::string> Sha256Fd(int fd) {
-  Sha256 h;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return base::ErrnoError("read for sha256");
-    if (n == 0) break;
-    h.Update(buf, static_cast<size_t>(n));
-  }
-  return h.FinalHex();
-}
-
-base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOptions& opts,
+base::Status ReadContents(ScannedImage& img, const MergePolicy& policy, const ContentOptions& opts,
                           std::vector<Finding>* notices) {
   std::vector<ImageEntry*> files;
   std::map<std::pair<dev_t, ino_t>, nlink_t> inside;

@@ -26,11 +26,7 @@ struct ContentOptions {
 // sha256/is_elf and appends ELF notices. A file that cannot be read or
 // changed since the scan is an error: the image is not the one scanned.
 // Files with links outside the image are only listed, never sealed or read.
-base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOptions& opts,
+base::Status ReadContents(ScannedImage& img, const MergePolicy& policy, const ContentOptions& opts,
                           std::vector<Finding>* notices);
-
-// sha256 of everything readable from fd, lowercase hex.
-base::Result<std::string> Sha256Fd(int fd);
-std::string Sha256Hex(std::string_view data);
 
 }  // namespace nsbuild::merge

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/fs.h"
+#include "base/sha256.h"
 #include "merge/content.h"
 #include "merge/fd_walk.h"
 
@@ -27,7 +28,7 @@ bool IsSharedMetadata(const PlanItem& it) {
 }
 
 // The file as the image holds it: by fd, never following a symlink, bounded.
-base::Result<std::string> ReadFromImage(const Image& img, const std::string& rel) {
+base::Result<std::string> ReadFromImage(const ScannedImage& img, const std::string& rel) {
   auto [parent, name] = SplitParent(rel);
   NSB_ASSIGN_OR_RETURN(base::UniqueFd dir,
                        OpenDirBeneath(base::BorrowedFd(img.root.get()), parent));
@@ -112,7 +113,7 @@ std::vector<std::pair<std::string, std::vector<int>>> SharedMetadata(
 }
 
 std::optional<PlanItem> MergedFile(const std::string& path, const std::vector<int>& idxs,
-                                   const std::vector<Image>& images,
+                                   const std::vector<ScannedImage>& images,
                                    const std::vector<const Index*>& ranked,
                                    std::vector<Finding>* notices) {
   std::vector<std::string> texts;
@@ -138,7 +139,7 @@ std::optional<PlanItem> MergedFile(const std::string& path, const std::vector<in
     }
   }
   g.size = static_cast<int64_t>(g.content.size());
-  g.sha256 = Sha256Hex(g.content);
+  g.sha256 = base::Sha256Hex(g.content);
   return g;
 }
 
@@ -206,9 +207,9 @@ std::string MergeWheel(const std::vector<std::string>& texts, std::string* odd) 
   return out;
 }
 
-void MergeDistInfo(std::vector<std::vector<PlanItem>>* per_image, const std::vector<Image>& images,
-                   const std::vector<std::string>& order, std::vector<PlanItem>* generated,
-                   std::vector<Finding>* notices) {
+void MergeDistInfo(std::vector<std::vector<PlanItem>>* per_image,
+                   const std::vector<ScannedImage>& images, const std::vector<std::string>& order,
+                   std::vector<PlanItem>* generated, std::vector<Finding>* notices) {
   std::vector<int> rank = RankImages(images, order);
   auto todo = SharedMetadata(*per_image, rank);
   if (todo.empty()) return;

@@ -21,9 +21,9 @@ namespace nsbuild::merge {
 // Takes every RECORD and WHEEL that two or more images hold at the same
 // path out of `per_image` and appends the merged file to `generated`.
 // `order` ranks the images as ResolveImplementations does.
-void MergeDistInfo(std::vector<std::vector<PlanItem>>* per_image, const std::vector<Image>& images,
-                   const std::vector<std::string>& order, std::vector<PlanItem>* generated,
-                   std::vector<Finding>* notices);
+void MergeDistInfo(std::vector<std::vector<PlanItem>>* per_image,
+                   const std::vector<ScannedImage>& images, const std::vector<std::string>& order,
+                   std::vector<PlanItem>* generated, std::vector<Finding>* notices);
 
 // The pieces, for tests. One RECORD row's fields (CSV, as the wheel spec
 // says); the RECORD hash form of a hex sha256 ("sha256=" + urlsafe base64,

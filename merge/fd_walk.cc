@@ -8,7 +8,7 @@
 
 #include <atomic>
 
-#include "merge/content.h"
+#include "base/sha256.h"
 
 namespace nsbuild::merge {
 namespace {
@@ -148,7 +148,7 @@ base::Result<std::string> HashBeneath(base::BorrowedFd root, std::string_view re
   base::UniqueFd fd(
       ::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!fd) return base::ErrnoError("open " + std::string(rel));
-  auto h = Sha256Fd(fd.get());
+  auto h = base::Sha256Fd(fd.get());
   if (!h.ok()) return base::Wrap(h.take_error(), std::string(rel));
   return h;
 }

@@ -1,9 +1,7 @@
 #include "merge/image_diff.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,11 +10,11 @@
 #include <map>
 
 #include "base/fs.h"
+#include "base/sha256.h"
+#include "base/subprocess.h"
 #include "merge/content.h"
 #include "merge/fd_walk.h"
 #include "merge/image_scan.h"
-
-extern char** environ;
 
 namespace nsbuild::merge {
 namespace {
@@ -31,7 +29,7 @@ struct Canon {
 };
 
 base::Result<std::map<std::string, Canon>> Read(const std::string& root, const DiffOptions& opts) {
-  NSB_ASSIGN_OR_RETURN(Image img, ScanImage(root, "", ScanLimits{}));
+  NSB_ASSIGN_OR_RETURN(ScannedImage img, ScanImage(root, "", ScanLimits{}));
   if (!img.problems.empty()) {
     return base::PlainError(root + "/" + img.problems[0].path + ": " + img.problems[0].reason);
   }
@@ -77,34 +75,12 @@ constexpr int64_t kTextDiffCap = int64_t{1} << 20;
 // the files were opened beneath their roots, never by a path that a
 // symlink could redirect). Returns its stdout, at most `cap` bytes.
 std::string Run(const std::vector<std::string>& argv, const std::vector<int>& fds, size_t cap) {
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return "";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  // Moved above the targets first, so that one dup2 cannot overwrite the
-  // source of the next (an fd that happens to be 3 or 4).
-  std::vector<base::UniqueFd> high;
-  for (size_t i = 0; i < fds.size(); ++i) {
-    high.emplace_back(::fcntl(fds[i], F_DUPFD_CLOEXEC, 10));
-    posix_spawn_file_actions_adddup2(&fa, high.back().get(), static_cast<int>(3 + i));
-  }
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while (rc == 0 && (n = read(out[0], buf, sizeof buf)) > 0) {
-    if (text.size() < cap) text.append(buf, static_cast<size_t>(n));
-  }
-  close(out[0]);
-  if (rc == 0) waitpid(pid, nullptr, 0);
-  return text;
+  base::SpawnOptions opts;
+  opts.argv = argv;
+  opts.search_path = true;
+  for (size_t i = 0; i < fds.size(); ++i) opts.fds.push_back({static_cast<int>(3 + i), fds[i]});
+  auto got = base::RunCapturingStdout(std::move(opts), cap);
+  return got.ok() ? std::move(got->out) : "";
 }
 
 base::Result<base::UniqueFd> OpenBeneath(const std::string& root, const std::string& rel) {
@@ -170,7 +146,7 @@ base::Result<ImageDiff> DiffImages(const std::string& a, const std::string& b,
                                    const DiffOptions& opts) {
   NSB_ASSIGN_OR_RETURN(auto ma, Read(a, opts));
   NSB_ASSIGN_OR_RETURN(auto mb, Read(b, opts));
-  ImageDiff d{Sha256Hex(Listing(ma)), Sha256Hex(Listing(mb)), {}};
+  ImageDiff d{base::Sha256Hex(Listing(ma)), base::Sha256Hex(Listing(mb)), {}};
   auto ia = ma.begin();
   auto ib = mb.begin();
   while (ia != ma.end() || ib != mb.end()) {

@@ -64,7 +64,7 @@ std::vector<std::string> ReadNames(int dirfd, std::string* error) {
 
 class Walker {
  public:
-  Walker(Image* img, const ScanLimits& l) : img_(img), limits_(l) {}
+  Walker(ScannedImage* img, const ScanLimits& l) : img_(img), limits_(l) {}
 
   void Dir(int dirfd, const std::string& rel, int depth) {
     std::string err;
@@ -128,7 +128,7 @@ class Walker {
     return std::string(buf, static_cast<size_t>(n));
   }
 
-  Image* img_;
+  ScannedImage* img_;
   ScanLimits limits_;
   size_t dir_index_ = 0;
 };
@@ -175,9 +175,9 @@ const char* EntryTypeName(EntryType t) {
   return "?";
 }
 
-base::Result<Image> ScanImage(const std::string& path, const std::string& impl,
-                              const ScanLimits& limits) {
-  Image img;
+base::Result<ScannedImage> ScanImage(const std::string& path, const std::string& impl,
+                                     const ScanLimits& limits) {
+  ScannedImage img;
   img.impl = impl;
   img.path = path;
   NSB_ASSIGN_OR_RETURN(img.root, OpenRootDir(path));

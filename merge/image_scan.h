@@ -66,7 +66,10 @@ struct ScanProblem {
   std::string reason;
 };
 
-struct Image {
+// An image as the merger sees it: opened under an fd it holds and walked,
+// every entry listed. Not builder::BuiltImage, which only says where a
+// build left an image and how big it is.
+struct ScannedImage {
   std::string impl;  // implementation name, "" for a single-image merge
   std::string path;  // as given by the caller
   base::UniqueFd root;
@@ -82,7 +85,7 @@ struct ScanLimits {
 // Opens and walks the image at `path`. Fails only when the root cannot be
 // opened; everything wrong inside becomes an entry or a ScanProblem for the
 // checks to judge.
-base::Result<Image> ScanImage(const std::string& path, const std::string& impl,
-                              const ScanLimits& limits);
+base::Result<ScannedImage> ScanImage(const std::string& path, const std::string& impl,
+                                     const ScanLimits& limits);
 
 }  // namespace nsbuild::merge

@@ -1,12 +1,13 @@
 #include "merge/merge.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 
+#include "base/clock.h"
 #include "base/fs.h"
+#include "base/sha256.h"
 #include "merge/content.h"
 #include "merge/database.h"
 #include "merge/dest_plan.h"
@@ -27,15 +28,12 @@ class PhaseTimer {
   PhaseTimer() : on_(std::getenv("NSBUILD_MERGE_TIMES") != nullptr) {}
   void Mark(const char* phase) {
     if (!on_) return;
-    auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "nsbuild merge: %-8s %7.3f s\n", phase,
-                 std::chrono::duration<double>(now - last_).count());
-    last_ = now;
+    std::fprintf(stderr, "nsbuild merge: %-8s %7.3f s\n", phase, lap_.Lap());
   }
 
  private:
   bool on_;
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  base::Stopwatch lap_;
 };
 
 std::string DefaultPackage(const std::string& image) {
@@ -70,10 +68,10 @@ base::Status ValidateImages(const std::vector<ImageSpec>& specs,
 // then check. The content pass comes before the checks because it is where
 // a file's xattrs are listed; it never seals or reads a file linked from
 // outside the image.
-base::Result<std::vector<Image>> ScanAll(const std::vector<ImageSpec>& specs,
-                                         const MergePolicy& policy, const SealOptions* seal,
-                                         bool hash, MergeReport* rep) {
-  std::vector<Image> images;
+base::Result<std::vector<ScannedImage>> ScanAll(const std::vector<ImageSpec>& specs,
+                                                const MergePolicy& policy, const SealOptions* seal,
+                                                bool hash, MergeReport* rep) {
+  std::vector<ScannedImage> images;
   PhaseTimer timer;
   for (const auto& s : specs) {
     if (auto into = MergedInto(s.path)) {
@@ -101,11 +99,12 @@ base::Result<std::vector<Image>> ScanAll(const std::vector<ImageSpec>& specs,
 }
 
 base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
-                                               const std::vector<Image>& images, MergeReport* rep) {
+                                               const std::vector<ScannedImage>& images,
+                                               MergeReport* rep) {
   auto per_image = ItemsOf(images);
   std::vector<PlanItem> generated;
-  bool named =
-      std::any_of(images.begin(), images.end(), [](const Image& i) { return !i.impl.empty(); });
+  bool named = std::any_of(images.begin(), images.end(),
+                           [](const ScannedImage& i) { return !i.impl.empty(); });
   if (!req.wrapped_dirs.empty() && named) {
     WrapRequest wr{req.wrapped_dirs, req.impl_order, ""};
     auto bytes = base::ReadFile(req.dispatcher_path);
@@ -118,7 +117,7 @@ base::Result<std::vector<PlanItem>> BuildItems(const MergeRequest& req,
                                       &rep->preferred);
   bool any_generated = !generated.empty();
   for (auto& g : generated) {
-    if (g.type == EntryType::kFile) g.sha256 = Sha256Hex(g.content);
+    if (g.type == EntryType::kFile) g.sha256 = base::Sha256Hex(g.content);
     g.mtime = req.source_date_epoch.value_or(0);
     items.push_back(std::move(g));
   }
@@ -156,7 +155,7 @@ base::Result<MergeReport> MergeImages(const MergeRequest& req) {
   NSB_TRY(ValidatePackageName(rep.package));
   SealOptions seal{req.source_date_epoch};
   PhaseTimer timer;
-  NSB_ASSIGN_OR_RETURN(std::vector<Image> images,
+  NSB_ASSIGN_OR_RETURN(std::vector<ScannedImage> images,
                        ScanAll(req.images, req.policy, req.seal ? &seal : nullptr, req.hash, &rep));
   timer.Mark("scan");
   if (!rep.ok()) return rep;
@@ -200,7 +199,8 @@ base::Result<MergeReport> CheckImages(const std::vector<ImageSpec>& images,
                                       const MergePolicy& policy) {
   MergeReport rep;
   NSB_TRY(ValidateImages(images));
-  NSB_ASSIGN_OR_RETURN(std::vector<Image> scanned, ScanAll(images, policy, nullptr, true, &rep));
+  NSB_ASSIGN_OR_RETURN(std::vector<ScannedImage> scanned,
+                       ScanAll(images, policy, nullptr, true, &rep));
   (void)scanned;
   return rep;
 }

@@ -29,11 +29,11 @@ struct PlanItem {
 };
 
 // The images' entries as plan items, one vector per image.
-std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<Image>& images);
+std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<ScannedImage>& images);
 
 // The implementations ranked: those named in `order` first, in that order,
 // then the rest in command-line order. Returns image indexes.
-std::vector<int> RankImages(const std::vector<Image>& images,
+std::vector<int> RankImages(const std::vector<ScannedImage>& images,
                             const std::vector<std::string>& order);
 
 // Merges the per-image items into one list sorted by path. Identical entries
@@ -41,7 +41,7 @@ std::vector<int> RankImages(const std::vector<Image>& images,
 // implementations unless both are in `order`, when the better ranked wins.
 // `images` is used to compare contents when hashes were skipped.
 std::vector<PlanItem> ResolveImplementations(std::vector<std::vector<PlanItem>> per_image,
-                                             const std::vector<Image>& images,
+                                             const std::vector<ScannedImage>& images,
                                              const std::vector<std::string>& order,
                                              std::vector<Finding>* conflicts,
                                              std::vector<Finding>* overridden);

@@ -26,7 +26,8 @@ std::string Printable(std::string_view s) {
 
 }  // namespace
 
-base::Status RetireImage(const Image& img, const std::string& dest, const std::string& package) {
+base::Status RetireImage(const ScannedImage& img, const std::string& dest,
+                         const std::string& package) {
   bool root = ::geteuid() == 0;
   // Unprivileged, a read-only directory of the caller's own image would
   // keep its names: make each writable by its owner (it is going away).

@@ -16,7 +16,8 @@ namespace nsbuild::merge {
 
 // Removes every scanned entry of `img` through its sealed root fd (never
 // following a symlink), then writes the marker naming `dest` and `package`.
-base::Status RetireImage(const Image& img, const std::string& dest, const std::string& package);
+base::Status RetireImage(const ScannedImage& img, const std::string& dest,
+                         const std::string& package);
 
 // The marker of an image that was merged and emptied: "DEST (package P)",
 // escaped for printing; nullopt when the image has none.

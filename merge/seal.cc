@@ -103,7 +103,7 @@ base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& p, const SealOpt
   return {};
 }
 
-base::Status SealImage(Image& img, const MergePolicy& policy, const SealOptions& opts) {
+base::Status SealImage(ScannedImage& img, const MergePolicy& policy, const SealOptions& opts) {
   bool root = ::geteuid() == 0;
   if (root && ::fchown(img.root.get(), policy.owner_uid, policy.owner_gid) != 0) {
     return base::ErrnoError("seal: chown image root " + img.path);

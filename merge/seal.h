@@ -27,7 +27,7 @@ struct SealOptions {
 // content pass (content.h), through the fd it opens anyway, after checking
 // the inode is still the scanned one. Without root, ownership stays the
 // caller's.
-base::Status SealImage(Image& img, const MergePolicy& policy, const SealOptions& opts);
+base::Status SealImage(ScannedImage& img, const MergePolicy& policy, const SealOptions& opts);
 
 // Removes from an open regular file every xattr the policy does not allow
 // (ACLs and user.* included): chown keeps a named-user ACL entry, so an

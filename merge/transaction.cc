@@ -264,7 +264,7 @@ class Resolver {
 
 class Executor {
  public:
-  Executor(const DestLock& lock, const DestPlan& plan, const std::vector<Image>& images,
+  Executor(const DestLock& lock, const DestPlan& plan, const std::vector<ScannedImage>& images,
            const MergePolicy& p)
       : lock_(lock), plan_(plan), images_(images), policy_(p), dirs_(lock.dest) {
     journal_.package = plan.package;
@@ -437,7 +437,7 @@ class Executor {
 
   const DestLock& lock_;
   const DestPlan& plan_;
-  const std::vector<Image>& images_;
+  const std::vector<ScannedImage>& images_;
   const MergePolicy& policy_;
   DirCache dirs_;
   std::vector<DirCache> src_dirs_;
@@ -479,7 +479,7 @@ base::Result<std::string> Recover(const DestLock& lock) {
   return "rolled back the interrupted " + what;
 }
 
-Status Execute(const DestLock& lock, const DestPlan& plan, const std::vector<Image>& images,
+Status Execute(const DestLock& lock, const DestPlan& plan, const std::vector<ScannedImage>& images,
                const MergePolicy& policy) {
   return Executor(lock, plan, images, policy).Run();
 }

@@ -37,8 +37,8 @@ base::Result<DestLock> LockDestination(const std::string& dest_path);
 // Executes the plan. On failure the transaction is rolled back before
 // returning; if even that fails, the journal stays for `merge --recover`
 // and the error says so.
-base::Status Execute(const DestLock& lock, const DestPlan& plan, const std::vector<Image>& images,
-                     const MergePolicy& policy);
+base::Status Execute(const DestLock& lock, const DestPlan& plan,
+                     const std::vector<ScannedImage>& images, const MergePolicy& policy);
 
 // Recovers an interrupted transaction under `lock`, if its journal exists.
 base::Result<std::string> Recover(const DestLock& lock);

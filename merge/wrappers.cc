@@ -65,7 +65,7 @@ std::string RelativeTarget(const std::string& from_dir, const std::string& to) {
 }
 
 void WrapExecutables(std::vector<std::vector<PlanItem>>* per_image,
-                     const std::vector<Image>& images, const WrapRequest& req,
+                     const std::vector<ScannedImage>& images, const WrapRequest& req,
                      std::vector<PlanItem>* generated, std::vector<std::string>* wrapped) {
   std::map<std::string, std::set<std::string>> impls_of;  // "DIR/NAME" → impls
   for (size_t i = 0; i < images.size(); ++i) {

@@ -32,7 +32,7 @@ bool ShebangNames(const std::string& head, const std::string& impl);
 // of each wrapped program. ELF executables are always wrapped; a script
 // only when its shebang names its implementation.
 void WrapExecutables(std::vector<std::vector<PlanItem>>* per_image,
-                     const std::vector<Image>& images, const WrapRequest& req,
+                     const std::vector<ScannedImage>& images, const WrapRequest& req,
                      std::vector<PlanItem>* generated, std::vector<std::string>* wrapped);
 
 // The relative symlink target from directory `from_dir` to `to` (both

@@ -13,6 +13,9 @@
 #include <cstring>
 #include <string>
 
+#include "base/fd_passing.h"
+#include "base/subprocess.h"
+
 namespace nsbuild::sandbox {
 namespace {
 
@@ -64,42 +67,18 @@ int HelperChild(int sock, const char* uid_map, const char* gid_map, const char* 
   }
   int mnt = MountTmpfs(size, inodes);
   if (mnt < 0) return -mnt;
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  char byte = 'm';
-  iovec iov = {&byte, 1};
-  msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &mnt, sizeof(int));
-  return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : errno;
+  int err = base::SendFds(sock, std::span<const int>(&mnt, 1));
+  close(mnt);
+  return err;
 }
 
 base::Result<UniqueFd> ReceiveFd(int sock) {
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  char byte = 0;
-  iovec iov = {&byte, 1};
-  msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
-  if (n < 0) return base::ErrnoError("receive the capture tmpfs");
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (n != 1 || !c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+  auto got = base::ReceiveFds(sock, 1);
+  if (!got.ok()) return base::Wrap(got.take_error(), "receive the capture tmpfs");
+  if (got->fds.size() != 1 || got->truncated) {
     return base::PlainError("the capture helper sent no tmpfs");
   }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return UniqueFd(fd);
+  return std::move(got->fds.front());
 }
 
 base::Result<UniqueFd> MakeInHelper(const char* size, const char* inodes) {
@@ -110,16 +89,14 @@ base::Result<UniqueFd> MakeInHelper(const char* size, const char* inodes) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
     return base::ErrnoError("socketpair");
   UniqueFd ours(sv[0]), theirs(sv[1]);
-  pid_t pid = fork();
-  if (pid < 0) return base::ErrnoError("fork the capture helper");
-  if (pid == 0) _exit(HelperChild(theirs.get(), uid_map, gid_map, size, inodes));
+  auto helper = base::Subprocess::Fork(
+      [&] { return HelperChild(theirs.get(), uid_map, gid_map, size, inodes); });
+  if (!helper.ok()) return base::Wrap(helper.take_error(), "fork the capture helper");
   theirs.reset();
   auto fd = ReceiveFd(ours.get());
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  auto status = helper->Wait();
   if (fd.ok()) return fd;
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  int code = status.ok() && WIFEXITED(*status) ? WEXITSTATUS(*status) : 0;
   return base::Error{code, "make the capture tmpfs in a user namespace"};
 }
 

@@ -91,7 +91,7 @@ std::string DescribePlan(const SandboxSpec& spec) {
   char ids[160];
   std::snprintf(ids, sizeof ids, "ids: inside %u:%u; host %u:%u + %u ids%s\n", spec.ids.inside_uid,
                 spec.ids.inside_gid, spec.ids.host_uid_base, spec.ids.host_gid_base, spec.ids.count,
-                spec.ids.count == 1 ? " (single-id map)" : "");
+                spec.ids.IsRange() ? "" : " (single-id map)");
   out += ids;
   out += std::string("network: ") + NetName(spec.net) + "\n";
   for (const auto& f : spec.forwards) {

@@ -243,11 +243,7 @@ Result<SandboxSpec> PlanSandbox(const Policy& policy, const RunRequest& req) {
   spec.net = req.net.value_or(policy.net);
   spec.ids = ResolveIdMapping(req.inside_uid.value_or(policy.inside_uid),
                               req.inside_gid.value_or(policy.inside_gid), policy.host_range);
-  if (spec.ids.count > 1 &&
-      (spec.ids.inside_uid >= spec.ids.count || spec.ids.inside_gid >= spec.ids.count)) {
-    return PlainError("inside uid/gid must lie within the mapped range of " +
-                      std::to_string(spec.ids.count) + " ids");
-  }
+  NSB_TRY(CheckCoversCommand(spec.ids));
   spec.rlimits = ClampRlimits(policy.rlimits);
   spec.seccomp = policy.seccomp;
   if (req.distcc_hosts) spec.net = NetMode::kDistcc;

@@ -176,7 +176,8 @@ base::Result<Prepared> Prepare(const SandboxSpec& spec) {
   NSB_TRY(PrepareForwards(spec, p));
   c.uid = spec.ids.inside_uid;
   c.gid = spec.ids.inside_gid;
-  c.drop_groups = spec.ids.count > 1;
+  // Root's supplementary groups go; a user's setgroups is denied anyway.
+  c.drop_groups = !spec.ids.CallerOwnsIt();
   c.umask = spec.umask;
   c.stdin_fd = spec.stdin_fd;
   c.stdout_fd = spec.stdout_fd;

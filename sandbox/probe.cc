@@ -16,6 +16,7 @@
 #include <functional>
 
 #include "base/fs.h"
+#include "base/subprocess.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -27,12 +28,11 @@ namespace {
 // Runs fn in a forked child; its return value (an errno or 0) comes back as
 // the exit status.
 int InChild(const std::function<int()>& fn) {
-  pid_t pid = fork();
-  if (pid < 0) return errno;
-  if (pid == 0) _exit(fn());
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+  auto child = base::Subprocess::Fork(fn);
+  if (!child.ok()) return child.error().errnum;
+  auto status = child->Wait();
+  if (!status.ok()) return status.error().errnum;
+  return WIFEXITED(*status) ? WEXITSTATUS(*status) : EINTR;
 }
 
 bool WriteSelf(const char* file, const std::string& text) {

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/fd_passing.h"
 #include "base/fs.h"
 #include "sandbox/child/clone.h"
 #include "sandbox/child/init.h"
@@ -77,32 +78,13 @@ std::optional<SetupFailure> ReadFailure(int fd) {
 }
 
 // The descriptors of one SCM_RIGHTS message (at most kMaxDistccHosts);
-// empty on EOF (the sender failed and says why elsewhere). *truncated: the
-// message carried more than that (only meaningful when some arrived).
+// empty on EOF or a failed receive (the sender failed and says why
+// elsewhere). *truncated: the message carried more than that.
 std::vector<UniqueFd> ReceiveFds(int sock, bool* truncated) {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxDistccHosts)];
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  std::vector<UniqueFd> fds;
-  *truncated = n > 0 && (msg.msg_flags & MSG_CTRUNC);
-  struct cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
-  if (!c || c->cmsg_type != SCM_RIGHTS) return fds;
-  size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-  for (size_t i = 0; i < got; ++i) {
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-    fds.emplace_back(fd);
-  }
-  return fds;
+  auto got = base::ReceiveFds(sock, kMaxDistccHosts);
+  if (!got.ok()) return {};
+  *truncated = got->truncated;
+  return std::move(got->fds);
 }
 
 // The command's seccomp listener, sent with SCM_RIGHTS; -1 on EOF.
@@ -163,7 +145,8 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   plan.listen_sock = listen_theirs.get();
 
   int pidfd = -1;
-  bool share_memory = spec.ids.count > 1;  // a root caller's range mapping
+  // Only root's PID 1 shares our memory (child/init.h says why).
+  bool share_memory = !spec.ids.CallerOwnsIt();
   long rc = ClonePid1(CloneFlags(spec), *s.prepared_, &pidfd, share_memory);
   if (rc < 0) return base::Error{static_cast<int>(-rc), "clone with new namespaces"};
   pid_t pid = static_cast<pid_t>(rc);
@@ -171,7 +154,7 @@ Result<Sandbox> Sandbox::Start(const SandboxSpec& spec) {
   s.pid_ = pid;
   s.pidfd_.reset(pidfd);
   s.reaped_ = false;
-  s.started_ = std::chrono::steady_clock::now();
+  s.started_ = base::Stopwatch();
   s.timeout_seconds_ = spec.timeout_seconds;
   s.error_read_ = std::move(error.read);
   s.status_read_ = std::move(status.read);
@@ -238,12 +221,9 @@ Result<ExitInfo> Sandbox::Wait() {
   if (reaped_) return base::PlainError("sandbox already waited for");
   bool timed_out = false;
   if (timeout_seconds_ > 0) {
-    auto deadline = started_ + std::chrono::duration<double>(timeout_seconds_);
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
       pollfd pfd = {pidfd_.get(), POLLIN, 0};
-      int rc = poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+      int rc = poll(&pfd, 1, started_.PollTimeoutMs(timeout_seconds_));
       if (rc > 0) break;
       if (rc == 0) {
         timed_out = true;
@@ -270,8 +250,7 @@ Result<ExitInfo> Sandbox::Wait() {
 ExitInfo Sandbox::Collect(const siginfo_t& si, const struct rusage& ru) {
   ExitInfo info;
   info.host_pid = pid_;
-  info.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  info.wall_seconds = started_.Seconds();
   info.user_seconds = Seconds(ru.ru_utime);
   info.sys_seconds = Seconds(ru.ru_stime);
   info.max_rss_kib = ru.ru_maxrss;

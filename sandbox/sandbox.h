@@ -9,9 +9,9 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include <chrono>
 #include <memory>
 
+#include "base/clock.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "sandbox/forward.h"
@@ -61,7 +61,7 @@ class Sandbox {
   // Network "distcc": relays the sandbox's listeners to the daemons; stopped
   // once PID 1 is reaped (every connection inside is closed by then).
   std::unique_ptr<Forwarder> forwarder_;
-  std::chrono::steady_clock::time_point started_;
+  base::Stopwatch started_;
   double timeout_seconds_ = 0;
   bool reaped_ = true;
 };

@@ -5,7 +5,8 @@
 // Why a deny list and not an allow list: builds run arbitrary toolchains, and
 // the mount namespace, the dropped capabilities and no_new_privs are the
 // boundary. These rules close the kernel interfaces that have turned a
-// sandbox inside out before (see ARCHITECTURE.md "Lessons").
+// sandbox inside out before; each group in seccomp_rules.cc says which
+// (TIOCSTI, the mount API, the setuid bits, foreign syscall ABIs).
 #pragma once
 
 #include <linux/filter.h>

@@ -52,13 +52,32 @@ struct Forward {
 };
 
 // How ids inside map to the host. Run by root, a whole range maps onto
-// unprivileged host ids; run by a user, only that user's own ids.
+// unprivileged host ids; run by a user, only that user's own ids. Resolved
+// once from the caller's credentials (user_ns.h) and carried: nothing
+// downstream asks geteuid() or guesses from the range's size again.
 struct IdMapping {
   uid_t inside_uid = 0;  // what the command sees
   gid_t inside_gid = 0;
   uid_t host_uid_base = 0;  // first host uid of the range
   gid_t host_gid_base = 0;
-  uint32_t count = 1;  // size of the range; 1 = single-id map
+  uint32_t count = 1;       // size of the range; 1 = single-id map
+  bool caller_owns = true;  // the host ids are the caller's own (not root)
+
+  // A range of ids, mapped from inside 0 up; otherwise one id, the command's.
+  bool IsRange() const { return count > 1; }
+  // The host id behind inside id `id` (which the mapping must cover).
+  uid_t HostUid(uid_t id) const { return IsRange() ? host_uid_base + id : host_uid_base; }
+  gid_t HostGid(gid_t id) const { return IsRange() ? host_gid_base + id : host_gid_base; }
+  // Who must own what the command writes to: the host ids of its own ids.
+  uid_t CommandHostUid() const { return HostUid(inside_uid); }
+  gid_t CommandHostGid() const { return HostGid(inside_gid); }
+  // Whether the command's ids lie in the mapping (a single-id map maps
+  // exactly the command's ids, so it always covers them).
+  bool CoversCommand() const { return !IsRange() || (inside_uid < count && inside_gid < count); }
+  // The caller owns the host ids (an unprivileged caller mapping itself):
+  // it may write the maps only after denying setgroups, and its /proc
+  // files must stay its own. Root maps a range it does not own.
+  bool CallerOwnsIt() const { return caller_owns; }
 };
 
 struct Rlimit {

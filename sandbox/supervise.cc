@@ -4,8 +4,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
-#include <chrono>
-
+#include "base/clock.h"
 #include "sandbox/sandbox.h"
 
 namespace nsbuild::sandbox {
@@ -49,15 +48,10 @@ base::Result<ExitInfo> RunInForeground(const SandboxSpec& spec, WriteWatcher* wa
   SandboxSpec untimed = spec;
   untimed.timeout_seconds = 0;
   NSB_ASSIGN_OR_RETURN(Sandbox box, Sandbox::Start(untimed));
-  auto start = std::chrono::steady_clock::now();
+  base::Stopwatch running;
   bool timed_out = false;
   for (;;) {
-    int wait_ms = -1;
-    if (spec.timeout_seconds > 0) {
-      double left = spec.timeout_seconds -
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      wait_ms = left > 0 ? static_cast<int>(left * 1000) + 1 : 0;
-    }
+    int wait_ms = running.PollTimeoutMs(spec.timeout_seconds);
     int notify = watcher ? box.notify_fd() : -1;
     pollfd fds[3] = {{box.pidfd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {notify, POLLIN, 0}};
     int rc = poll(fds, 3, wait_ms);

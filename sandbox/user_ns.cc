@@ -31,13 +31,12 @@ Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
 }  // namespace
 
 Status WriteIdMaps(pid_t child, const IdMapping& ids) {
-  bool range = ids.count > 1;
   // An unprivileged caller must deny setgroups before writing gid_map; root
   // keeps it so the child can drop root's supplementary groups (setgroups(0)),
   // which would otherwise still grant group-0 access to host files.
-  if (!range) NSB_TRY(WriteProcFile(child, "setgroups", "deny"));
-  uint32_t uid_inside = range ? 0 : ids.inside_uid;
-  uint32_t gid_inside = range ? 0 : ids.inside_gid;
+  if (ids.CallerOwnsIt()) NSB_TRY(WriteProcFile(child, "setgroups", "deny"));
+  uint32_t uid_inside = ids.IsRange() ? 0 : ids.inside_uid;
+  uint32_t gid_inside = ids.IsRange() ? 0 : ids.inside_gid;
   NSB_TRY(WriteProcFile(child, "uid_map",
                         std::to_string(uid_inside) + " " + std::to_string(ids.host_uid_base) + " " +
                             std::to_string(ids.count) + "\n"));
@@ -74,7 +73,8 @@ IdMapping ResolveIdMapping(uid_t inside_uid, gid_t inside_gid,
   IdMapping m;
   m.inside_uid = inside_uid;
   m.inside_gid = inside_gid;
-  if (geteuid() != 0) {
+  m.caller_owns = geteuid() != 0;
+  if (m.caller_owns) {
     m.host_uid_base = geteuid();
     m.host_gid_base = getegid();
     m.count = 1;
@@ -88,6 +88,18 @@ IdMapping ResolveIdMapping(uid_t inside_uid, gid_t inside_gid,
   uint32_t gcount = gids ? gids->second : kDefaultHostCount;
   m.count = std::min(ucount, gcount);
   return m;
+}
+
+Status CheckCoversCommand(const IdMapping& ids) {
+  if (ids.CoversCommand()) return {};
+  return base::PlainError("inside uid/gid must lie within the mapped range of " +
+                          std::to_string(ids.count) + " ids");
+}
+
+base::Result<IdMapping> PolicyIdMapping(const Policy& policy) {
+  IdMapping ids = ResolveIdMapping(policy.inside_uid, policy.inside_gid, policy.host_range);
+  NSB_TRY(CheckCoversCommand(ids));
+  return ids;
 }
 
 }  // namespace nsbuild::sandbox

@@ -82,24 +82,6 @@ int CloseForExec(const Plan& p) {
   return 0;
 }
 
-// Sends fd over a unix socket (SCM_RIGHTS), without allocating.
-int SendFd(int sock, int fd) {
-  char byte = 'n';
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  CopyBytes(CMSG_DATA(c), &fd, sizeof fd);
-  return AsRc(Sys(SYS_sendmsg, sock, &msg, 0));
-}
-
 // The watch filter first: its listener goes to nsbuild, and this process
 // keeps no copy (a process holding it could answer its own notifications).
 int LoadWriteWatch(const Plan& p) {
@@ -107,7 +89,8 @@ int LoadWriteWatch(const Plan& p) {
   long fd =
       Sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &p.watch_filter);
   if (fd < 0) return static_cast<int>(fd);
-  int rc = SendFd(p.notify_sock, static_cast<int>(fd));
+  int listener = static_cast<int>(fd);
+  int rc = SendFds(p.notify_sock, &listener, 1);
   Sys(SYS_close, fd);
   Sys(SYS_close, p.notify_sock);
   return rc;

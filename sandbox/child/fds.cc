@@ -3,8 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "sandbox/child/sys.h"
+#include "sandbox/child/text.h"
 
 namespace nsbuild::sandbox::child {
 namespace {
@@ -78,6 +81,25 @@ int KeepAcrossExec(int fd) {
   long flags = Sys(SYS_fcntl, fd, F_GETFD);
   if (flags < 0) return static_cast<int>(flags);
   return static_cast<int>(Sys(SYS_fcntl, fd, F_SETFD, flags & ~FD_CLOEXEC));
+}
+
+int SendFds(int sock, const int* fds, int n) {
+  constexpr int kMax = 32;
+  if (n < 0 || n > kMax) return -EINVAL;
+  char byte = 'f';
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMax)] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+  CopyBytes(CMSG_DATA(c), fds, sizeof(int) * n);
+  return AsRc(Sys(SYS_sendmsg, sock, &msg, 0));
 }
 
 }  // namespace nsbuild::sandbox::child

@@ -17,6 +17,10 @@ int CloseAllBut(const int* extra, int n_extra, const int* passed, int n_passed);
 // ignored). For PID 1 once the command runs. Returns 0 or -errno.
 int CloseEveryFdBut(int keep_a, int keep_b);
 
+// Sends n descriptors (at most 32) with one data byte in one SCM_RIGHTS
+// message over `sock`, without allocating. 0 or -errno.
+int SendFds(int sock, const int* fds, int n);
+
 // Clears FD_CLOEXEC so a passed fd survives execve. 0 or -errno.
 int KeepAcrossExec(int fd);
 

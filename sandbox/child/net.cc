@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "sandbox/child/fds.h"
 #include "sandbox/child/sys.h"
 #include "sandbox/child/text.h"
 
@@ -30,24 +31,6 @@ namespace {
 
 constexpr int kMaxListeners = 32;
 constexpr int kBacklog = 128;
-
-int SendFds(int sock, const int* fds, int n) {
-  char byte = 'l';
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxListeners)] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-  CopyBytes(CMSG_DATA(c), fds, sizeof(int) * n);
-  long rc = Sys(SYS_sendmsg, sock, &msg, 0);
-  return rc < 0 ? static_cast<int>(rc) : 0;
-}
 
 int Listen(const sockaddr_in& addr, int* fd) {
   long s = Sys(SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -37,7 +37,7 @@ cache=$(grep -E '^NSBUILD_STATIC:BOOL=' "$build/CMakeCache.txt" | cut -d= -f2 ||
 if [ "$cache" != "ON" ]; then
   libs=$(ldd "$bin")
   grep -q 'libseccomp\.so' <<<"$libs" || fail "not linked against Debian's libseccomp.so: $libs"
-  # libcrypto is loaded on the first hash (merge/sha256.h), by its soname.
+  # libcrypto is loaded on the first hash (base/sha256.cc), by its soname.
   grep -q 'libcrypto\.so' <<<"$libs" && fail "libcrypto is loaded at start again: $libs"
   grep -qa 'libcrypto\.so\.[0-9]' "$bin" || fail "the binary does not name libcrypto's soname"
 fi

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "tests/integration/build_util.h"
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
@@ -24,7 +24,7 @@ std::string Recipe(const std::string& system) {
          R"(", "implementations": ["a"], "define_implementations": {"a": {"program": "/bin/sh"}}})";
 }
 
-void WriteProject(const BuildDir& dir, const std::string& system) {
+void WriteProject(const TempDir& dir, const std::string& system) {
   Write(dir / "src/main.c", kMain);
   if (system == "make" || system == "autotools") {
     std::string mk =
@@ -67,7 +67,7 @@ void WriteProject(const BuildDir& dir, const std::string& system) {
 
 void BuildClass(const std::string& system, const std::string& tool) {
   if (!fs::exists(tool)) GTEST_SKIP() << tool << " is not installed";
-  BuildDir dir;
+  TempDir dir;
   WriteProject(dir, system);
   auto r = Nsbuild({"build", dir / "recipe.json", "--work-dir", dir / "w"});
   ASSERT_EQ(r.status, 0) << r.err;

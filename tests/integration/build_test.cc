@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "tests/integration/build_util.h"
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
@@ -59,7 +59,7 @@ int CountTimes(const std::string& dir) {
 }
 
 TEST(Build, TypoKeyIsNamedWithItsPath) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json", ShellRecipe(R"({"compile": "true"})", R"(, "wrapp": [])"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w"});
@@ -68,7 +68,7 @@ TEST(Build, TypoKeyIsNamedWithItsPath) {
 }
 
 TEST(Build, UninstalledImplementationListsWhatWasFound) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json", R"({"name": "t", "version": "1", "source": "src",
       "implementations": ["python3.99"], "phases": {"compile": "true"}})");
@@ -79,7 +79,7 @@ TEST(Build, UninstalledImplementationListsWhatWasFound) {
 }
 
 TEST(Build, MissingSourceIsBadInput) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "r.json", ShellRecipe(R"({"compile": "true"})"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w"});
   EXPECT_EQ(r.status, 2);
@@ -87,7 +87,7 @@ TEST(Build, MissingSourceIsBadInput) {
 }
 
 TEST(Build, MissingCommandFailsWithItsLogAndNothingHandedOff) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json", ShellRecipe(R"({"compile": "nsbuild-no-such-command --flag"})"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w"});
@@ -99,7 +99,7 @@ TEST(Build, MissingCommandFailsWithItsLogAndNothingHandedOff) {
 }
 
 TEST(Build, TarballIsUnpackedOnceAndEntered) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "pkg-1/hello.txt", "hello\n");
   ASSERT_EQ(RunCommand({"tar", "-czf", dir / "pkg-1.tar.gz", "-C", dir.path(), "pkg-1"}).status, 0);
   std::string recipe = ShellRecipe(
@@ -114,7 +114,7 @@ TEST(Build, TarballIsUnpackedOnceAndEntered) {
 
 TEST(Build, JobserverBoundsMakeAcrossImplementations) {
   for (int jobs : {2, 4}) {
-    BuildDir dir;
+    TempDir dir;
     Write(dir / "src/Makefile", SleepMakefile(10, "0.3"));
     Write(dir / "r.json", ShellRecipe(R"({"compile": "make OUT=$D"})"));
     auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "-j", std::to_string(jobs),
@@ -135,7 +135,7 @@ TEST(Build, JobserverBoundsMakeAcrossImplementations) {
 }
 
 TEST(Build, FifoJobserverIsReachableInsideTheSandbox) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   // What make >= 4.4 does with fifo:PATH, by hand: take a token, give it back.
   Write(
@@ -154,7 +154,7 @@ TEST(Build, FifoJobserverIsReachableInsideTheSandbox) {
 }
 
 TEST(Build, JobsOneRunsMakeSequentially) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/Makefile", SleepMakefile(4, "0.1"));
   Write(dir / "r.json", ShellRecipe(R"({"compile": "make OUT=$D"})"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "-j1"});
@@ -163,7 +163,7 @@ TEST(Build, JobsOneRunsMakeSequentially) {
 }
 
 TEST(Build, KilledSubPhaseGivesItsTokensBack) {
-  BuildDir dir;
+  TempDir dir;
   // compile's make takes every token and is killed by the timeout; test
   // then runs (--keep-going) and must find the whole pool again.
   Write(dir / "src/Makefile",
@@ -182,7 +182,7 @@ TEST(Build, KilledSubPhaseGivesItsTokensBack) {
 }
 
 TEST(Build, KilledMakesTokensComeBackWhileAnotherImplementationRuns) {
-  BuildDir dir;
+  TempDir dir;
   // With -j3, a's make gets the one token b's slot leaves, then is
   // SIGKILLed and a fails; b's make starts later and must find the whole
   // pool again (a shared pipe would have lost that token until the end).
@@ -201,7 +201,7 @@ TEST(Build, KilledMakesTokensComeBackWhileAnotherImplementationRuns) {
 }
 
 TEST(Build, ImplementationsCannotSeeEachOther) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/orig", "pristine\n");
   std::string work = dir / "w";
   // Each writes a mark everywhere it may write, waits, then looks for the
@@ -234,7 +234,7 @@ bool ProcessWithArgExists(const std::string& needle) {
 }
 
 TEST(Build, SigtermStopsEverySandboxAndMergesNothing) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   const std::string token = "4242.1717";  // sleep's argument, to find strays
   Write(dir / "r.json", ShellRecipe(R"({"compile": "touch $D/started; sleep )" + token + R"("})"));
@@ -261,7 +261,7 @@ TEST(Build, SigtermStopsEverySandboxAndMergesNothing) {
 }
 
 TEST(Build, FailFastStopsTheOtherImplementationAtOnce) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json",
         ShellRecipe(
@@ -280,7 +280,7 @@ TEST(Build, FailFastStopsTheOtherImplementationAtOnce) {
 }
 
 TEST(Build, ReportAndTraceDescribeTheRun) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json", ShellRecipe(R"({"configure": "true", "install": "echo hi > $D/f"})",
                                     R"(, "all": {"install": "echo docs > $D/doc"})"));
@@ -310,7 +310,7 @@ TEST(Build, ReportAndTraceDescribeTheRun) {
 }
 
 TEST(Build, DryRunPrintsThePlanAndRunsNothing) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json", ShellRecipe(R"({"configure": "touch /nsbuild/x", "compile": "make"})"));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--dry-run"});
@@ -320,7 +320,7 @@ TEST(Build, DryRunPrintsThePlanAndRunsNothing) {
 }
 
 TEST(Build, ImplOptionIsRepeatableAndLeavesTheRecipeAlone) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json", ShellRecipe(R"({"compile": "true"})"));
   auto r = Nsbuild({"build", "--impl", "b", dir / "r.json", "--dry-run"});
@@ -371,7 +371,7 @@ void BuildCExtension(const std::string& recipe) {
   if (!HasDevPython(impls, "python3.11") || !HasDevPython(impls, "pypy3")) {
     GTEST_SKIP() << "needs python3.11 and pypy3 with headers (python3-dev, pypy3-dev)";
   }
-  BuildDir dir;
+  TempDir dir;
   auto r = Nsbuild({"build", SourceDir() + "/examples/cext/" + recipe, "--work-dir", dir / "w",
                     "--impl", "python3.11", "--impl", "pypy3", "--report", dir / "r.json"});
   ASSERT_EQ(r.status, 0) << r.err;

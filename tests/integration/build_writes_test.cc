@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/build_util.h"
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
@@ -55,7 +55,7 @@ std::string OneShellImplRecipe(const std::string& phases) {
 }
 
 TEST(BuildWrites, StrayWritesAreDeniedReportedPerPhaseAndFailTheBuild) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json", OneShellImplRecipe(kStrayPhases));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "r.out"});
@@ -79,7 +79,7 @@ TEST(BuildWrites, StrayWritesAreDeniedReportedPerPhaseAndFailTheBuild) {
 }
 
 TEST(BuildWrites, WarnPolicyReportsButBuildsAndHandsOff) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json", OneShellImplRecipe(kStrayPhases));
   // The policy's own "writes" object decides, here a copy of default that warns.
@@ -102,7 +102,7 @@ TEST(BuildWrites, WarnPolicyReportsButBuildsAndHandsOff) {
 }
 
 TEST(BuildWrites, LegitimateWritesAreNotReported) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(
       dir / "r.json",
@@ -120,7 +120,7 @@ TEST(BuildWrites, LegitimateWritesAreNotReported) {
 }
 
 TEST(BuildWrites, StaticBinaryInABuildIsCaughtWithItsCommand) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "w.c",
         "#include <fcntl.h>\n"
@@ -139,7 +139,7 @@ TEST(BuildWrites, StaticBinaryInABuildIsCaughtWithItsCommand) {
 }
 
 TEST(BuildWrites, CaptureModeShowsWhatThePackageWouldHavePutOnTheHost) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(
       dir / "r.json",
@@ -167,7 +167,7 @@ TEST(BuildWrites, CaptureModeShowsWhatThePackageWouldHavePutOnTheHost) {
 }
 
 TEST(BuildWrites, AddwriteGivesAPrivateWritablePlaceAndIsListed) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(
       dir / "r.json",
@@ -185,7 +185,7 @@ TEST(BuildWrites, AddwriteGivesAPrivateWritablePlaceAndIsListed) {
 }
 
 TEST(BuildWrites, AddwriteMistakesAreNamedWithTheirPath) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   const std::pair<std::string, std::string> cases[] = {
       {R"([{"path": "var/cache", "reason": "r"}])", "$.addwrite[0].path: must be an absolute path"},
@@ -203,7 +203,7 @@ TEST(BuildWrites, AddwriteMistakesAreNamedWithTheirPath) {
 }
 
 TEST(BuildWrites, FilesLeftInHomeAreNotices) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(
       dir / "r.json",
@@ -223,7 +223,7 @@ TEST(BuildWrites, FilesLeftInHomeAreNotices) {
 }
 
 TEST(BuildWrites, WatchingCanBeTurnedOffButTheMountsStillHold) {
-  BuildDir dir;
+  TempDir dir;
   Write(dir / "src/x", "");
   Write(dir / "r.json", ShellRecipe(kStrayPhases));
   auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "r.out",

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {

@@ -20,19 +20,12 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 size_t Count(const std::string& text, const std::string& what) {
   size_t n = 0;
@@ -77,7 +70,7 @@ class OpenDir {
   std::string operator/(const std::string& rel) const { return scratch_.path() + "/" + rel; }
 
  private:
-  ScratchDir scratch_;
+  TempDir scratch_;
 };
 
 // distccd on 127.0.0.1:port, in its own process group (it preforks), logging

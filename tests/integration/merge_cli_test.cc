@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 #include "tests/unit/merge_fixture.h"
 
 namespace nsbuild::testing {
@@ -54,7 +54,7 @@ CommandResult MergeInto(const std::string& dest, const std::string& image,
 }
 
 // The destination with v1 installed and its config edited by the admin.
-void Installed(const ScratchDir& s, const std::string& dest) {
+void Installed(const TempDir& s, const std::string& dest) {
   fs::create_directories(dest);
   auto r = MergeInto(dest, Fresh(s.path() + "/v1", s.path() + "/v1-copy"));
   ASSERT_EQ(r.status, 0) << r.err;
@@ -79,7 +79,7 @@ std::string Diff(const std::map<std::string, std::string>& a,
 }
 
 TEST(MergeCli, CrashAtEveryStepRecoversToOldOrNewState) {
-  ScratchDir s;
+  TempDir s;
   MakeV1(s.path() + "/v1");
   MakeV2(s.path() + "/v2");
   std::string old_dest = s.path() + "/old", new_dest = s.path() + "/new";
@@ -119,7 +119,7 @@ TEST(MergeCli, CrashAtEveryStepRecoversToOldOrNewState) {
 }
 
 TEST(MergeCli, CrashDuringUninstallRecoversToInstalledOrGone) {
-  ScratchDir s;
+  TempDir s;
   MakeV1(s.path() + "/v1");
   std::string installed = s.path() + "/installed", gone = s.path() + "/gone";
   Installed(s, installed);
@@ -146,7 +146,7 @@ TEST(MergeCli, CrashDuringUninstallRecoversToInstalledOrGone) {
 }
 
 TEST(MergeCli, NextMergeRecoversAnInterruptedOne) {
-  ScratchDir s;
+  TempDir s;
   MakeV1(s.path() + "/v1");
   MakeV2(s.path() + "/v2");
   std::string dest = s.path() + "/d";
@@ -187,7 +187,7 @@ class Dispatcher : public ::testing::Test {
   CommandResult Tool(const std::vector<std::string>& env = {}) {
     return RunCommand({dest_ + "/usr/bin/tool"}, env);
   }
-  ScratchDir s_;
+  TempDir s_;
   std::string dest_;
 };
 
@@ -228,7 +228,7 @@ TEST_F(Dispatcher, NeverRunsAMissingImplementation) {
 }
 
 TEST(MergeCli, ErrorsAndExitStatuses) {
-  ScratchDir s;
+  TempDir s;
   std::string dest = s.path() + "/d";
   fs::create_directories(dest);
   auto missing = Nsbuild({"merge", "--dest", dest, s.path() + "/nope"});
@@ -258,7 +258,7 @@ TEST(MergeCli, ErrorsAndExitStatuses) {
 // package (same recipe, same origin), and another recipe reusing the name
 // needs --replace.
 TEST(MergeCli, BuildDestLeavesNoSecondNamesAndRecordsTheRecipe) {
-  ScratchDir s;
+  TempDir s;
   ::chmod(s.path().c_str(), 0755);  // the sandbox's mapped ids traverse it
   fs::create_directories(s.path() + "/src");
   auto recipe = [&](const std::string& path, const std::string& text) {

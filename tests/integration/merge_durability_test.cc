@@ -14,7 +14,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 #include "tests/unit/merge_fixture.h"
 
 namespace nsbuild::testing {
@@ -34,7 +34,7 @@ struct Call {
 };
 
 std::vector<Call> TraceMerge(const std::string& dest, const std::string& image) {
-  ScratchDir trace_dir;
+  TempDir trace_dir;
   std::string out = trace_dir.path() + "/trace";
   auto r =
       RunCommand({kStrace, "-f", "-qq", "-y", "-e", "signal=none", "-e",
@@ -63,7 +63,7 @@ size_t Find(const std::vector<Call>& calls, size_t from, Pred pred) {
 
 TEST(MergeDurability, BarriersComeBeforeTheRenameThatCommits) {
   if (access(kStrace, X_OK) != 0) GTEST_SKIP() << "strace is not installed";
-  ScratchDir s;
+  TempDir s;
   std::string image = s.path() + "/image";
   merge::testing::Write(image + "/usr/bin/tool", "#!/bin/sh\n", 0755);
   merge::testing::Write(image + "/usr/share/foo/a", "a");

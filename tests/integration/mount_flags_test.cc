@@ -113,7 +113,7 @@ void ExpectKernelMatchesPlan(const std::vector<std::string>& opts) {
 TEST(MountFlags, DefaultPolicyKernelFlagsAreThePlans) { ExpectKernelMatchesPlan({}); }
 
 TEST(MountFlags, BindsAndTmpfsKernelFlagsAreThePlans) {
-  ScratchDir dir;
+  TempDir dir;
   ExpectKernelMatchesPlan({"--bind", dir.path() + ":/work", "--ro-bind", dir.path() + ":/ro"});
 }
 
@@ -124,7 +124,7 @@ TEST(MountFlags, StrictPolicyKernelFlagsAreThePlans) {
 // A directory and a file every user may write, so only a mount flag can
 // refuse a write there.
 struct OpenToAll {
-  ScratchDir dir;
+  TempDir dir;
   OpenToAll() {
     chmod(dir.path().c_str(), 0777);
     std::ofstream(dir.path() + "/f") << "x";

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/build_util.h"
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
@@ -42,7 +42,7 @@ TEST(RealPackage, MarkupsafeBuildsMergesAndImportsUnderEachPython) {
                  << "); run the test once as root with the archive reachable";
   }
   ASSERT_EQ(fetched.status, 0) << fetched.err;
-  BuildDir dir;
+  TempDir dir;
   auto r = Nsbuild({"build", LastLine(fetched.out), "--impl", "python3.11", "--impl", "pypy3",
                     "--work-dir", dir / "w", "--dest", dir / "dest"});
   ASSERT_EQ(r.status, 0) << r.err;

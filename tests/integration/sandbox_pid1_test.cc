@@ -43,18 +43,8 @@ std::map<std::string, std::string> StatusFields(pid_t pid) {
 }
 
 pid_t FindCommand(const std::string& cmdline) {
-  DIR* d = opendir("/proc");
-  pid_t found = -1;
-  while (dirent* e = d ? readdir(d) : nullptr) {
-    pid_t pid = atoi(e->d_name);
-    if (pid <= 0) continue;
-    std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), {});
-    for (auto& c : cmd) c = c ? c : ' ';
-    if (cmd.rfind(cmdline, 0) == 0) found = pid;
-  }
-  if (d) closedir(d);
-  return found;
+  std::vector<pid_t> found = FindProcesses(cmdline, true);
+  return found.empty() ? -1 : found.back();
 }
 
 // fd number -> what it points to, or empty when the table is unreadable.
@@ -112,7 +102,7 @@ class Pid1 : public ::testing::Test {
     return pred();
   }
 
-  ScratchDir dir_;
+  TempDir dir_;
   std::string leak_;
   pid_t nsbuild_ = -1, command_ = -1, pid1_ = -1;
 };
@@ -200,7 +190,7 @@ TEST_F(Pid1, HoldsOnlyItsStatusPipe) {
 // /dev/null. The command holds them; PID 1, once the command runs, only
 // its status pipe.
 TEST(Pid1OfABuild, KeepsNeitherPassedFdsNorStdioTargets) {
-  ScratchDir dir;
+  TempDir dir;
   int jobserver[2];
   ASSERT_EQ(pipe2(jobserver, O_CLOEXEC), 0);
   int log = open((dir.path() + "/log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);

@@ -21,23 +21,6 @@ extern char** environ;
 namespace nsbuild::testing {
 namespace {
 
-// Host pids whose command line contains `needle` (prefix: starts with it).
-std::vector<pid_t> FindProcesses(const std::string& needle, bool prefix = false) {
-  std::vector<pid_t> out;
-  DIR* d = opendir("/proc");
-  while (dirent* e = d ? readdir(d) : nullptr) {
-    pid_t pid = atoi(e->d_name);
-    if (pid <= 0) continue;
-    std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), {});
-    for (auto& c : cmd) c = c ? c : ' ';
-    size_t at = cmd.find(needle);
-    if (at != std::string::npos && (!prefix || at == 0)) out.push_back(pid);
-  }
-  if (d) closedir(d);
-  return out;
-}
-
 // The host's mounts, less those other tests make on purpose while ctest runs
 // them in parallel (verify's disorderfs views, the host-side suite's victim
 // tmpfs): `nsbuild run` makes neither, so they cannot hide a leak of its own.
@@ -64,7 +47,7 @@ TEST(SandboxProcess, ExitStatusIsTheCommands) {
 }
 
 TEST(SandboxProcess, InheritedFdWithoutCloexecIsNotVisible) {
-  ScratchDir dir;
+  TempDir dir;
   std::string leak = dir.path() + "/leak";
   std::ofstream(leak) << "x";
   // fd 9 without O_CLOEXEC: nsbuild inherits it; the sandbox must not.
@@ -131,7 +114,7 @@ TEST(SandboxProcess, TimeoutKillsEverything) {
 }
 
 TEST(SandboxProcess, JsonStatusDescribesTheRun) {
-  ScratchDir dir;
+  TempDir dir;
   std::string file = dir.path() + "/status.json";
   auto r = RunSh("exit 3", {"--json-status", file});
   EXPECT_EQ(r.status, 3);
@@ -149,7 +132,7 @@ TEST(SandboxProcess, JsonStatusDescribesTheRun) {
 }
 
 TEST(SandboxProcess, BadInputIsOneLineAndLeavesNothing) {
-  ScratchDir dir;
+  TempDir dir;
   std::string bad_policy = dir.path() + "/bad.json";
   std::ofstream(bad_policy) << "{\"sandbox\": {\"network\": \"loopback\",\n \"filesytem\": {}}}";
   std::string broken = dir.path() + "/broken.json";

@@ -83,7 +83,7 @@ print(sys_call(313, 0, ctypes.c_char_p(b''), 0))  # finit_module
 }
 
 TEST(SandboxSecurity, ForeignArchitectureSyscallsKill) {
-  ScratchDir dir;
+  TempDir dir;
   // An x32 getpid (nr | 0x40000000) and an i386 int 0x80 getpid: both must
   // die by SIGSYS, not run with x86_64 meanings.
   std::string src = dir.path() + "/arch.c";

@@ -2,10 +2,16 @@
 // Python snippet inside `nsbuild run` and look at what came back.
 #pragma once
 
+#include <dirent.h>
+#include <sys/types.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 
@@ -21,6 +27,24 @@ inline CommandResult RunPy(const std::string& code, std::vector<std::string> opt
   opts.insert(opts.begin(), "run");
   opts.insert(opts.end(), {"--", "/usr/bin/python3", "-c", code});
   return Nsbuild(opts);
+}
+
+// Host pids whose command line (arguments joined by spaces) contains
+// `needle` (prefix: starts with it), in /proc's order.
+inline std::vector<pid_t> FindProcesses(const std::string& needle, bool prefix = false) {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  while (dirent* e = d ? readdir(d) : nullptr) {
+    pid_t pid = atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::ifstream in("/proc/" + std::string(e->d_name) + "/cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    for (auto& c : cmd) c = c ? c : ' ';
+    size_t at = cmd.find(needle);
+    if (at != std::string::npos && (!prefix || at == 0)) out.push_back(pid);
+  }
+  if (d) closedir(d);
+  return out;
 }
 
 // Python prelude: raw syscalls through ctypes, printing errno names.

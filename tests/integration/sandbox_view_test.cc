@@ -25,7 +25,7 @@ std::set<std::string> Lines(const std::string& text) {
 }
 
 TEST(SandboxView, RootHoldsExactlyTheDeclaredView) {
-  ScratchDir dir;
+  TempDir dir;
   std::string policy = dir.path() + "/tiny.json";
   std::ofstream(policy) << R"({"sandbox": {"filesystem": {
       "ro_bind": ["/usr"], "mirror_links": ["/bin", "/lib", "/lib64"],
@@ -51,7 +51,7 @@ TEST(SandboxView, WritesOutsideWritablePathsFail) {
 }
 
 TEST(SandboxView, BindIsWritableAndRoBindIsNot) {
-  ScratchDir rw, ro;
+  TempDir rw, ro;
   // Run by root, the sandbox is an unprivileged uid: the writable dir must
   // be writable by it, as a user's own build dir would be.
   chmod(rw.path().c_str(), 0777);
@@ -71,7 +71,7 @@ TEST(SandboxView, BindIsWritableAndRoBindIsNot) {
 }
 
 TEST(SandboxView, HostSecretsAndCallerDirsAreNotVisible) {
-  ScratchDir cwd;
+  TempDir cwd;
   std::ofstream(cwd.path() + "/marker") << "secret\n";
   std::string script = "test -e " + cwd.path() +
                        "/marker && echo CWD-VISIBLE; "

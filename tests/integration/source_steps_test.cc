@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "tests/integration/build_util.h"
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
@@ -20,7 +20,7 @@ std::string Sha256(const std::string& path) {
 }
 
 // A tree pkg-1/hello.txt packed as `kind` (tar.gz or zip) at dir/NAME.
-void Pack(const BuildDir& dir, const std::string& name) {
+void Pack(const TempDir& dir, const std::string& name) {
   Write(dir / "pack/pkg-1/hello.txt", "hello\n");
   std::vector<std::string> argv = {"tar", "-czf", dir / name, "-C", dir / "pack", "pkg-1"};
   if (name.ends_with(".zip"))
@@ -37,7 +37,7 @@ std::string RecipeFor(const std::string& source, const std::string& extra) {
 }
 
 TEST(SourceSteps, Sha256IsCheckedBeforeUnpacking) {
-  BuildDir dir;
+  TempDir dir;
   Pack(dir, "pkg.tar.gz");
   std::string good = Sha256(dir / "pkg.tar.gz");
   Write(dir / "ok.json", RecipeFor("pkg.tar.gz", R"(, "sha256": ")" + good + "\""));
@@ -55,7 +55,7 @@ TEST(SourceSteps, Sha256IsCheckedBeforeUnpacking) {
 
 TEST(SourceSteps, ZipIsUnpackedAndOtherFilesAreUnsupported) {
   if (!fs::exists("/usr/bin/bsdtar")) GTEST_SKIP() << "needs bsdtar (libarchive-tools)";
-  BuildDir dir;
+  TempDir dir;
   Pack(dir, "pkg.zip");
   Write(dir / "zip.json", RecipeFor("pkg.zip", ""));
   auto r = Nsbuild({"build", dir / "zip.json", "--work-dir", dir / "w"});
@@ -69,7 +69,7 @@ TEST(SourceSteps, ZipIsUnpackedAndOtherFilesAreUnsupported) {
 }
 
 TEST(SourceSteps, PatchesAndPrepareRunOnceBeforeTheCopies) {
-  BuildDir dir;
+  TempDir dir;
   Pack(dir, "pkg.tar.gz");
   Write(dir / "debian/patches/series", "# Debian's\nwords.diff\n");
   Write(dir / "debian/patches/words.diff",

@@ -18,13 +18,13 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
 
 struct Verdict {
-  std::unique_ptr<ScratchDir> dir;  // kept: the reports point into it
+  std::unique_ptr<TempDir> dir;  // kept: the reports point into it
   CommandResult run;
   nlohmann::json report;
 };
@@ -50,7 +50,7 @@ Verdict Verify(const std::string& install, const std::string& variations = "+all
                bool normalise_modes = true, const Files& files = {},
                const std::vector<std::string>& extra_args = {}) {
   Verdict v;
-  v.dir = std::make_unique<ScratchDir>();
+  v.dir = std::make_unique<TempDir>();
   const std::string& dir = v.dir->path();
   std::filesystem::create_directories(dir + "/src");
   std::ofstream(dir + "/src/README") << "fixture\n";
@@ -156,12 +156,7 @@ std::string SkipReason(const Verdict& v, const std::string& factor) {
   return v.report["skipped"][factor].get<std::string>();
 }
 
-std::string MountInfo() {
-  std::ifstream in("/proc/self/mountinfo");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string MountInfo() { return Read("/proc/self/mountinfo"); }
 
 // A build that concatenates its sources in readdir order (`ls -f`, no sort).
 TEST(Verify, ReaddirOrderIsNamedFileordering) {
@@ -228,10 +223,8 @@ TEST(Verify, DiffoscopeReportsAreProducedWhenInstalled) {
   ASSERT_EQ(v.report["differences"].size(), 1u) << v.report.dump(2);
   const auto& d = v.report["differences"][0];
   ASSERT_TRUE(d.contains("diffoscope")) << v.report.dump(2) << v.run.err;
-  std::ifstream text(d["diffoscope"]["text"].get<std::string>());
-  std::stringstream content;
-  content << text.rdbuf();
-  EXPECT_NE(content.str().find("nsbuild-experiment"), std::string::npos) << content.str();
+  std::string content = Read(d["diffoscope"]["text"].get<std::string>());
+  EXPECT_NE(content.find("nsbuild-experiment"), std::string::npos) << content;
   EXPECT_TRUE(std::filesystem::exists(d["diffoscope"]["html"].get<std::string>()));
   EXPECT_NE(v.run.out.find("diffoscope: " + d["diffoscope"]["text"].get<std::string>()),
             std::string::npos)
@@ -269,7 +262,7 @@ TEST(Verify, AFailedBuildStopsTheOthersAndIsNamed) {
 // unmount then), and the next run over the same work dir detaches the view
 // left behind and builds normally.
 TEST(Verify, AKilledRunLeavesNoSandboxAndTheNextRunRecovers) {
-  ScratchDir dir;
+  TempDir dir;
   std::filesystem::create_directories(dir.path() + "/src");
   std::ofstream(dir.path() + "/src/README") << "fixture\n";
   const std::string token = "4242.5151";
@@ -309,7 +302,7 @@ TEST(Verify, AKilledRunLeavesNoSandboxAndTheNextRunRecovers) {
 // Ctrl-C while the control and the experiment run: every sandbox stops, no
 // disorderfs view stays mounted, the exit status says interrupted.
 TEST(Verify, InterruptStopsEveryBuildAndUnmountsTheViews) {
-  ScratchDir dir;
+  TempDir dir;
   std::filesystem::create_directories(dir.path() + "/src");
   std::ofstream(dir.path() + "/src/README") << "fixture\n";
   const std::string token = "4242.3131";

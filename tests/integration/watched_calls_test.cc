@@ -97,7 +97,7 @@ def bind_unix(path):
         return errno.errorcode[e.errno]
 )";
   for (const auto& [name, c] : Cases()) py += "print('" + name + "', " + c.call + ")\n";
-  ScratchDir dir;
+  TempDir dir;
   std::string status_file = dir.path() + "/status.json";
   auto r = Nsbuild(
       {"run", "--report-writes", "--json-status", status_file, "--", "/usr/bin/python3", "-c", py});

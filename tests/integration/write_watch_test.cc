@@ -20,7 +20,7 @@ struct Watched {
 };
 
 Watched RunWatched(const std::vector<std::string>& command, std::vector<std::string> opts = {}) {
-  ScratchDir dir;
+  TempDir dir;
   std::string status_file = dir.path() + "/status.json";
   std::vector<std::string> args = {"run", "--report-writes", "--json-status", status_file};
   args.insert(args.end(), opts.begin(), opts.end());
@@ -41,13 +41,6 @@ Watched Sh(const std::string& script, std::vector<std::string> opts = {}) {
 }
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(WriteWatch, ShellRedirectionRelativePathAndMkdir) {
   auto w = Sh(
@@ -84,7 +77,7 @@ print(sys_call(263, -100 & (2**64 - 1), p('/etc/hostname'), 0))  # unlinkat
 }
 
 TEST(WriteWatch, StaticBinaryIsCaughtToo) {
-  ScratchDir dir;
+  TempDir dir;
   std::string src = dir.path() + "/w.c";
   std::ofstream(src)
       << "#include <fcntl.h>\n#include <unistd.h>\n"
@@ -98,7 +91,7 @@ TEST(WriteWatch, StaticBinaryIsCaughtToo) {
 }
 
 TEST(WriteWatch, SymlinkOutOfAWritableDirIsNamedByItsTarget) {
-  ScratchDir work;
+  TempDir work;
   chmod(work.path().c_str(), 0777);
   auto w = Sh("cd /work && ln -s /usr/lib escape && echo x > escape/nsb-through",
               {"--bind", work.path() + ":/work"});
@@ -106,7 +99,7 @@ TEST(WriteWatch, SymlinkOutOfAWritableDirIsNamedByItsTarget) {
 }
 
 TEST(WriteWatch, LegitimateWritesAndReadsAreNotReported) {
-  ScratchDir work;
+  TempDir work;
   chmod(work.path().c_str(), 0777);
   auto w =
       Sh("cd /work && echo a > f && mkdir -p d/e && mv f d/g && ln -s g d/h && rm -r d;"
@@ -135,7 +128,7 @@ TEST(WriteWatch, IoUringCannotGoAround) {
 }
 
 TEST(WriteWatch, CaptureModeLetsStrayFileWritesSucceedIntoItsDir) {
-  ScratchDir scratch;
+  TempDir scratch;
   std::string dir = scratch.path() + "/capture";
   auto w =
       Sh("echo hi > /etc/nsb-captured && echo a >> /usr/lib/nsb-log && echo b >> /usr/lib/nsb-log "
@@ -144,8 +137,8 @@ TEST(WriteWatch, CaptureModeLetsStrayFileWritesSucceedIntoItsDir) {
          {"--capture-writes", dir});
   EXPECT_EQ(w.result.status, 0) << w.result.err;
   EXPECT_EQ(w.result.out, "ok\nmkdir-denied\nnodir-denied\n");
-  EXPECT_EQ(ReadText(dir + "/etc/nsb-captured"), "hi\n");
-  EXPECT_EQ(ReadText(dir + "/usr/lib/nsb-log"), "a\nb\n");
+  EXPECT_EQ(Read(dir + "/etc/nsb-captured"), "hi\n");
+  EXPECT_EQ(Read(dir + "/usr/lib/nsb-log"), "a\nb\n");
   EXPECT_FALSE(std::filesystem::exists("/etc/nsb-captured"));
   EXPECT_FALSE(std::filesystem::exists("/usr/lib/nsb-log"));
   // Every one is still a violation; only the file opens were captured.
@@ -158,7 +151,7 @@ TEST(WriteWatch, CaptureModeLetsStrayFileWritesSucceedIntoItsDir) {
 }
 
 TEST(WriteWatch, CaptureModeCatchesAStaticBinarysRawWrite) {
-  ScratchDir dir;
+  TempDir dir;
   std::string src = dir.path() + "/w.c";
   std::ofstream(src) << "#include <fcntl.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n"
                         "int main(void) { int fd = syscall(SYS_openat, AT_FDCWD, "
@@ -169,7 +162,7 @@ TEST(WriteWatch, CaptureModeCatchesAStaticBinarysRawWrite) {
   auto w = RunWatched(
       {"/t/w"}, {"--capture-writes", dir.path() + "/capture", "--ro-bind", dir.path() + ":/t"});
   EXPECT_EQ(w.result.status, 0) << w.result.err;
-  EXPECT_EQ(ReadText(dir.path() + "/capture/usr/lib/nsb-static-cap"), "static\n");
+  EXPECT_EQ(Read(dir.path() + "/capture/usr/lib/nsb-static-cap"), "static\n");
   EXPECT_FALSE(std::filesystem::exists("/usr/lib/nsb-static-cap"));
 }
 

@@ -18,7 +18,7 @@
 #include <fstream>
 #include <thread>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 
@@ -109,7 +109,7 @@ class SecretsHost : public HostSide {
   }
 
  private:
-  ScratchDir home_;
+  TempDir home_;
 };
 
 // A stopped host process of the caller's own uid: a SIGCONT or SIGKILL

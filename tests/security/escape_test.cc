@@ -17,20 +17,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/integration/harness.h"
 #include "tests/security/attacks.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string Fill(std::string text, const std::map<std::string, std::string>& vars) {
   for (const auto& [k, v] : vars) {
@@ -101,7 +94,7 @@ class Escape : public ::testing::TestWithParam<const Attack*> {
     return Fill(a.python ? std::string(kAttackPrelude) + a.program : a.program, vars_);
   }
 
-  ScratchDir scratch_;
+  TempDir scratch_;
   std::unique_ptr<HostSide> host_;
   std::map<std::string, std::string> vars_;
   std::string policy_;

@@ -19,7 +19,7 @@
 #include <sstream>
 
 #include "tests/integration/build_util.h"
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
@@ -112,7 +112,7 @@ class HostAttack : public ::testing::Test {
       }
     }
   }
-  BuildDir dir_;
+  TempDir dir_;
   Sentinel victim_, secret_;
 };
 

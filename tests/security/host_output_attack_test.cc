@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
@@ -110,30 +110,6 @@ bool HasLineStartingWith(const std::string& text, const std::string& start) {
   return false;
 }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteText(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-}
-
-// A scratch dir the sandbox's mapped ids can traverse; overlayfs's mode-000
-// work dirs opened before it is removed.
-class Scratch {
- public:
-  Scratch() { ::chmod(dir_.path().c_str(), 0755); }
-  ~Scratch() { RunCommand({"chmod", "-R", "u+rwx", dir_.path()}); }
-  std::string operator/(const std::string& rel) const { return dir_.path() + "/" + rel; }
-
- private:
-  ScratchDir dir_;
-};
-
 std::string ShellRecipe(const std::string& compile) {
   nlohmann::json r = {{"name", "t"},
                       {"version", "1"},
@@ -157,7 +133,7 @@ constexpr const char* kHostilePrintf =
 // Escape sequences, newlines and invalid UTF-8 in a denied path and in the
 // command line: the violation summary shows them as text on one line each.
 TEST(HostOutput, ViolationPathAndCommandLineAreEscaped) {
-  Scratch dir;
+  TempDir dir;
   // The command's own stderr is the operator's terminal in `nsbuild run`
   // (as when running it directly): silenced, so only nsbuild's lines count.
   std::string script = std::string("exec 2>/dev/null; p=$(") + kHostilePrintf +
@@ -173,7 +149,7 @@ TEST(HostOutput, ViolationPathAndCommandLineAreEscaped) {
       << o.stream;
   EXPECT_NE(o.stream.find("\\nnsbuild: FORGED"), std::string::npos) << o.stream;
   // The JSON keeps the exact bytes where they are valid UTF-8 and stays JSON.
-  auto j = nlohmann::json::parse(ReadText(dir / "status.json"));
+  auto j = nlohmann::json::parse(Read(dir / "status.json"));
   ASSERT_EQ(j["write_violations"].size(), 2u) << j.dump(2);
   EXPECT_EQ(j["write_violations"][0]["path"].get<std::string>().find("/usr/lib/evil\x1b]52;"), 0u);
 }
@@ -181,33 +157,32 @@ TEST(HostOutput, ViolationPathAndCommandLineAreEscaped) {
 // A stray write to a path that is not UTF-8 would make nlohmann's dump throw
 // and lose the report; it stays a valid JSON document.
 TEST(HostOutput, InvalidUtf8PathKeepsTheBuildReportValidJson) {
-  Scratch dir;
-  WriteText(dir / "src/x", "");
-  WriteText(dir / "r.json",
-            ShellRecipe("echo x > /usr/lib/$(printf '\\377\\376\\300\\257'); true"));
+  TempDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", ShellRecipe("echo x > /usr/lib/$(printf '\\377\\376\\300\\257'); true"));
   auto o = RunNsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report",
                        dir / "report.json", "--trace", dir / "trace.json"});
   EXPECT_EQ(o.status, 1) << o.stream;  // the default policy fails a build that wrote outside
   EXPECT_EQ(RawControl(o.stream), "") << o.stream;
   EXPECT_NE(o.stream.find("/usr/lib/\\xff\\xfe\\xc0\\xaf"), std::string::npos) << o.stream;
   nlohmann::json report;
-  ASSERT_NO_THROW(report = nlohmann::json::parse(ReadText(dir / "report.json")))
-      << ReadText(dir / "report.json");
+  ASSERT_NO_THROW(report = nlohmann::json::parse(Read(dir / "report.json")))
+      << Read(dir / "report.json");
   std::string path;
   for (const auto& sp : report["sub_phases"]) {
     if (sp.contains("writes") && !sp["writes"]["violations"].empty())
       path = sp["writes"]["violations"][0]["path"];
   }
   EXPECT_EQ(path, "/usr/lib/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // U+FFFD each
-  EXPECT_TRUE(nlohmann::json::accept(ReadText(dir / "trace.json")));
+  EXPECT_TRUE(nlohmann::json::accept(Read(dir / "trace.json")));
 }
 
 // A failing phase's log tail, and the same output streamed with -v: escape
 // sequences shown as text, every line marked as the sandbox's.
 TEST(HostOutput, FailingLogTailAndStreamedOutputAreEscaped) {
-  Scratch dir;
-  WriteText(dir / "src/x", "");
-  WriteText(dir / "r.json", ShellRecipe(std::string(kHostilePrintf) + "; exit 3"));
+  TempDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", ShellRecipe(std::string(kHostilePrintf) + "; exit 3"));
   for (std::string verbosity : {"", "-v"}) {
     std::vector<std::string> args = {"build", dir / "r.json", "--work-dir", dir / "w"};
     if (!verbosity.empty()) args.push_back(verbosity);
@@ -223,7 +198,7 @@ TEST(HostOutput, FailingLogTailAndStreamedOutputAreEscaped) {
 // 200k denied writes with long paths from a process with a long command
 // line: nsbuild keeps 256 records, counts the rest, and its RSS stays small.
 TEST(HostOutput, DeniedWriteFloodKeepsRssBounded) {
-  Scratch dir;
+  TempDir dir;
   std::string py =
       "import os, sys\n"
       "long = 'd' * 200\n"
@@ -237,7 +212,7 @@ TEST(HostOutput, DeniedWriteFloodKeepsRssBounded) {
                        "/usr/bin/python3", "-c", py, std::string(100000, 'A')},
                       600);
   ASSERT_EQ(o.status, 0) << o.stream.substr(0, 4096);
-  auto j = nlohmann::json::parse(ReadText(dir / "status.json"));
+  auto j = nlohmann::json::parse(Read(dir / "status.json"));
   EXPECT_EQ(j["write_violations"].size(), 256u);
   EXPECT_EQ(j["write_violations_not_kept"].get<uint64_t>(), 200000u - 256u);
   EXPECT_LE(j["write_violations"][0]["command"].get<std::string>().size(), 512u);
@@ -250,16 +225,16 @@ TEST(HostOutput, DeniedWriteFloodKeepsRssBounded) {
 // The same flood from a build's compile phase: the summary, the log file
 // and the report hold the bounded records, and nsbuild stays small.
 TEST(HostOutput, DeniedWriteFloodInABuildKeepsRssBounded) {
-  Scratch dir;
-  WriteText(dir / "src/flood.py",
-            "import os\n"
-            "for i in range(200000):\n"
-            "    try:\n"
-            "        os.close(os.open('/usr/lib/flood-%d-%s' % (i, 'd' * 200), os.O_WRONLY | "
-            "os.O_CREAT))\n"
-            "    except PermissionError:\n"
-            "        pass\n");
-  WriteText(dir / "r.json", ShellRecipe("/usr/bin/python3 ./flood.py"));
+  TempDir dir;
+  Write(dir / "src/flood.py",
+        "import os\n"
+        "for i in range(200000):\n"
+        "    try:\n"
+        "        os.close(os.open('/usr/lib/flood-%d-%s' % (i, 'd' * 200), os.O_WRONLY | "
+        "os.O_CREAT))\n"
+        "    except PermissionError:\n"
+        "        pass\n");
+  Write(dir / "r.json", ShellRecipe("/usr/bin/python3 ./flood.py"));
   auto o = RunNsbuild(
       {"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "report.json"}, 600);
   EXPECT_EQ(o.status, 1) << o.stream.substr(0, 4096);
@@ -268,7 +243,7 @@ TEST(HostOutput, DeniedWriteFloodInABuildKeepsRssBounded) {
   EXPECT_NE(o.stream.find("199744 more not kept"), std::string::npos) << o.stream.substr(0, 4096);
   EXPECT_LT(o.stream.size(), 1u << 20);
   EXPECT_LT(fs::file_size(dir / "w/logs/a-compile.log"), 1u << 20);
-  auto report = nlohmann::json::parse(ReadText(dir / "report.json"));
+  auto report = nlohmann::json::parse(Read(dir / "report.json"));
   EXPECT_EQ(report["writes"]["violations"], 200000);
   long own = report["builder_max_rss_kib"];
   std::printf("nsbuild peak RSS after 200000 denied writes in a build: %ld KiB\n", own);
@@ -279,9 +254,9 @@ TEST(HostOutput, DeniedWriteFloodInABuildKeepsRssBounded) {
 // A phase that prints 512 MiB without a newline and fails: the failure
 // message shows the log's last bytes only, and nsbuild never holds the log.
 TEST(HostOutput, HugeFailingLogIsReadFromItsEnd) {
-  Scratch dir;
-  WriteText(dir / "src/x", "");
-  WriteText(dir / "r.json", ShellRecipe("head -c 536870912 /dev/zero | tr '\\0' x; exit 1"));
+  TempDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", ShellRecipe("head -c 536870912 /dev/zero | tr '\\0' x; exit 1"));
   auto o = RunNsbuild(
       {"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "report.json"}, 600);
   EXPECT_EQ(o.status, 1) << o.stream.substr(0, 4096);
@@ -290,7 +265,7 @@ TEST(HostOutput, HugeFailingLogIsReadFromItsEnd) {
   EXPECT_NE(o.stream.find("FAILED a:compile"), std::string::npos) << o.stream.substr(0, 4096);
   // wait4 counts the largest of nsbuild and the helpers it waited for (its
   // source copy); the report has nsbuild's own (getrusage RUSAGE_SELF).
-  auto report = nlohmann::json::parse(ReadText(dir / "report.json"));
+  auto report = nlohmann::json::parse(Read(dir / "report.json"));
   long own = report["builder_max_rss_kib"];
   std::printf("nsbuild peak RSS with a 512 MiB failing log: %ld KiB (with its helpers: %ld KiB)\n",
               own, o.max_rss_kib);
@@ -307,25 +282,25 @@ bool DistccInstalled() {
 // symlink, root would read (and count) a host file.
 TEST(HostOutput, DistccLogReplacedByAFifoOrASymlinkIsNotRead) {
   if (!DistccInstalled()) GTEST_SKIP() << "distcc not installed (Debian package distcc)";
-  Scratch dir;
+  TempDir dir;
   // A host file only root may read, shaped like distcc's log.
   std::string victim = dir / "victim-log";
-  WriteText(victim, "distcc[1] compile secret.c on 10.9.9.9 completed ok\n");
+  Write(victim, "distcc[1] compile secret.c on 10.9.9.9 completed ok\n");
   ::chmod(victim.c_str(), 0600);
-  WriteText(dir / "src/x", "");
+  Write(dir / "src/x", "");
   const std::pair<std::string, std::string> cases[] = {
       {"fifo", "rm -f $DISTCC_LOG; mkfifo $DISTCC_LOG"},
       {"symlink", "rm -f $DISTCC_LOG; ln -s " + victim + " $DISTCC_LOG"},
   };
   for (const auto& [name, plant] : cases) {
-    WriteText(dir / "r.json", ShellRecipe(plant));
+    Write(dir / "r.json", ShellRecipe(plant));
     // A daemon nobody listens on: only the log matters here.
     auto o = RunNsbuild({"build", dir / "r.json", "--work-dir", dir / ("w-" + name), "--distcc",
                          "127.0.0.1:1", "--report", dir / ("report-" + name + ".json")},
                         120);
     ASSERT_FALSE(o.timed_out) << name << ": nsbuild hung on the planted log";
     EXPECT_EQ(o.status, 0) << name << o.stream;
-    auto report = nlohmann::json::parse(ReadText(dir / ("report-" + name + ".json")));
+    auto report = nlohmann::json::parse(Read(dir / ("report-" + name + ".json")));
     EXPECT_EQ(report["distcc"]["remote_compiles"], 0) << name << ": a planted log was counted";
   }
 }
@@ -333,7 +308,7 @@ TEST(HostOutput, DistccLogReplacedByAFifoOrASymlinkIsNotRead) {
 // --capture-writes DIR that is not fresh (a symlink planted in it, or DIR
 // itself a symlink): refused before anything runs; the target stays empty.
 TEST(HostOutput, CaptureDirWithAPlantedSymlinkIsRefused) {
-  Scratch dir;
+  TempDir dir;
   std::string victim = dir / "victim";
   fs::create_directories(victim + "/lib");
   fs::create_directories(dir / "capture");
@@ -351,7 +326,7 @@ TEST(HostOutput, CaptureDirWithAPlantedSymlinkIsRefused) {
 // A path longer than PATH_MAX gets ENAMETOOLONG, as from the kernel; cut at
 // PATH_MAX it would name /usr/lib/evil, which capture mode would create.
 TEST(HostOutput, CapturePathLongerThanPathMaxIsRefusedNotTruncated) {
-  Scratch dir;
+  TempDir dir;
   std::string py =
       "import os\n"
       "p = '/usr/lib' + '/' * (4096 - len('/usr/lib') - len('evil')) + 'evil' + 'X' * 100\n"
@@ -369,7 +344,7 @@ TEST(HostOutput, CapturePathLongerThanPathMaxIsRefusedNotTruncated) {
 // The capture holds what the sandbox's tmpfs would: fallocate beyond it
 // fails with ENOSPC; a 1 TiB sparse capture is copied out sparse.
 TEST(HostOutput, CaptureIsLimitedLikeTheSandboxsTmpfs) {
-  Scratch dir;
+  TempDir dir;
   std::string py =
       "import os\n"
       "fd = os.open('/usr/lib/nsb-big', os.O_RDWR | os.O_CREAT, 0o644)\n"
@@ -395,7 +370,7 @@ TEST(HostOutput, CaptureIsLimitedLikeTheSandboxsTmpfs) {
 // A captured file can be neither run nor made setuid, in the sandbox (the
 // capture tmpfs is noexec, nosuid) or on the host afterwards (plain modes).
 TEST(HostOutput, CapturedFilesAreNeverExecutableOrSetid) {
-  Scratch dir;
+  TempDir dir;
   std::string py =
       "import os\n"
       "fd = os.open('/usr/lib/nsb-exe', os.O_RDWR | os.O_CREAT, 0o755)\n"
@@ -425,7 +400,7 @@ TEST(HostOutput, CapturedFilesAreNeverExecutableOrSetid) {
 // for a name that is not there, and nothing captured.
 TEST(HostOutput, CaptureDoesNotTellWhatExistsBehindADirItCannotSearch) {
   if (!IsRoot()) GTEST_SKIP() << "needs a directory owned by another uid than the sandbox's (root)";
-  Scratch dir;
+  TempDir dir;
   fs::create_directories(dir / "probe/secret/there");
   // A link in there to a directory the sandbox can see: resolved as root, it
   // would lead somewhere capturable.

@@ -24,7 +24,7 @@
 #include <thread>
 
 #include "merge/merge.h"
-#include "tests/integration/harness.h"
+#include "tests/support/harness.h"
 #include "tests/unit/merge_fixture.h"
 
 namespace nsbuild::testing {
@@ -102,7 +102,7 @@ class Hostile : public ::testing::Test {
     EXPECT_EQ(DestState(), before);
   }
 
-  ScratchDir s_;
+  TempDir s_;
   Paths p_;
   std::string host_before_;
 };

@@ -15,11 +15,14 @@
 
 #include "builder/recipe.h"
 #include "builder/source.h"
+#include "tests/support/files.h"
 
 namespace nsbuild::base {
 namespace {
 
 namespace fs = std::filesystem;
+using nsbuild::testing::Read;
+using nsbuild::testing::TempDir;
 
 struct stat Dir(uid_t uid, gid_t gid, mode_t mode) {
   struct stat st = {};
@@ -27,34 +30,6 @@ struct stat Dir(uid_t uid, gid_t gid, mode_t mode) {
   st.st_gid = gid;
   st.st_mode = S_IFDIR | mode;
   return st;
-}
-
-class Scratch {
- public:
-  Scratch() {
-    std::string t = (fs::temp_directory_path() / "nsbuild-dirfd.XXXXXX").string();
-    path_ = ::mkdtemp(t.data());
-  }
-  ~Scratch() {
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(path_, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
-    }
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string Read(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 const std::vector<uid_t> kRoot = {0};
@@ -108,7 +83,7 @@ TrustCheck On() {
 }
 
 TEST(TrustedWalk, OpensThroughStickyTmpAndRefusesALooseDirectory) {
-  Scratch s;
+  TempDir s;
   fs::create_directories(s / "a/b");
   auto fd = OpenTrustedDir(s / "a/b", On());
   ASSERT_TRUE(fd.ok()) << fd.error().Message();
@@ -126,7 +101,7 @@ TEST(TrustedWalk, OpensThroughStickyTmpAndRefusesALooseDirectory) {
 }
 
 TEST(TrustedWalk, CreatesMissingDirectoriesAndFollowsSymlinksCheckingWhereTheyLead) {
-  Scratch s;
+  TempDir s;
   fs::create_directories(s / "real");
   fs::create_symlink(s / "real", s / "link");
   auto fd = OpenTrustedDir(s / "link/new/deeper", On(), /*create=*/true);
@@ -143,7 +118,7 @@ TEST(TrustedWalk, CreatesMissingDirectoriesAndFollowsSymlinksCheckingWhereTheyLe
 
 TEST(TrustedWalk, AnotherUsersDirectoryIsRefusedWhenRoot) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to make a directory another user owns";
-  Scratch s;
+  TempDir s;
   fs::create_directories(s / "theirs/w");
   ASSERT_EQ(::chown((s / "theirs").c_str(), 12345, 12345), 0);
   auto refused = OpenTrustedDir(s / "theirs/w", On());
@@ -154,7 +129,7 @@ TEST(TrustedWalk, AnotherUsersDirectoryIsRefusedWhenRoot) {
 
 TEST(TrustedWalk, PolicyFilesMustBeRootsAlone) {
   if (::geteuid() != 0) GTEST_SKIP() << "the file check is for root's runs";
-  Scratch s;
+  TempDir s;
   std::ofstream(s / "p.json") << "{}";
   ::chmod((s / "p.json").c_str(), 0644);
   EXPECT_TRUE(OpenTrustedFile(s / "p.json", RootOnlyTrustCheck()).ok());
@@ -179,7 +154,7 @@ class Beneath : public ::testing::Test {
     dir_.reset(::open((s_ / "r").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     ASSERT_TRUE(dir_);
   }
-  Scratch s_;
+  TempDir s_;
   UniqueFd dir_;
 };
 

@@ -5,6 +5,7 @@
 // loses them).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,31 @@
 #include "builder/runner.h"
 
 namespace nsbuild::testing {
+
+// configure, compile[, test], install for `impls` implementations named
+// impl0, impl1, ...; with_all adds an all:install after them.
+inline builder::Plan ImplsPlan(int impls, bool with_test, bool with_all) {
+  builder::Recipe r;
+  r.phases.configure = "c";
+  r.phases.compile = "m";
+  if (with_test) r.phases.test = "t";
+  r.phases.install = "i";
+  if (with_all) r.all_phases.install = "docs";
+  std::vector<builder::Implementation> v;
+  for (int i = 0; i < impls; ++i) {
+    builder::Implementation impl;
+    impl.name = "impl" + std::to_string(i);
+    v.push_back(impl);
+  }
+  return builder::MakePlan(r, v);
+}
+
+// A real job server of `jobs` slots (the fake runner's makes use its leases).
+inline std::unique_ptr<builder::JobServer> TestJobServer(int jobs) {
+  auto js = builder::JobServer::Create(jobs);
+  EXPECT_TRUE(js.ok());
+  return js.ok() ? std::move(js).value() : nullptr;
+}
 
 struct FakeCommand {
   int duration_ms = 5;

@@ -11,9 +11,12 @@
 #include <sstream>
 
 #include "merge/checks.h"
+#include "tests/support/files.h"
 
 namespace nsbuild::merge {
 namespace {
+
+using nsbuild::testing::Read;
 
 struct CheckCase {
   std::string label;
@@ -146,7 +149,7 @@ std::vector<CheckCase> Cases() {
 }
 
 std::vector<Finding> RejectionsOf(const CheckCase& k, std::vector<Finding>* notices = nullptr) {
-  Image img;
+  ScannedImage img;
   img.path = "/var/tmp/nsbuild/image";
   img.entries.push_back(k.entry);
   MergePolicy p;
@@ -185,10 +188,7 @@ TEST(MergeCheckTable, EmptyDirectoryIsANoticeNotARejection) {
 // The string literals of every Reject(e, ...) call in merge/checks.cc; the
 // longest of each call is the one a case must produce.
 std::vector<std::string> ReasonsInSource() {
-  std::ifstream in(std::string(NSBUILD_SOURCE_DIR) + "/merge/checks.cc");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string src = ss.str();
+  std::string src = Read(std::string(NSBUILD_SOURCE_DIR) + "/merge/checks.cc");
   std::vector<std::string> reasons;
   for (size_t at = src.find("Reject(e,"); at != std::string::npos;
        at = src.find("Reject(e,", at + 1)) {

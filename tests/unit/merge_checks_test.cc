@@ -11,7 +11,7 @@
 namespace nsbuild::merge {
 namespace {
 
-using testing::TempTree;
+using testing::TempDir;
 using testing::Write;
 namespace fs = std::filesystem;
 
@@ -39,7 +39,7 @@ class Checks : public ::testing::Test {
  protected:
   void SetUp() override { Write(img_ / "usr/share/ok/file", "fine"); }
   std::string Img() const { return img_.path(); }
-  TempTree img_;
+  TempDir img_;
 };
 
 TEST_F(Checks, CleanImagePasses) { EXPECT_TRUE(Rejections(Img()).empty()); }
@@ -128,7 +128,7 @@ TEST_F(Checks, FileCapabilityXattr) {
 }
 
 TEST_F(Checks, HardlinkToAFileOutsideTheImage) {
-  TempTree host;
+  TempDir host;
   Write(host / "shadow", "secret");
   ASSERT_EQ(::link((host / "shadow").c_str(), (img_ / "usr/share/ok/stolen").c_str()), 0);
   ExpectOne(Img(), "/usr/share/ok/stolen", "linked to a file outside");

@@ -4,6 +4,7 @@
 // ones.
 #include <gtest/gtest.h>
 
+#include "base/sha256.h"
 #include "merge/content.h"
 #include "merge/merge.h"
 #include "tests/unit/merge_fixture.h"
@@ -11,28 +12,31 @@
 namespace nsbuild::merge {
 namespace {
 
-using testing::TempTree;
+using testing::TempDir;
 using testing::Write;
 
 // `count` files spread over a few directories, each with its own content.
-void ManyFiles(const TempTree& t, int count) {
+void ManyFiles(const TempDir& t, int count) {
   for (int i = 0; i < count; ++i) {
     std::string dir = "usr/share/d" + std::to_string(i % 7);
     Write(t / (dir + "/f" + std::to_string(i)), "content of file " + std::to_string(i));
   }
 }
 
-// libcrypto is loaded on the first hash (merge/sha256.h): the digests are
+// libcrypto is loaded on the first hash (base/sha256.cc): the digests are
 // still SHA-256 (FIPS 180-2's examples), and a reset digest starts afresh.
 TEST(Content, LazilyLoadedLibcryptoGivesSha256) {
-  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(base::Sha256Hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(base::Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   std::string million(1000000, 'a');
-  EXPECT_EQ(Sha256Hex(million), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(base::Sha256Hex(million),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(Content, SeveralThreadsHashEveryFileOnce) {
-  TempTree img;
+  TempDir img;
   ManyFiles(img, 700);  // enough files for every worker to get a slice
   for (int threads : {1, 3, 8}) {
     auto scanned = ScanImage(img.path(), "", ScanLimits{});
@@ -47,14 +51,15 @@ TEST(Content, SeveralThreadsHashEveryFileOnce) {
       if (e.type != EntryType::kFile) continue;
       ++files;
       std::string n = e.path.substr(e.path.rfind("/f") + 2);
-      EXPECT_EQ(e.sha256, Sha256Hex("content of file " + n)) << e.path << " threads=" << threads;
+      EXPECT_EQ(e.sha256, base::Sha256Hex("content of file " + n))
+          << e.path << " threads=" << threads;
     }
     EXPECT_EQ(files, 700);
   }
 }
 
 TEST(Content, ChangedFileFailsWhicheverThreadFindsIt) {
-  TempTree img;
+  TempDir img;
   ManyFiles(img, 400);
   auto scanned = ScanImage(img.path(), "", ScanLimits{});
   ASSERT_TRUE(scanned.ok());
@@ -71,7 +76,7 @@ TEST(Content, ChangedFileFailsWhicheverThreadFindsIt) {
 }
 
 TEST(Content, MergeOfManyFilesUsesEveryCpu) {
-  TempTree img, dest;
+  TempDir img, dest;
   ManyFiles(img, 500);
   MergeRequest r;
   r.dest = dest.path();

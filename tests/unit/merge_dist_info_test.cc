@@ -3,6 +3,7 @@
 // WHEEL every tag, and nothing is left to the preference order.
 #include <gtest/gtest.h>
 
+#include "base/sha256.h"
 #include "merge/content.h"
 #include "merge/dist_info.h"
 #include "merge/merge.h"
@@ -12,7 +13,7 @@ namespace nsbuild::merge {
 namespace {
 
 using testing::Read;
-using testing::TempTree;
+using testing::TempDir;
 using testing::Write;
 
 constexpr const char* kSite = "usr/lib/python3/dist-packages/";
@@ -22,7 +23,8 @@ TEST(DistInfo, RecordFieldsAndHashes) {
             (std::vector<std::string>{"a/b.py", "sha256=xyz", "12"}));
   EXPECT_EQ(RecordFields("\"a,\"\"b\"\".py\",,"), (std::vector<std::string>{"a,\"b\".py", "", ""}));
   // sha256("hello") in the wheel's form: urlsafe base64, no padding.
-  EXPECT_EQ(RecordHash(Sha256Hex("hello")), "sha256=LPJNul-wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ");
+  EXPECT_EQ(RecordHash(base::Sha256Hex("hello")),
+            "sha256=LPJNul-wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ");
 }
 
 TEST(DistInfo, WheelGetsEveryTagAndTellsTheRest) {
@@ -39,7 +41,7 @@ TEST(DistInfo, WheelGetsEveryTagAndTellsTheRest) {
   EXPECT_EQ(odd, "Generator: b");
 }
 
-void Image(const TempTree& t, const std::string& impl, const std::string& ext) {
+void Image(const TempDir& t, const std::string& impl, const std::string& ext) {
   std::string site = t / (impl + "/" + kSite);
   Write(site + "pkg/__init__.py", "x = 1\n");
   Write(site + "pkg/" + ext, "ELF of " + impl);
@@ -52,7 +54,7 @@ void Image(const TempTree& t, const std::string& impl, const std::string& ext) {
 }
 
 TEST(DistInfo, MergedRecordListsEveryImplementationsFiles) {
-  TempTree tmp, dest;
+  TempDir tmp, dest;
   Image(tmp, "cp", "ext.cpython-311.so");
   Image(tmp, "pp", "ext.pypy39-pp73.so");
   MergeRequest r;
@@ -69,8 +71,8 @@ TEST(DistInfo, MergedRecordListsEveryImplementationsFiles) {
   std::string wheel = Read(site + "pkg-1.0.dist-info/WHEEL");
   EXPECT_EQ(wheel, "Wheel-Version: 1.0\nTag: cp-tag\nTag: pp-tag\n");
   auto row = [](const std::string& path, const std::string& content) {
-    return path + "," + RecordHash(Sha256Hex(content)) + "," + std::to_string(content.size()) +
-           "\n";
+    return path + "," + RecordHash(base::Sha256Hex(content)) + "," +
+           std::to_string(content.size()) + "\n";
   };
   EXPECT_EQ(record, row("pkg/__init__.py", "x = 1\n") + row("pkg/ext.cpython-311.so", "ELF of cp") +
                         row("pkg-1.0.dist-info/WHEEL", wheel) + "pkg-1.0.dist-info/RECORD,,\n" +

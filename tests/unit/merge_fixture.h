@@ -14,41 +14,16 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/files.h"
+
 namespace nsbuild::merge::testing {
 
 namespace fs = std::filesystem;
 
-class TempTree {
- public:
-  TempTree() {
-    std::string tmpl = (fs::temp_directory_path() / "nsb-merge-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempTree() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-inline void Write(const std::string& path, const std::string& data, mode_t mode = 0644) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-  ::chmod(path.c_str(), mode);
-}
-
-inline std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline bool IsRoot() { return ::geteuid() == 0; }
+using nsbuild::testing::IsRoot;
+using nsbuild::testing::Read;
+using nsbuild::testing::TempDir;
+using nsbuild::testing::Write;
 
 // path → "type mode content-or-target" for every entry under root.
 inline std::map<std::string, std::string> Snapshot(const std::string& root) {

@@ -13,7 +13,7 @@ namespace {
 
 using testing::Read;
 using testing::Snapshot;
-using testing::TempTree;
+using testing::TempDir;
 using testing::Write;
 namespace fs = std::filesystem;
 
@@ -34,7 +34,7 @@ class Merge : public ::testing::Test {
     return *rep;
   }
   std::string Dest(const std::string& rel) const { return dest_ / rel; }
-  TempTree tmp_, dest_;
+  TempDir tmp_, dest_;
 };
 
 TEST_F(Merge, HardlinksFilesAndRecordsThem) {
@@ -88,7 +88,7 @@ TEST_F(Merge, DifferentFilesConflictUnlessOrdered) {
 }
 
 TEST_F(Merge, SymlinkOutOfTheImageThenAFileThroughIt) {
-  TempTree outside;
+  TempDir outside;
   fs::create_directories(tmp_ / "py311/usr/share");
   fs::create_directory_symlink(outside.path(), tmp_ / "py311/usr/share/x");
   Write(tmp_ / "py312/usr/share/x/passwd", "root::0:0::/:/bin/sh\n");
@@ -185,7 +185,7 @@ TEST_F(Merge, UninstallRemovesExactlyWhatWasInstalledAndKeepsChanges) {
 }
 
 TEST_F(Merge, PlantedDestinationSymlinkIsNeverFollowed) {
-  TempTree outside;
+  TempDir outside;
   fs::create_directories(Dest("usr"));
   fs::create_directory_symlink(outside.path(), Dest("usr/share"));
   Write(tmp_ / "a/usr/share/evil", "written through a symlink");

@@ -17,26 +17,9 @@ namespace {
 
 using builder::FailureMode;
 
-builder::Plan ManyTargets(int impls) {
-  builder::Recipe r;
-  r.phases.configure = "c";
-  r.phases.compile = "m";
-  r.phases.install = "i";
-  r.all_phases.install = "docs";
-  std::vector<builder::Implementation> v;
-  for (int i = 0; i < impls; ++i) {
-    builder::Implementation impl;
-    impl.name = "impl" + std::to_string(i);
-    v.push_back(impl);
-  }
-  return builder::MakePlan(r, v);
-}
-
 struct Pressure {
-  Pressure(int impls, int jobs) : plan(ManyTargets(impls)), runner(plan), jobs(jobs) {
-    auto js = builder::JobServer::Create(jobs);
-    EXPECT_TRUE(js.ok());
-    server = std::move(js).value();
+  Pressure(int impls, int jobs)
+      : plan(ImplsPlan(impls, false, true)), runner(plan), jobs(jobs), server(TestJobServer(jobs)) {
     runner.jobserver = server.get();
     runner.on_event = [this] { Check(); };
   }

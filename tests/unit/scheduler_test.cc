@@ -16,28 +16,9 @@ namespace {
 using builder::FailureMode;
 using builder::NodeState;
 
-builder::Plan MakeTestPlan(int impls, bool with_all) {
-  builder::Recipe r;
-  r.phases.configure = "c";
-  r.phases.compile = "m";
-  r.phases.test = "t";
-  r.phases.install = "i";
-  if (with_all) r.all_phases.install = "docs";
-  std::vector<builder::Implementation> v;
-  for (int i = 0; i < impls; ++i) {
-    builder::Implementation impl;
-    impl.name = "impl" + std::to_string(i);
-    v.push_back(impl);
-  }
-  return builder::MakePlan(r, v);
-}
-
 struct Fixture {
   explicit Fixture(int impls, bool with_all = false, int jobs = 2)
-      : plan(MakeTestPlan(impls, with_all)), runner(plan) {
-    auto js = builder::JobServer::Create(jobs);
-    EXPECT_TRUE(js.ok());
-    jobserver = std::move(js).value();
+      : plan(ImplsPlan(impls, true, with_all)), runner(plan), jobserver(TestJobServer(jobs)) {
     runner.jobserver = jobserver.get();
   }
   builder::RunSummary Run(builder::SchedulerOptions opts = {}) {

@@ -1,12 +1,11 @@
 // Policy files parse into typed structs; every mistake names its JSON path.
-#include "sandbox/policy.h"
-
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
 #include <nlohmann/json.hpp>
 
 #include "base/json_reader.h"
+#include "sandbox/policy.h"
 
 namespace nsbuild::sandbox {
 namespace {

@@ -260,7 +260,7 @@ TEST(SeccompTable, EveryTableEntryHasACase) {
                 "==" + std::to_string(m.value);
       }
       EXPECT_TRUE(covered) << "group " << g.name << ": rule " << r.syscall << cond
-                           << " has no case in seccomp_table_test.cc";
+                           << " has no case in seccomp_rules_table_test.cc";
     }
   }
 }

@@ -2,6 +2,8 @@
 // in for the one the sandbox's PID 1 makes, an echo server for the daemon.
 // Also built into nsbuild_tsan_tests: the relay is one of nsbuild's two
 // threaded parts.
+#include "sandbox/forward.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,8 +13,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "sandbox/forward.h"
 
 namespace nsbuild::testing {
 namespace {

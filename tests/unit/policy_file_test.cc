@@ -1,6 +1,8 @@
 // builder/policy_file.h: whose policy a build runs under (the operator's;
 // a recipe may only name an installed policy that declares itself stricter)
 // and where names are looked up.
+#include "builder/policy_file.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -8,8 +10,6 @@
 
 #include <filesystem>
 #include <fstream>
-
-#include "builder/policy_file.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -82,6 +82,25 @@ TEST_F(PolicyChoice, TheBundledStrictDeclaresItselfStricter) {
   auto strict = ChoosePolicy("", "strict", "r.json");
   ASSERT_TRUE(strict.ok()) << strict.error().Message();
   EXPECT_EQ(*strict, "strict");
+}
+
+// Objects nothing reads are refused rather than ignored: a "distcc" object
+// would look like it set the daemons.
+TEST_F(PolicyChoice, TopLevelKeysNobodyReadsAreRefused) {
+  std::string sandbox = R"("sandbox": {"filesystem": {"ro_bind": ["/usr"]}})";
+  std::ofstream(dir_ + "/distcc.json") << R"({"distcc": {"hosts": "h"}, )" << sandbox << "}";
+  std::ofstream(dir_ + "/verify.json") << R"({"verify": {}, )" << sandbox << "}";
+  std::ofstream(dir_ + "/typo.json") << R"({"wrtes": {}, )" << sandbox << "}";
+  auto distcc = LoadPolicyDocument(dir_ + "/distcc.json");
+  ASSERT_FALSE(distcc.ok());
+  EXPECT_EQ(distcc.error().Message(), dir_ + "/distcc.json: $.distcc: unknown key");
+  auto verify = LoadPolicyDocument(dir_ + "/verify.json");
+  ASSERT_FALSE(verify.ok());
+  EXPECT_EQ(verify.error().Message(), dir_ + "/verify.json: $.verify: unknown key");
+  auto typo = LoadPolicyDocument(dir_ + "/typo.json");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.error().Message(),
+            dir_ + "/typo.json: $.wrtes: unknown key (did you mean 'writes'?)");
 }
 
 TEST_F(PolicyChoice, AWorldWritableDirectoryIsNotSearched) {

@@ -1,9 +1,12 @@
-// Helpers for integration tests: run the real nsbuild binary, capture its
-// output and status, make scratch directories. Tests assert what a user sees.
+// Helpers for the tests that run the real nsbuild binary (integration and
+// security): run it, capture its output and status. Tests assert what a
+// user sees. Scratch directories and file helpers: files.h.
 #pragma once
 
 #include <string>
 #include <vector>
+
+#include "tests/support/files.h"
 
 namespace nsbuild::testing {
 
@@ -42,16 +45,5 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& extra_env = {});
 // nsbuild ARGS...
 CommandResult Nsbuild(const std::vector<std::string>& args);
-// A fresh directory under $TMPDIR, removed by the destructor.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-bool IsRoot();
 
 }  // namespace nsbuild::testing

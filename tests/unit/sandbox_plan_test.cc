@@ -1,12 +1,12 @@
 // Planning turns a policy and a request into primitive mount steps, a final
 // environment and resolved ids, without running anything.
-#include "sandbox/plan.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+
+#include "sandbox/plan.h"
 
 namespace nsbuild::sandbox {
 namespace {

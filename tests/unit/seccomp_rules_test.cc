@@ -1,5 +1,7 @@
 // The compiled seccomp program, evaluated in userspace by a small classic-BPF
 // interpreter: the rule set is checked without loading it into a kernel.
+#include "sandbox/seccomp_rules.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/audit.h>
@@ -10,7 +12,6 @@
 
 #include <cstring>
 
-#include "sandbox/seccomp_rules.h"
 #include "tests/unit/bpf_eval.h"
 
 namespace nsbuild::sandbox {

@@ -1,5 +1,7 @@
 // base/fs.h's reads of files a sandbox could have written: bounded, from the
 // end for tails, never through a symlink, never blocking on a fifo.
+#include "base/fs.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -9,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "base/fs.h"
 #include "base/json_reader.h"
 #include "builder/distcc.h"
 #include "builder/status.h"
