@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "builder/results.h"
 #include "sandbox/distcc_hosts.h"
 
 namespace nsbuild::builder {
@@ -50,9 +51,11 @@ base::Status CheckDistccInstalled();
 std::string InsideHostsVariable(const DistccConfig& c);
 
 // The variables above, in the order they are set (after the standard ones;
-// `path` is the phase's PATH without distcc).
-std::vector<std::pair<std::string, std::string>> DistccEnvironment(const DistccConfig& c,
-                                                                   const std::string& path);
+// `path` is the phase's PATH without distcc; `inside_dir` where the shared
+// directory appears, inside_layout.h).
+std::vector<std::pair<std::string, std::string>> DistccEnvironment(
+    const DistccConfig& c, const std::string& path,
+    const std::string& inside_dir = kInsideDistccDir);
 
 // Compile jobs that finished, counted from distcc's log: one "compile FILE
 // on HOST completed ok" line per job distcc ran, HOST "localhost" for a
@@ -79,5 +82,7 @@ struct DistccSummary {
   uint64_t connection_failures = 0;  // accepted, but the daemon was unreachable
 };
 std::string DistccStatusLine(const DistccSummary& s);
+// The counts after a run: distcc's log for jobs, the relay for connections.
+DistccSummary SummarizeDistcc(const DistccConfig& c, const RunSummary& summary);
 
 }  // namespace nsbuild::builder

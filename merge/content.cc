@@ -245,4 +245,15 @@ base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOp
   return {};
 }
 
+base::Result<std::string> HashBeneath(base::BorrowedFd root, std::string_view rel) {
+  auto [parent, name] = SplitParent(rel);
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd dir, OpenDirBeneath(root, parent));
+  base::UniqueFd fd(
+      ::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) return base::ErrnoError("open " + std::string(rel));
+  auto h = Sha256Fd(fd.get());
+  if (!h.ok()) return base::Wrap(h.take_error(), std::string(rel));
+  return h;
+}
+
 }  // namespace nsbuild::merge

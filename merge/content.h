@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "merge/checks.h"
 #include "merge/image_scan.h"
 #include "merge/merge_policy.h"
@@ -32,5 +33,8 @@ base::Status ReadContents(Image& img, const MergePolicy& policy, const ContentOp
 // sha256 of everything readable from fd, lowercase hex.
 base::Result<std::string> Sha256Fd(int fd);
 std::string Sha256Hex(std::string_view data);
+// sha256 of the regular file at `rel` under `root`, opened with O_NOFOLLOW
+// beneath it (fd_walk.h).
+base::Result<std::string> HashBeneath(base::BorrowedFd root, std::string_view rel);
 
 }  // namespace nsbuild::merge

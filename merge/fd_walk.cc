@@ -8,8 +8,6 @@
 
 #include <atomic>
 
-#include "merge/content.h"
-
 namespace nsbuild::merge {
 namespace {
 
@@ -140,17 +138,6 @@ base::Result<bool> LstatBeneath(base::BorrowedFd root, std::string_view rel, str
   if (::fstatat(dir->get(), name.c_str(), st, AT_SYMLINK_NOFOLLOW) == 0) return true;
   if (errno == ENOENT) return false;
   return base::ErrnoError("lstat " + std::string(rel));
-}
-
-base::Result<std::string> HashBeneath(base::BorrowedFd root, std::string_view rel) {
-  auto [parent, name] = SplitParent(rel);
-  NSB_ASSIGN_OR_RETURN(base::UniqueFd dir, OpenDirBeneath(root, parent));
-  base::UniqueFd fd(
-      ::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-  if (!fd) return base::ErrnoError("open " + std::string(rel));
-  auto h = Sha256Fd(fd.get());
-  if (!h.ok()) return base::Wrap(h.take_error(), std::string(rel));
-  return h;
 }
 
 }  // namespace nsbuild::merge

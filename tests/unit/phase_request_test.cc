@@ -67,7 +67,7 @@ TEST(PhaseRequest, OverlayAndPrivateDirsPerTarget) {
   ASSERT_EQ(a.mounts.size(), 5u);
   EXPECT_EQ(a.mounts[0].kind, sandbox::MountKind::kOverlay);
   EXPECT_EQ(a.mounts[0].source, "/host/src");
-  EXPECT_EQ(a.mounts[0].target, kInsideSource);
+  EXPECT_EQ(a.mounts[0].target, InsideLayout().Source());
   EXPECT_EQ(a.mounts[0].upper, f.work.Target("python3.11").upper);
   EXPECT_EQ(b.mounts[0].upper, f.work.Target("lua").upper);
   // Same inside paths, different host directories: no target sees another's.
@@ -80,7 +80,7 @@ TEST(PhaseRequest, OverlayAndPrivateDirsPerTarget) {
     }
   }
   EXPECT_EQ(a.argv, (std::vector<std::string>{"/bin/sh", "-c", "make"}));
-  EXPECT_EQ(a.cwd, kInsideSource);
+  EXPECT_EQ(a.cwd, InsideLayout().Source());
   EXPECT_EQ(a.pass_fds, (std::vector<int>{5, 6}));
   EXPECT_EQ(a.stdin_fd, 9);
   EXPECT_EQ(a.stdout_fd, 7);

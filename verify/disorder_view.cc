@@ -1,4 +1,4 @@
-#include "builder/disorder_view.h"
+#include "verify/disorder_view.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -15,12 +15,11 @@
 
 #include "base/dir_fd.h"
 #include "base/fs.h"
-#include "builder/status.h"
-#include "builder/variation.h"
+#include "verify/find_program.h"
 
 extern char** environ;
 
-namespace nsbuild::builder {
+namespace nsbuild::verify {
 namespace {
 
 std::string FusermountPath() {
@@ -187,4 +186,4 @@ DisorderView::~DisorderView() {
   ::unlinkat(parent_.get(), name_.c_str(), AT_REMOVEDIR);
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify
