@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "base/fs.h"
 #include "base/unique_fd.h"
 #include "tests/unit/fake_runner.h"
 
