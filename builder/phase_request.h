@@ -48,7 +48,8 @@ struct PhaseJobserver {
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;
 
-// The environment a sub-phase of `target` gets (see builder/README.md).
+// The environment a sub-phase of `target` gets (README.md, "What each phase
+// sees").
 EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t target,
                          const std::string& makeflags);
 
