@@ -13,8 +13,6 @@
 
 #include <sys/types.h>
 
-#include <limits>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
