@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "builder/recipe.h"
+#include "builder/phases.h"
 
 namespace nsbuild::builder {
 

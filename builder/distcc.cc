@@ -25,8 +25,9 @@ std::string InsideHostsVariable(const DistccConfig& c) {
 }
 
 std::vector<std::pair<std::string, std::string>> DistccEnvironment(const DistccConfig& c,
-                                                                   const std::string& path) {
-  std::string dir = kInsideDistccDir;
+                                                                   const std::string& path,
+                                                                   const std::string& inside_dir) {
+  const std::string& dir = inside_dir;
   return {
       {"PATH", std::string(kDistccMasquerade) + ":" + path},
       {"DISTCC_HOSTS", InsideHostsVariable(c)},
@@ -82,6 +83,17 @@ std::string DistccStatusLine(const DistccSummary& s) {
     line += ", " + std::to_string(s.connection_failures) + " could not reach their daemon";
   }
   return line;
+}
+
+DistccSummary SummarizeDistcc(const DistccConfig& c, const RunSummary& summary) {
+  DistccSummary d;
+  d.hosts = InsideHostsVariable(c);
+  if (auto counts = CountDistccLogFile(c.host_dir)) d.compiles = *counts;
+  for (const auto& n : summary.nodes) {
+    for (uint64_t k : n.exit.forwarded) d.connections += k;
+    d.connection_failures += n.exit.forward_failures;
+  }
+  return d;
 }
 
 }  // namespace nsbuild::builder

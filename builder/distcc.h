@@ -7,10 +7,10 @@
 //                   cc, x86_64-linux-gnu-gcc, ... all run distcc)
 //   DISTCC_HOSTS    "--localslots=C --localslots_cpp=C" + the inside
 //                   addresses with each host's /LIMIT and options kept
-//   DISTCC_DIR      /nsbuild/distcc, one host directory (WORK/distcc) bound
+//   DISTCC_DIR      ROOT/distcc (inside_layout.h), one host dir (WORK/distcc) bound
 //                   into every sandbox: distcc's slot locks live there, so
 //                   the limits hold across every implementation at once
-//   DISTCC_LOG      /nsbuild/distcc/distcc.log, what the counts are read from
+//   DISTCC_LOG      ROOT/distcc/distcc.log, what the counts are read from
 //   DISTCC_FALLBACK 0 under `nsbuild verify` (a broken daemon fails the
 //                   build instead of quietly turning into a local one)
 //
@@ -27,11 +27,11 @@
 #include <vector>
 
 #include "base/result.h"
+#include "builder/results.h"
 #include "sandbox/distcc_hosts.h"
 
 namespace nsbuild::builder {
 
-inline constexpr const char* kInsideDistccDir = "/nsbuild/distcc";
 inline constexpr const char* kDistccMasquerade = "/usr/lib/distcc";
 inline constexpr const char* kDistccLogName = "distcc.log";
 
@@ -50,9 +50,11 @@ base::Status CheckDistccInstalled();
 std::string InsideHostsVariable(const DistccConfig& c);
 
 // The variables above, in the order they are set (after the standard ones;
-// `path` is the phase's PATH without distcc).
+// `path` is the phase's PATH without distcc; `inside_dir` where the shared
+// directory appears, InsideLayout::DistccDir()).
 std::vector<std::pair<std::string, std::string>> DistccEnvironment(const DistccConfig& c,
-                                                                   const std::string& path);
+                                                                   const std::string& path,
+                                                                   const std::string& inside_dir);
 
 // Compile jobs that finished, counted from distcc's log: one "compile FILE
 // on HOST completed ok" line per job distcc ran, HOST "localhost" for a
@@ -79,5 +81,7 @@ struct DistccSummary {
   uint64_t connection_failures = 0;  // accepted, but the daemon was unreachable
 };
 std::string DistccStatusLine(const DistccSummary& s);
+// The counts after a run: distcc's log for jobs, the relay for connections.
+DistccSummary SummarizeDistcc(const DistccConfig& c, const RunSummary& summary);
 
 }  // namespace nsbuild::builder

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 
 #include "base/dir_fd.h"
@@ -32,45 +33,47 @@ BuiltImage MeasureImage(const std::string& target, const std::string& path, int 
 
 namespace {
 
-// "recipe /abs/path.json" and the recipe's sha256: the merger refuses to
-// let another recipe's package of the same name replace this one.
-base::Status SetOrigin(const HandOff& h, merge::MergeRequest* req) {
-  char* abs = ::realpath(h.recipe_path.c_str(), nullptr);
-  if (!abs) return base::ErrnoError("resolve the recipe path " + h.recipe_path);
-  req->origin = std::string("recipe ") + abs;
-  std::free(abs);
-  req->origin_sha256 = h.recipe_sha256;
-  req->replace = h.replace;
-  return {};
-}
-
-base::Status MergeInto(const HandOff& h) {
+base::Status MergeInto(const merge::MergeRequest& req, const HandOff& h) {
   // A new destination root is created (its parent must exist); an existing
   // one is merged into.
-  if (::mkdir(h.dest.c_str(), 0755) != 0 && errno != EEXIST) {
-    return base::ErrnoError("create destination " + h.dest);
+  if (::mkdir(req.dest.c_str(), 0755) != 0 && errno != EEXIST) {
+    return base::ErrnoError("create destination " + req.dest);
   }
-  merge::MergeRequest req;
-  req.dest = h.dest;
-  req.package = h.package;
-  for (const auto& img : h.images) req.images.push_back({img.target, img.path});
-  req.impl_order = h.impl_order;
-  req.wrapped_dirs = h.wrap;
-  req.dispatcher_path = DispatcherPath();
-  NSB_ASSIGN_OR_RETURN(req.policy, LoadMergePolicy(h.policy.empty() ? "default" : h.policy));
-  req.source_date_epoch = h.source_date_epoch;
-  if (!h.recipe_path.empty()) NSB_TRY(SetOrigin(h, &req));
   NSB_ASSIGN_OR_RETURN(merge::MergeReport rep, merge::MergeImages(req));
   if (!PrintMergeReport("build", rep, req.images)) {
-    return base::PlainError("nothing was merged into " + h.dest);
+    return base::PlainError("nothing was merged into " + req.dest);
   }
   spdlog::info(
-      "merged {}-{} into {} ({} operations{})", h.package, h.version, h.dest, rep.operations,
+      "merged {}-{} into {} ({} operations{})", h.package, h.version, req.dest, rep.operations,
       rep.wrapped.empty() ? "" : ", " + std::to_string(rep.wrapped.size()) + " wrapped programs");
   return {};
 }
 
 }  // namespace
+
+base::Result<merge::MergeRequest> MergeRequestOf(const MergeFacts& f) {
+  const BuildSetup& s = *f.setup;
+  merge::MergeRequest req;
+  req.dest = f.dest;
+  req.package = s.recipe.name;
+  for (const auto& img : f.images) req.images.push_back({img.target, img.path});
+  req.impl_order = PreferenceOrder(s.impls, DebianDefaultPython());
+  req.wrapped_dirs = s.recipe.wrap;
+  req.dispatcher_path = DispatcherPath();
+  req.policy = s.policy.merge;
+  req.source_date_epoch = f.source_date_epoch;
+  if (f.recipe_path.empty()) return req;
+  // "recipe /abs/path.json" and the recipe's sha256 (of the bytes parsed):
+  // the merger refuses to let another recipe's package of the same name
+  // replace this one.
+  char* abs = ::realpath(f.recipe_path.c_str(), nullptr);
+  if (!abs) return base::ErrnoError("resolve the recipe path " + f.recipe_path);
+  req.origin = std::string("recipe ") + abs;
+  std::free(abs);
+  req.origin_sha256 = s.recipe.sha256;
+  req.replace = f.replace;
+  return req;
+}
 
 base::Status HandOffImages(const HandOff& h) {
   std::string list;
@@ -79,22 +82,16 @@ base::Status HandOffImages(const HandOff& h) {
             std::to_string(img.bytes) + " bytes\n";
   }
   std::string path = h.work_dir + "/images.txt";
-  if (h.work_dir_fd >= 0) {
-    // Through the work dir's fd: images.txt.tmp is made afresh (O_EXCL,
-    // O_NOFOLLOW), so nothing planted there is written through.
-    if (auto st = base::WriteFileAtomicAt(base::BorrowedFd(h.work_dir_fd), "images.txt", list);
-        !st) {
-      return base::Wrap(st.take_error(), h.work_dir);
-    }
-  } else {
-    NSB_TRY(base::WriteFileAtomic(path, list));
-  }
-  if (h.dest.empty()) {
+  // Through the work dir's fd: images.txt.tmp is made afresh (O_EXCL,
+  // O_NOFOLLOW), so nothing planted there is written through.
+  if (auto st = base::WriteFileAtomicAt(base::BorrowedFd(h.work_dir_fd), "images.txt", list); !st)
+    return base::Wrap(st.take_error(), h.work_dir);
+  if (!h.merge) {
     spdlog::info("{} image(s) of {}-{} left in {} (listed in {}); --dest DIR merges them",
                  h.images.size(), h.package, h.version, h.work_dir + "/targets/*/image", path);
     return {};
   }
-  return MergeInto(h);
+  return MergeInto(*h.merge, h);
 }
 
 }  // namespace nsbuild::builder

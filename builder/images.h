@@ -1,14 +1,16 @@
 // The images a successful build produced, one per target, and the hand-off
 // point to the merger. HandOffImages is the one place that decides what
-// happens to them; until the merger module lands it records them in
-// WORK/images.txt and tells the user where they are.
+// happens to them: recorded in WORK/images.txt, and merged when asked.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
+#include "builder/setup.h"
+#include "merge/merge.h"
 
 namespace nsbuild::builder {
 
@@ -25,26 +27,32 @@ struct BuiltImage {
 // anything in it (it is untrusted).
 BuiltImage MeasureImage(const std::string& target, const std::string& path, int dir_fd);
 
-// Everything merge::MergeRequest needs from the build, field for field:
-// images → images (impl = target), impl_order, wrap → wrapped_dirs,
-// source_date_epoch, and the policy document whose "merge" object applies.
+// The merger's request for a build's images (impl = target, `all` last):
+// the build's implementations preferred in order, its wrap dirs, its
+// SOURCE_DATE_EPOCH, the "merge" part of the very policy the build ran
+// under (build_policy.h), and the recipe as origin.
+struct MergeFacts {
+  const BuildSetup* setup = nullptr;
+  std::vector<BuiltImage> images;
+  int64_t source_date_epoch = 0;
+  std::string dest;
+  std::string recipe_path;  // the package's origin, recorded by the merger
+  bool replace = false;     // may replace a package of that name from another origin
+};
+base::Result<merge::MergeRequest> MergeRequestOf(const MergeFacts& facts);
+
 struct HandOff {
   std::string package, version;
-  std::vector<BuiltImage> images;       // one per target, `all` last
-  std::vector<std::string> impl_order;  // the build's implementations, preferred first
-  std::vector<std::string> wrap;        // image dirs whose executables get wrapped
-  int64_t source_date_epoch = 0;
-  std::string policy;  // name or file, as given to the build
+  std::vector<BuiltImage> images;  // one per target, `all` last
   std::string work_dir;
-  int work_dir_fd = -1;       // images.txt is written through it
-  std::string dest;           // merge into this root; empty: leave the images in the work dir
-  std::string recipe_path;    // the package's origin, recorded by the merger
-  std::string recipe_sha256;  // of the recipe as it was parsed (Recipe::sha256)
-  bool replace = false;       // may replace a package of that name from another origin
+  int work_dir_fd = -1;  // images.txt is written through it
+  // Merge the images (into merge->dest); none: leave them in the work dir.
+  std::optional<merge::MergeRequest> merge;
 };
 
 // Called only when every target succeeded: lists the images in
-// WORK/images.txt and, with a destination, merges them (merge::MergeImages).
+// WORK/images.txt (through work_dir_fd) and, with a request, merges them
+// (merge::MergeImages).
 base::Status HandOffImages(const HandOff& handoff);
 
 }  // namespace nsbuild::builder

@@ -7,7 +7,7 @@
 
 #include "base/escape.h"
 #include "base/install_dirs.h"
-#include "builder/policy_file.h"
+#include "builder/build_policy.h"
 
 #ifndef NSBUILD_EXEC_REL
 #define NSBUILD_EXEC_REL "../libexec/nsbuild/nsbuild-exec"
@@ -22,8 +22,7 @@ void Say(const char* cmd, const std::string& line) {
 
 base::Result<merge::MergePolicy> LoadMergePolicy(const std::string& name) {
   NSB_ASSIGN_OR_RETURN(PolicyDocument doc, LoadPolicyDocument(name));
-  if (!doc.json.contains("merge")) return merge::MergePolicy{};
-  return merge::ParseMergePolicy(doc.json.at("merge"), doc.path + ": $.merge");
+  return MergePolicyOf(doc);
 }
 
 // The dispatcher to install: $NSBUILD_EXEC_DISPATCHER, else the one

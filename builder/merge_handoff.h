@@ -11,7 +11,8 @@
 
 namespace nsbuild::builder {
 
-// The "merge" object of a policy file (its defaults when absent).
+// The "merge" object of a policy file (its defaults when absent), for
+// `nsbuild merge`; a build carries the one it parsed (build_policy.h).
 base::Result<merge::MergePolicy> LoadMergePolicy(const std::string& name);
 
 // The nsbuild-exec dispatcher to install: $NSBUILD_EXEC_DISPATCHER, the

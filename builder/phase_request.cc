@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include "builder/distcc.h"
-#include "builder/variation.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -44,12 +43,12 @@ EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t targe
       {"IMPL", plan.targets[target]},
       {"PYTHON", python},
       {"EPYTHON", epython},
-      {"S", kInsideSource},
-      {"BUILD_DIR", kInsideBuild},
-      {"D", kInsideImage},
-      {"T", kInsideTmp},
-      {"TMPDIR", kInsideTmp},
-      {"HOME", kInsideHome},
+      {"S", ctx.layout.Source()},
+      {"BUILD_DIR", ctx.layout.Build()},
+      {"D", ctx.layout.Image()},
+      {"T", ctx.layout.Tmp()},
+      {"TMPDIR", ctx.layout.Tmp()},
+      {"HOME", ctx.layout.Home()},
       {"JOBS", std::to_string(ctx.jobs)},
       {"MAKEFLAGS", makeflags},
       {"SOURCE_DATE_EPOCH", std::to_string(ctx.source_date_epoch)},
@@ -58,7 +57,7 @@ EnvList PhaseEnvironment(const BuildContext& ctx, const Plan& plan, size_t targe
   if (ctx.distcc) {
     // PATH is replaced where it stands (a reordered environment keeps the
     // first of two), the DISTCC_* names are new.
-    auto extra = DistccEnvironment(*ctx.distcc, kPhasePath);
+    auto extra = DistccEnvironment(*ctx.distcc, kPhasePath, ctx.layout.DistccDir());
     for (auto& kv : standard) {
       if (kv.first == "PATH") kv.second = extra.front().second;
     }
@@ -79,12 +78,12 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
   overlay.source = ctx.source_root;
   overlay.upper = dirs.upper;
   overlay.work = dirs.ovl_work;
-  overlay.target = kInsideSource;
+  overlay.target = ctx.layout.Source();
   req.mounts.push_back(overlay);
-  const std::pair<const std::string*, const char*> binds[] = {{&dirs.build, kInsideBuild},
-                                                              {&dirs.image, kInsideImage},
-                                                              {&dirs.tmp, kInsideTmp},
-                                                              {&dirs.home, kInsideHome}};
+  const std::pair<const std::string*, std::string> binds[] = {{&dirs.build, ctx.layout.Build()},
+                                                              {&dirs.image, ctx.layout.Image()},
+                                                              {&dirs.tmp, ctx.layout.Tmp()},
+                                                              {&dirs.home, ctx.layout.Home()}};
   for (const auto& [host, inside] : binds) {
     sandbox::MountOp b;
     b.kind = sandbox::MountKind::kBind;
@@ -113,10 +112,10 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
     sandbox::MountOp dir;
     dir.kind = sandbox::MountKind::kBind;
     dir.source = ctx.distcc->host_dir;
-    dir.target = kInsideDistccDir;
+    dir.target = ctx.layout.DistccDir();
     req.mounts.push_back(dir);
   }
-  req.cwd = kInsideSource;
+  req.cwd = ctx.layout.Source();
   req.setenv = PhaseEnvironment(ctx, plan, node.target, jobserver.makeflags);
   // The names the policy keeps (LANG, DEB_BUILD_OPTIONS=nocheck...) come
   // from nsbuild's own environment, as for `nsbuild run`.
@@ -127,7 +126,7 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
   req.stderr_fd = output_fd;
   // The scheduler enforces timeouts itself (it waits in its poll loop).
   req.timeout_seconds = 0;
-  if (ctx.variation) ApplyVariation(*ctx.variation, req);
+  if (ctx.vary) ctx.vary(req);
   return req;
 }
 

@@ -1,20 +1,15 @@
 // The sandbox request of one sub-phase: which host directories it sees
-// where, and its environment. Every target gets the same inside paths (so
-// builds are reproducible across implementations) backed by its own host
-// directories, so one implementation cannot see another's:
-//
-//   /nsbuild/src    overlay: lower = the unpacked source (read-only),
-//                   upper = this target's own layer        → $S, the cwd
-//   /nsbuild/build  $BUILD_DIR     /nsbuild/image  $D
-//   /nsbuild/tmp    $T, $TMPDIR    /nsbuild/home   $HOME (empty)
+// where (inside_layout.h), and its environment.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "builder/impls.h"
+#include "builder/inside_layout.h"
 #include "builder/plan.h"
 #include "builder/recipe.h"
 #include "builder/workdir.h"
@@ -22,11 +17,8 @@
 
 namespace nsbuild::builder {
 
-inline constexpr const char* kInsideSource = "/nsbuild/src";
-inline constexpr const char* kInsideBuild = "/nsbuild/build";
-inline constexpr const char* kInsideImage = "/nsbuild/image";
-inline constexpr const char* kInsideTmp = "/nsbuild/tmp";
-inline constexpr const char* kInsideHome = "/nsbuild/home";
+// Where the jobserver's fifo form appears in every sandbox, whatever the
+// layout: one fifo path for the whole pool (jobserver.h).
 inline constexpr const char* kInsideJobserverFifo = "/nsbuild/jobserver";
 inline constexpr const char* kPhasePath = "/usr/local/bin:/usr/bin:/bin";
 
@@ -40,8 +32,11 @@ struct BuildContext {
   int jobs = 1;
   double load_average = 0;                      // passed on to make as -l
   int stdin_fd = -1;                            // /dev/null: a build never reads the terminal
-  const struct Variation* variation = nullptr;  // verify's varied conditions
   const struct DistccConfig* distcc = nullptr;  // builds through distcc
+  InsideLayout layout;                          // where its directories appear
+  // The rest of the conditions, once the request is made: verify's
+  // variation (hostname, ids, locale, umask, ...); empty: none.
+  std::function<void(sandbox::RunRequest&)> vary;
 };
 
 // The jobserver as one sub-phase sees it: its own lease (jobserver.h).

@@ -13,21 +13,9 @@
 #include <vector>
 
 #include "base/result.h"
+#include "builder/phases.h"
 
 namespace nsbuild::builder {
-
-// The per-implementation phases, in the order they run.
-inline constexpr const char* kPhaseNames[] = {"configure", "compile", "test", "install"};
-inline constexpr int kPhaseCount = 4;
-
-// One shell command per phase; empty = the phase is skipped.
-struct PhaseCommands {
-  std::string configure, compile, test, install;
-
-  const std::string& Get(int phase) const;
-  std::string& Get(int phase);
-  bool Empty() const;
-};
 
 // An implementation the recipe itself defines (a generic kind): a program
 // and the environment its phases get on top of the standard one.

@@ -52,8 +52,8 @@ struct Scheduler::Running {
   bool watching = false;  // the write watcher's listener is still open
 };
 
-Scheduler::Scheduler(const Plan& plan, CommandRunner& runner, JobServer& jobs, Status& status,
-                     SchedulerOptions options)
+Scheduler::Scheduler(const Plan& plan, CommandRunner& runner, JobServer& jobs,
+                     StatusPrinter& status, SchedulerOptions options)
     : plan_(plan), runner_(runner), jobs_(jobs), status_(status), options_(std::move(options)) {}
 
 Scheduler::~Scheduler() = default;
@@ -70,6 +70,12 @@ RunSummary Scheduler::Run() {
   summary_.jobs = jobs_.jobs();
   target_failed_.assign(plan_.targets.size(), false);
   status_.RunStarted(plan_, jobs_.jobs());
+  // A stop that came before the run (while the callers copied sources)
+  // starts nothing.
+  if (options_.stop_fd >= 0) {
+    pollfd stop = {options_.stop_fd, POLLIN, 0};
+    if (::poll(&stop, 1, 0) > 0 && (stop.revents & POLLIN)) StopAll(true);
+  }
   for (;;) {
     // A sub-phase that fails to start settles at once and may unblock or
     // skip others, so repeat until something runs or nothing changes.
@@ -151,21 +157,15 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
   Running r;
   r.node = node.id;
   r.token = std::move(token);
-  if (!options_.log_dir.empty()) {
+  if (options_.log_dir_fd >= 0) {
     std::string rel = plan_.targets[node.target] + "-" + node.PhaseName() + ".log";
     res.log_path = options_.log_dir + "/" + rel;
-    if (options_.log_dir_fd >= 0) {
-      auto fd = base::OpenBeneath(base::BorrowedFd(options_.log_dir_fd), rel,
-                                  O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd.ok()) {
-        r.log = std::move(*fd);
-      } else {
-        spdlog::warn("open {}: {}", res.log_path, fd.error().Message());
-      }
+    auto fd = base::OpenBeneath(base::BorrowedFd(options_.log_dir_fd), rel,
+                                O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd.ok()) {
+      r.log = std::move(*fd);
     } else {
-      r.log.reset(::open(res.log_path.c_str(),
-                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
-      if (!r.log) spdlog::warn("open {}: {}", res.log_path, std::strerror(errno));
+      spdlog::warn("open {}: {}", res.log_path, fd.error().Message());
     }
   }
   auto pipe = base::MakePipe(O_CLOEXEC);

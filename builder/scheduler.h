@@ -1,6 +1,6 @@
 // The scheduler: runs a Plan ninja-style in one poll loop. A sub-phase starts
 // when its dependencies are done and it holds a jobserver slot; its output is
-// read through a pipe into its log (and the Status); its end is seen through
+// read through a pipe into its log (and the status printer); its end is seen through
 // the runner's wait fd. Failure, --fail-fast, --keep-going, timeouts and
 // interrupts (a readable stop fd) are all decided here.
 #pragma once
@@ -12,7 +12,7 @@
 #include "builder/plan.h"
 #include "builder/results.h"
 #include "builder/runner.h"
-#include "builder/status.h"
+#include "builder/status_printer.h"
 
 namespace nsbuild::builder {
 
@@ -29,9 +29,10 @@ struct SchedulerOptions {
                                // while the load is above it (one always runs)
   double timeout_seconds = 0;  // per sub-phase, 0 = none
   int stop_fd = -1;            // readable = stop everything (SIGINT/SIGTERM)
-  std::string log_dir;         // empty = no log files
-  // The log dir opened (nsbuild's own, created fresh): logs are opened
-  // beneath it without following any symlink. -1: by path, O_NOFOLLOW.
+  // The log dir (nsbuild's own, created fresh) and its fd: logs are opened
+  // beneath it without following any symlink; log_dir names them in
+  // messages. -1: no log files.
+  std::string log_dir;
   int log_dir_fd = -1;
   // The 1-minute load average; tests replace it. Empty = getloadavg(3).
   std::function<double()> load_probe;
@@ -42,7 +43,7 @@ struct SchedulerOptions {
 
 class Scheduler {
  public:
-  Scheduler(const Plan& plan, CommandRunner& runner, JobServer& jobs, Status& status,
+  Scheduler(const Plan& plan, CommandRunner& runner, JobServer& jobs, StatusPrinter& status,
             SchedulerOptions options);
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
@@ -70,7 +71,7 @@ class Scheduler {
   const Plan& plan_;
   CommandRunner& runner_;
   JobServer& jobs_;
-  Status& status_;
+  StatusPrinter& status_;
   SchedulerOptions options_;
   RunSummary summary_;
   std::vector<Running> running_;

@@ -14,7 +14,7 @@
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "builder/sandbox_runner.h"
-#include "builder/status.h"
+#include "builder/status_printer.h"
 #include "sandbox/sandbox.h"
 
 namespace nsbuild::builder {

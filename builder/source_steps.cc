@@ -13,7 +13,7 @@
 #include "base/fs.h"
 #include "builder/phase_request.h"
 #include "builder/sandbox_runner.h"
-#include "builder/status.h"
+#include "builder/status_printer.h"
 #include "sandbox/sandbox.h"
 
 namespace nsbuild::builder {

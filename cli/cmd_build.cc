@@ -1,13 +1,12 @@
 // `nsbuild build RECIPE`: options into BuildOptions, then RunBuild.
 #include "builder/build.h"
-#include "builder/jobserver.h"
+#include "cli/build_options.h"
 #include "cli/commands.h"
 
 namespace nsbuild::cli {
 
 using builder::BuildOptions;
 using builder::FailureMode;
-using builder::JobServer;
 using builder::RunBuild;
 
 void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
@@ -16,15 +15,7 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
   auto opts = std::make_shared<BuildOptions>();
   auto fail_fast = std::make_shared<bool>(false);
   auto keep_going = std::make_shared<bool>(false);
-  cmd->add_option("recipe", opts->recipe_path, "The recipe (JSON)")->required();
-  cmd->add_option("--impl", opts->impls, "Build only for this implementation (repeatable)")
-      ->allow_extra_args(false);
-  cmd->add_option("-j,--jobs", opts->jobs,
-                  "Job slots shared by every sub-phase and make (default: CPUs)")
-      ->check(CLI::Range(1, JobServer::kMaxJobs));
-  cmd->add_option("-l,--load-average", opts->load_average,
-                  "Start no new sub-phase while the load average is above this")
-      ->check(CLI::NonNegativeNumber);
+  AddBuildOptions(*cmd, *opts, "Job slots shared by every sub-phase and make (default: CPUs)");
   auto* ff = cmd->add_flag("--fail-fast", *fail_fast, "Stop every sub-phase at the first failure");
   cmd->add_flag("--keep-going", *keep_going,
                 "Run a failed implementation's later phases too (still exits 1, merges nothing)")
@@ -34,19 +25,8 @@ void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
                   "Merge the images into this root when every implementation succeeded");
   cmd->add_flag("--replace", opts->replace,
                 "With --dest: replace an installed package of the same name from another recipe");
-  cmd->add_option(
-      "--policy", opts->policy,
-      "Policy name or file (default: \"default\", or the recipe's \"policy\" when that\n"
-      "installed policy declares itself stricter)");
-  cmd->add_option("--source", opts->source,
-                  "Build this directory or tarball instead of the recipe's \"source\" (which must\n"
-                  "lie beneath the recipe's directory)");
   cmd->add_option("--report", opts->report_path, "Write a JSON report here");
   cmd->add_option("--trace", opts->trace_path, "Write Chrome trace events here (Perfetto)");
-  cmd->add_option("--distcc", opts->distcc,
-                  "Compile through these distcc daemons (distcc's ADDR[:PORT][/LIMIT] list); "
-                  "the sandboxes reach them and nothing else")
-      ->type_name("HOSTS");
   cmd->add_flag(
       "--jobserver-fifo", opts->jobserver_fifo,
       "Offer the jobserver as make >= 4.4's fifo: form (make 4.3 needs the default pipe)");

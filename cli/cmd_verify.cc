@@ -1,13 +1,14 @@
 // nsbuild verify: reproducibility under varied build conditions.
-#include "builder/variation.h"
-#include "builder/verify.h"
+#include "cli/build_options.h"
 #include "cli/commands.h"
+#include "verify/variation.h"
+#include "verify/verify.h"
 
 namespace nsbuild::cli {
 
-using builder::RunVerify;
-using builder::VariationFactors;
-using builder::VerifyOptions;
+using verify::RunVerify;
+using verify::VariationFactors;
+using verify::VerifyOptions;
 
 void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
   auto o = std::make_shared<VerifyOptions>();
@@ -33,27 +34,18 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
       "who may open /dev/fuse). time preloads libfaketime: a time namespace would shift\n"
       "only the monotonic and boot clocks, never the wall clock; statically linked\n"
       "programs do not see the fake time. A factor that cannot be varied here is printed\n"
-      "as skipped, with the reason.\n\n"
+      "as skipped, with the reason. --distcc sets DISTCC_FALLBACK=0: a daemon that fails\n"
+      "fails the build instead of a silent local compile.\n\n"
       "Exit status: 0 reproducible, 1 not reproducible, 2 bad input or a failed build,\n"
       "130/143 interrupted (nothing left running or mounted).");
-  cmd->add_option("recipe", o->recipe_path, "The recipe (JSON)")->required();
-  cmd->add_option("--impl", o->impls, "Only this implementation (repeatable)");
+  AddBuildOptions(*cmd, *o, "Job slots shared by all the builds (default: CPUs)");
   cmd->add_option("--variations", o->variations, "Factors to vary")->capture_default_str();
   cmd->add_option("--rounds", o->rounds,
                   "Experiment builds (run at once) before concluding reproducible")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("-j,--jobs", o->jobs, "Job slots shared by all the builds (default: CPUs)");
   cmd->add_option("--work-dir", o->work_dir,
                   "Where the builds go (default: ./nsbuild-work/NAME-VERSION/verify)");
-  cmd->add_option("--policy", o->policy,
-                  "Policy name or file (default: \"default\", or the recipe's when stricter)");
-  cmd->add_option("--source", o->source,
-                  "Build this directory or tarball instead of the recipe's \"source\"");
-  cmd->add_option("--distcc", o->distcc,
-                  "Compile through these distcc daemons, as in nsbuild build; DISTCC_FALLBACK=0 "
-                  "(a daemon failure fails the build)")
-      ->type_name("HOSTS");
   cmd->add_option("--report", o->report_path,
                   "Write the verdict as JSON here (differences, causes, builds' start/end, "
                   "diffoscope reports)");

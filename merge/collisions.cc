@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "merge/content.h"
 #include "merge/fd_walk.h"
 #include "merge/plan.h"
 

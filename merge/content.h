@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "merge/checks.h"
 #include "merge/image_scan.h"
 #include "merge/merge_policy.h"

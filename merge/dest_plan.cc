@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "merge/content.h"
 #include "merge/fd_walk.h"
 
 namespace nsbuild::merge {

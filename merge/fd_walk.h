@@ -44,7 +44,8 @@ std::string JoinRel(std::string_view a, std::string_view b);
 // Returns false when it (or a parent) does not exist.
 base::Result<bool> LstatBeneath(base::BorrowedFd root, std::string_view rel, struct stat* st);
 
-// sha256 of the regular file at `rel` under `root`, opened with O_NOFOLLOW.
+// sha256 of the regular file at `rel` under `root` (opened O_NOFOLLOW
+// beneath it), lowercase hex.
 base::Result<std::string> HashBeneath(base::BorrowedFd root, std::string_view rel);
 
 }  // namespace nsbuild::merge

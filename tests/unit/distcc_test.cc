@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "builder/inside_layout.h"
 #include "sandbox/distcc_hosts.h"
 #include "sandbox/plan.h"
 #include "sandbox/policy.h"
@@ -130,7 +131,7 @@ TEST(DistccBuild, EnvironmentPutsDistccFirstAndLimitsLocalWork) {
   c.hosts = Hosts("10.0.0.5/8");
   c.local_cpus = 3;
   c.fallback = false;
-  auto env = builder::DistccEnvironment(c, "/usr/bin:/bin");
+  auto env = builder::DistccEnvironment(c, "/usr/bin:/bin", builder::InsideLayout().DistccDir());
   auto get = [&](const std::string& k) {
     for (const auto& [name, value] : env) {
       if (name == k) return value;

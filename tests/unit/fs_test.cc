@@ -13,7 +13,7 @@
 
 #include "base/json_reader.h"
 #include "builder/distcc.h"
-#include "builder/status.h"
+#include "builder/status_printer.h"
 
 namespace nsbuild::base {
 namespace {

@@ -67,7 +67,7 @@ TEST(PhaseRequest, OverlayAndPrivateDirsPerTarget) {
   ASSERT_EQ(a.mounts.size(), 5u);
   EXPECT_EQ(a.mounts[0].kind, sandbox::MountKind::kOverlay);
   EXPECT_EQ(a.mounts[0].source, "/host/src");
-  EXPECT_EQ(a.mounts[0].target, kInsideSource);
+  EXPECT_EQ(a.mounts[0].target, InsideLayout().Source());
   EXPECT_EQ(a.mounts[0].upper, f.work.Target("python3.11").upper);
   EXPECT_EQ(b.mounts[0].upper, f.work.Target("lua").upper);
   // Same inside paths, different host directories: no target sees another's.
@@ -80,7 +80,7 @@ TEST(PhaseRequest, OverlayAndPrivateDirsPerTarget) {
     }
   }
   EXPECT_EQ(a.argv, (std::vector<std::string>{"/bin/sh", "-c", "make"}));
-  EXPECT_EQ(a.cwd, kInsideSource);
+  EXPECT_EQ(a.cwd, InsideLayout().Source());
   EXPECT_EQ(a.pass_fds, (std::vector<int>{5, 6}));
   EXPECT_EQ(a.stdin_fd, 9);
   EXPECT_EQ(a.stdout_fd, 7);
@@ -116,6 +116,40 @@ TEST(PhaseRequest, GenericAndAllTargetsUseTheDefaultPython) {
   auto all = f.Env(2);
   EXPECT_EQ(all["IMPL"], "all");
   EXPECT_EQ(all["EPYTHON"], "python3.11");
+}
+
+// verify's build_path and home factors give another layout: every inside
+// path follows it, and a value the recipe's author wrote stays as written
+// (no substring of it is rewritten).
+TEST(PhaseRequest, TheLayoutMovesEveryInsidePathButNotTheRecipesValues) {
+  Fixture f;
+  f.recipe.env.push_back({"DOCDIR", "/nsbuild/image/usr/share/doc"});
+  f.ctx.layout.root = "/var/tmp/elsewhere";
+  f.ctx.layout.home = "/var/tmp/home2";
+  auto req = MakePhaseRequest(f.ctx, f.plan, f.plan.nodes[0], 7, f.js);
+  for (const auto& m : req.mounts) {
+    EXPECT_TRUE(m.target.starts_with("/var/tmp/")) << m.target;
+  }
+  EXPECT_EQ(req.cwd, "/var/tmp/elsewhere/src");
+  std::map<std::string, std::string> env(req.setenv.begin(), req.setenv.end());
+  EXPECT_EQ(env["S"], "/var/tmp/elsewhere/src");
+  EXPECT_EQ(env["D"], "/var/tmp/elsewhere/image");
+  EXPECT_EQ(env["HOME"], "/var/tmp/home2");
+  EXPECT_EQ(env["DOCDIR"], "/nsbuild/image/usr/share/doc");
+}
+
+// The rest of the conditions come after the request is made, once.
+TEST(PhaseRequest, TheVaryHookSeesTheFinishedRequest) {
+  Fixture f;
+  int calls = 0;
+  f.ctx.vary = [&calls](sandbox::RunRequest& req) {
+    ++calls;
+    EXPECT_EQ(req.cwd, "/nsbuild/src");
+    req.hostname = "varied";
+  };
+  auto req = MakePhaseRequest(f.ctx, f.plan, f.plan.nodes[0], 7, f.js);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(req.hostname.value_or(""), "varied");
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ struct Pressure {
   FakeRunner runner;
   int jobs;
   std::unique_ptr<builder::JobServer> server;
-  builder::NullStatus status;
+  builder::NullStatusPrinter status;
   int events = 0, peak_used = 0, violations = 0;
 };
 

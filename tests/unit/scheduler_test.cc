@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "base/fs.h"
+#include "base/unique_fd.h"
 #include "tests/unit/fake_runner.h"
 
 namespace nsbuild::testing {
@@ -35,7 +36,7 @@ struct Fixture {
   builder::Plan plan;
   FakeRunner runner;
   std::unique_ptr<builder::JobServer> jobserver;
-  builder::NullStatus status;
+  builder::NullStatusPrinter status;
 };
 
 size_t IndexOf(const std::vector<std::string>& v, const std::string& s) {
@@ -88,8 +89,11 @@ TEST(Scheduler, FailureStopsOnlyItsTarget) {
   std::filesystem::create_directories(logs);
   f.runner.commands["impl0:compile"] = {5, 2, "cc: error: nope\n"};
   f.runner.commands["impl1:compile"] = {40, 0, ""};
+  base::UniqueFd logs_fd(::open(logs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(logs_fd);
   builder::SchedulerOptions opts;
   opts.log_dir = logs;
+  opts.log_dir_fd = logs_fd.get();
   auto s = f.Run(opts);
   EXPECT_FALSE(s.AllSucceeded());
   EXPECT_EQ(f.StateOf(s, "impl0:compile"), NodeState::kFailed);

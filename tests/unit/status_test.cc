@@ -1,5 +1,3 @@
-#include "builder/status.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,6 +5,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+
+#include "builder/status_printer.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -28,7 +28,7 @@ std::string Print(int verbosity, bool tty, NodeState state) {
   summary.nodes = {res};
   summary.jobs = 2;
   {
-    auto status = MakeStatus(verbosity, tty, out);
+    auto status = MakeStatusPrinter(verbosity, tty, out);
     status->RunStarted(plan, 2);
     status->NodeStarted(plan.nodes[0]);
     status->NodeOutput(plan.nodes[0], "line one\nline t");

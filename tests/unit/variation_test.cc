@@ -1,12 +1,12 @@
 // What verify's fileordering and time factors do to a build, without
 // running one: the request a sub-phase gets, and when they are skipped.
-#include "builder/variation.h"
+#include "verify/variation.h"
 
 #include <gtest/gtest.h>
 
-#include "builder/disorder_view.h"
+#include "verify/disorder_view.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::verify {
 namespace {
 
 std::string EnvOf(const sandbox::RunRequest& req, const std::string& key) {
@@ -57,4 +57,4 @@ TEST(Variation, FileorderingAsksForTheDisorderedSourceOrIsSkippedWithAReason) {
 }
 
 }  // namespace
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify

@@ -13,9 +13,9 @@
 
 namespace nsbuild::builder {
 
-class Status {
+class StatusPrinter {
  public:
-  virtual ~Status() = default;
+  virtual ~StatusPrinter() = default;
   virtual void RunStarted(const Plan& plan, int jobs) = 0;
   virtual void NodeStarted(const SubPhase& node) = 0;
   virtual void NodeOutput(const SubPhase& node, std::string_view text) = 0;
@@ -27,15 +27,15 @@ class Status {
 
 // verbosity: <0 errors only, 0 normal, >0 stream output. `tty` picks the
 // live line; `out` is where it all goes (stderr normally).
-std::unique_ptr<Status> MakeStatus(int verbosity, bool tty, std::FILE* out);
+std::unique_ptr<StatusPrinter> MakeStatusPrinter(int verbosity, bool tty, std::FILE* out);
 
 // Whether `fd` is a terminal that understands the live status line's
 // carriage return and erase-line: a tty whose TERM is set and not "dumb"
 // (Emacs shells, CI logs and serial consoles get the plain line printer).
 bool IsSmartTerminal(int fd);
 
-// A Status that prints nothing (tests, and callers that print themselves).
-class NullStatus : public Status {
+// A printer that prints nothing nothing (tests, and callers that print themselves).
+class NullStatusPrinter : public StatusPrinter {
  public:
   void RunStarted(const Plan&, int) override {}
   void NodeStarted(const SubPhase&) override {}

@@ -1,4 +1,4 @@
-#include "builder/status.h"
+#include "builder/status_printer.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -28,9 +28,9 @@ std::string Fixed1(double v) {
 
 // Shared by both printers: counting, per-node line buffering for -v, and
 // the failure report with the log's last lines.
-class BaseStatus : public Status {
+class BasePrinter : public StatusPrinter {
  public:
-  BaseStatus(int verbosity, std::FILE* out) : verbosity_(verbosity), out_(out) {}
+  BasePrinter(int verbosity, std::FILE* out) : verbosity_(verbosity), out_(out) {}
 
   void RunStarted(const Plan& plan, int jobs) override {
     plan_ = &plan;
@@ -137,11 +137,11 @@ class BaseStatus : public Status {
   std::map<size_t, std::string> partial_;
 };
 
-class PlainStatus : public BaseStatus {
+class PlainStatus : public BasePrinter {
  public:
-  using BaseStatus::BaseStatus;
+  using BasePrinter::BasePrinter;
   void NodeStarted(const SubPhase& node) override {
-    BaseStatus::NodeStarted(node);
+    BasePrinter::NodeStarted(node);
     if (verbosity_ >= 0) Print(Counter() + " " + plan_->NameOf(node) + " started\n");
   }
   void Tick() override {}
@@ -149,9 +149,9 @@ class PlainStatus : public BaseStatus {
 
 // One live line, rewritten in place: progress, then each running sub-phase
 // with its elapsed time, cut to the terminal's width.
-class TtyStatus : public BaseStatus {
+class TtyStatus : public BasePrinter {
  public:
-  using BaseStatus::BaseStatus;
+  using BasePrinter::BasePrinter;
   void Tick() override {
     if (verbosity_ < 0 || !plan_) return;
     double now = Seconds();
@@ -170,13 +170,13 @@ class TtyStatus : public BaseStatus {
   }
   void RunFinished(const RunSummary& s) override {
     Clear();
-    BaseStatus::RunFinished(s);
+    BasePrinter::RunFinished(s);
   }
 
  protected:
   void Print(const std::string& text) override {
     Clear();
-    BaseStatus::Print(text);
+    BasePrinter::Print(text);
   }
 
  private:
@@ -200,7 +200,7 @@ bool IsSmartTerminal(int fd) {
   return ::isatty(fd) == 1 && term != nullptr && *term != '\0' && std::strcmp(term, "dumb") != 0;
 }
 
-std::unique_ptr<Status> MakeStatus(int verbosity, bool tty, std::FILE* out) {
+std::unique_ptr<StatusPrinter> MakeStatusPrinter(int verbosity, bool tty, std::FILE* out) {
   if (tty) return std::make_unique<TtyStatus>(verbosity, out);
   return std::make_unique<PlainStatus>(verbosity, out);
 }

@@ -1,4 +1,4 @@
-#include "builder/verify.h"
+#include "verify/verify.h"
 
 #include <unistd.h>
 
@@ -12,20 +12,20 @@
 #include "base/escape.h"
 #include "base/exit_status.h"
 #include "base/json_reader.h"
-#include "builder/build.h"
-#include "builder/build_set.h"
-#include "builder/diffoscope.h"
-#include "builder/policy_file.h"
-#include "builder/recipe.h"
+#include "builder/setup.h"
 #include "builder/workdir.h"
 #include "merge/image_diff.h"
+#include "verify/build_set.h"
+#include "verify/diffoscope.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::verify {
 
 using base::kExitFailure;
 using base::kExitOk;
 using base::kExitSetup;
 using base::kExitUsage;
+using builder::BuildSetup;
+using builder::WorkDir;
 namespace {
 
 using DiffMap = std::map<std::string, std::vector<merge::EntryDiff>>;  // target → diffs
@@ -89,14 +89,15 @@ bool Contains(const std::vector<merge::EntryDiff>& diffs, const std::string& pat
 // One stage: its builds at once, under one job pool. kExitOk with the
 // results in *out, or the exit status to stop with (every build that failed
 // or the interrupt already said on stderr).
-int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& members,
+int RunStage(const BuildSetup& setup, const BuildSetOptions& so,
+             const std::vector<BuildSetMember>& members,
              const std::map<std::string, std::vector<std::string>>& factors, const char* stage,
              double t0, Verdict& v, BuildSetResult* out) {
   std::string names;
   for (const auto& m : members) names += (names.empty() ? "" : ", ") + m.name;
   if (so.verbosity >= 0)
     std::fprintf(stderr, "nsbuild verify: %s: building %s at once\n", stage, names.c_str());
-  auto r = RunBuildSet(so, members);
+  auto r = RunBuildSet(setup, so, members);
   if (!r.ok()) return Fail(v, r.error().Message(), kExitUsage);
   double offset = r->started - t0;
   for (const auto& m : r->members) {
@@ -109,11 +110,9 @@ int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& membe
     return Fail(v, "interrupted: every sandbox stopped, no verdict", 128 + r->interrupted_by);
   }
   // Name the build that failed, not those its failure stopped.
-  for (bool failed : {true, false}) {
-    for (const auto& m : r->members) {
-      if (!m.ok && m.failed == failed)
-        return Fail(v, "build " + m.name + " failed: " + m.error, kExitUsage);
-    }
+  if (r->culprit) {
+    const MemberResult& m = r->members[*r->culprit];
+    return Fail(v, "build " + m.name + " failed: " + m.error, kExitUsage);
   }
   *out = std::move(*r);
   return kExitOk;
@@ -121,8 +120,8 @@ int RunStage(const BuildSetOptions& so, const std::vector<BuildSetMember>& membe
 
 // Rebuild varying one factor at a time (and the control again), all at
 // once, and name for every differing path the factors that change it alone.
-int Attribute(BuildSetOptions so, const std::string& root, double t0, const BuildSetResult& first,
-              const std::vector<std::string>& factors, Verdict& v) {
+int Attribute(const BuildSetup& setup, BuildSetOptions so, const std::string& root, double t0,
+              const BuildSetResult& first, const std::vector<std::string>& factors, Verdict& v) {
   std::vector<BuildSetMember> members = {{"control-2", ControlVariation(), root + "/control-2"}};
   std::map<std::string, std::vector<std::string>> varied = {{"control-2", {}}};
   std::map<std::string, std::string> cause_of = {{"control-2", "nondeterminism"}};
@@ -133,7 +132,7 @@ int Attribute(BuildSetOptions so, const std::string& root, double t0, const Buil
   }
   so.source_date_epoch = first.source_date_epoch;
   BuildSetResult probes;
-  if (int rc = RunStage(so, members, varied, "attribution", t0, v, &probes); rc != kExitOk)
+  if (int rc = RunStage(setup, so, members, varied, "attribution", t0, v, &probes); rc != kExitOk)
     return rc;
   for (const auto& run : probes.members) {
     auto d = Compare(first.members.front(), run, nullptr);
@@ -151,8 +150,8 @@ int Attribute(BuildSetOptions so, const std::string& root, double t0, const Buil
 }
 
 // diffoscope on the files whose content differs, one sandbox per target.
-void ShowWithDiffoscope(const VerifyOptions& o, const Recipe& recipe, const WorkDir& root,
-                        const MemberResult& control, const MemberResult& experiment, Verdict& v) {
+void ShowWithDiffoscope(const BuildSetup& setup, const WorkDir& root, const MemberResult& control,
+                        const MemberResult& experiment, Verdict& v) {
   v.diffoscope_note = DiffoscopeUnavailable();
   if (!v.diffoscope_note.empty()) return;
   auto out = root.FreshDir("diffoscope", 0755);
@@ -160,15 +159,10 @@ void ShowWithDiffoscope(const VerifyOptions& o, const Recipe& recipe, const Work
     v.diffoscope_note = out.error().Message();
     return;
   }
-  auto name = ChoosePolicy(o.policy, recipe.policy, recipe.path);
-  auto doc = name.ok() ? LoadPolicyDocument(*name) : base::Result<PolicyDocument>(name.error());
-  auto policy = doc.ok() ? SandboxPolicyOf(*doc) : base::Result<sandbox::Policy>(doc.error());
-  if (!policy.ok()) {
-    v.diffoscope_note = policy.error().Message();
-    return;
-  }
+  // The policy the builds ran under, as they parsed it.
+  const sandbox::Policy* policy = &setup.policy.sandbox;
   for (const auto& [target, diffs] : v.diffs) {
-    DiffoscopeRequest r{&*policy,
+    DiffoscopeRequest r{policy,
                         control.images.at(target),
                         experiment.images.at(target),
                         {},
@@ -284,12 +278,20 @@ void WriteReport(const std::string& path, const Verdict& v, int exit_status) {
 int Verify(const VerifyOptions& o, double t0, Verdict& v) {
   auto factors = ParseVariations(o.variations);
   if (!factors) return Fail(v, factors.error().Message(), kExitUsage);
-  auto recipe = LoadRecipe(o.recipe_path);
-  if (!recipe) return Fail(v, recipe.error().Message(), kExitUsage);
-  std::string root_path = o.work_dir.empty() ? DefaultWorkDir(*recipe, "/verify") : o.work_dir;
+  // Planned once for every build of every stage. A daemon that fails must
+  // fail the build: a silent local fallback would compare a different build
+  // than the one asked for.
+  builder::PlanOptions plan = o;
+  plan.distcc_no_fallback = true;
+  plan.dry_run = false;
+  auto setup = builder::PlanBuild(plan);
+  if (!setup) return Fail(v, setup.error().Message(), kExitUsage);
+  std::string root_path =
+      o.work_dir.empty() ? builder::DefaultWorkDir(setup->recipe, "/verify") : o.work_dir;
   // Opened once, with the work dir's checks; its logs are made afresh.
   auto root_dir = WorkDir::Open(root_path);
-  if (!root_dir) return Fail(v, root_dir.error().Message() + "; " + WorkDirAdvice(), kExitUsage);
+  if (!root_dir)
+    return Fail(v, root_dir.error().Message() + "; " + builder::WorkDirAdvice(), kExitUsage);
   auto logs = root_dir->FreshDir("logs", 0755);
   if (!logs) return Fail(v, logs.error().Message(), kExitUsage);
   if (auto st = base::RemoveTreeAt(base::BorrowedFd(root_dir->fd()), "diffoscope"); !st) {
@@ -305,12 +307,7 @@ int Verify(const VerifyOptions& o, double t0, Verdict& v) {
     }
   }
   BuildSetOptions so;
-  so.recipe_path = o.recipe_path;
-  so.impls = o.impls;
-  so.jobs = o.jobs;
-  so.policy = o.policy;
-  so.distcc = o.distcc;
-  so.source = o.source;
+  so.load_average = o.load_average;
   so.log_dir = root + "/logs";
   so.log_dir_fd = logs->get();
   so.verbosity = o.verbosity;
@@ -322,7 +319,8 @@ int Verify(const VerifyOptions& o, double t0, Verdict& v) {
     varied[name] = v.varied;
   }
   BuildSetResult first;
-  if (int rc = RunStage(so, members, varied, "comparison", t0, v, &first); rc != kExitOk) return rc;
+  if (int rc = RunStage(*setup, so, members, varied, "comparison", t0, v, &first); rc != kExitOk)
+    return rc;
   const MemberResult& control = first.members.front();
   const MemberResult* differing = &first.members.back();
   for (size_t i = 1; i < first.members.size() && v.diffs.empty(); ++i) {
@@ -333,8 +331,8 @@ int Verify(const VerifyOptions& o, double t0, Verdict& v) {
   }
   if (!v.diffs.empty()) {
     v.experiment = differing->name;
-    if (int rc = Attribute(so, root, t0, first, v.varied, v); rc != kExitOk) return rc;
-    ShowWithDiffoscope(o, *recipe, *root_dir, control, *differing, v);
+    if (int rc = Attribute(*setup, so, root, t0, first, v.varied, v); rc != kExitOk) return rc;
+    ShowWithDiffoscope(*setup, *root_dir, control, *differing, v);
   }
   Print(v, control, *differing);
   return v.diffs.empty() ? kExitOk : kExitFailure;
@@ -349,4 +347,4 @@ int RunVerify(const VerifyOptions& o) {
   return rc;
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify

@@ -1,4 +1,4 @@
-#include "builder/diffoscope.h"
+#include "verify/diffoscope.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,11 +10,10 @@
 #include "base/dir_fd.h"
 #include "base/unique_fd.h"
 #include "builder/sandbox_runner.h"
-#include "builder/status.h"
-#include "builder/variation.h"
 #include "sandbox/sandbox.h"
+#include "verify/find_program.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::verify {
 namespace {
 
 constexpr const char* kInsideA = "/nsbuild/a";
@@ -109,7 +108,7 @@ base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(const Diffos
   std::string name = r.out_dir.substr(r.out_dir.rfind('/') + 1);
   base::BorrowedFd parent(r.out_parent_fd);
   NSB_ASSIGN_OR_RETURN(base::UniqueFd out_fd, base::MakeFreshDirAt(parent, name, 0755));
-  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(*r.policy));
+  NSB_ASSIGN_OR_RETURN(auto ids, builder::MappedHostIds(*r.policy));
   if (::fchown(out_fd.get(), ids.first, ids.second) != 0)
     return base::ErrnoError("chown " + r.out_dir);
   std::string log_path = r.out_dir + ".log";
@@ -136,4 +135,4 @@ base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(const Diffos
   return out;
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify

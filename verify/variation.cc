@@ -1,4 +1,4 @@
-#include "builder/variation.h"
+#include "verify/variation.h"
 
 #include <glob.h>
 #include <sched.h>
@@ -6,10 +6,10 @@
 
 #include <algorithm>
 
-#include "builder/disorder_view.h"
-#include "builder/phase_request.h"
+#include "verify/disorder_view.h"
+#include "verify/find_program.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::verify {
 namespace {
 
 constexpr unsigned long kAddrNoRandomize = 0x0040000;
@@ -22,17 +22,6 @@ constexpr const char* kFaketimeOffset = "+397d";
 int UsableCpus() {
   cpu_set_t set;
   return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-}
-
-std::string Replace(const std::string& s, const std::string& from, const std::string& to) {
-  if (from == to) return s;
-  std::string out;
-  size_t pos = 0, hit;
-  while ((hit = s.find(from, pos)) != std::string::npos) {
-    out += s.substr(pos, hit - pos) + to;
-    pos = hit + from.size();
-  }
-  return out + s.substr(pos);
 }
 
 // Only the wall clock moves: monotonic time stays real (make and timeouts
@@ -53,14 +42,6 @@ void AddFaketime(const std::string& offset, std::vector<std::pair<std::string, s
 }
 
 }  // namespace
-
-std::string FindProgram(const char* name) {
-  for (const char* dir : {"/usr/bin/", "/bin/", "/usr/local/bin/", "/usr/sbin/", "/sbin/"}) {
-    std::string path = std::string(dir) + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
 
 // Debian puts it under the multiarch directory, other distributions under
 // /usr/lib or /usr/lib64; the sandbox sees /usr at the same path.
@@ -192,21 +173,14 @@ Variation VaryFactors(const std::vector<std::string>& factors) {
   return v;
 }
 
+builder::InsideLayout LayoutOf(const Variation& v) {
+  builder::InsideLayout layout;
+  layout.root = v.inside_root;
+  layout.home = v.home;
+  return layout;
+}
+
 void ApplyVariation(const Variation& v, sandbox::RunRequest& req) {
-  const std::string from = "/nsbuild";
-  const std::string home_from = kInsideHome;
-  const std::string home_to = v.home.empty() ? v.inside_root + "/home" : v.home;
-  auto move = [&](const std::string& p) {
-    if (p == home_from || p.starts_with(home_from + "/"))
-      return home_to + p.substr(home_from.size());
-    if (p == from || p.starts_with(from + "/")) return v.inside_root + p.substr(from.size());
-    return p;
-  };
-  for (auto& m : req.mounts) m.target = move(m.target);
-  req.cwd = move(req.cwd);
-  for (auto& [k, val] : req.setenv) {
-    val = Replace(Replace(val, home_from, home_to), from + "/", v.inside_root + "/");
-  }
   for (const auto& kv : v.env) {
     auto it = std::find_if(req.setenv.begin(), req.setenv.end(),
                            [&kv](const auto& e) { return e.first == kv.first; });
@@ -231,4 +205,4 @@ void ApplyVariation(const Variation& v, sandbox::RunRequest& req) {
   req.personality = v.personality;
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify

@@ -1,7 +1,8 @@
 // The build conditions reproducibility verification varies (reprotest's
-// list, done with namespaces instead of a VM): each Variation rewrites the
-// sandbox request of every sub-phase. The control build pins every factor;
-// an experiment varies a chosen set.
+// list, done with namespaces instead of a VM): each Variation gives the
+// inside layout of a build and changes the sandbox request of every
+// sub-phase. The control build pins every factor; an experiment varies a
+// chosen set.
 #pragma once
 
 #include <sys/types.h>
@@ -12,12 +13,13 @@
 #include <vector>
 
 #include "base/result.h"
+#include "builder/inside_layout.h"
 #include "sandbox/plan.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::verify {
 
 struct Variation {
-  std::string inside_root = "/nsbuild";  // where S, BUILD_DIR, D, T appear
+  std::string inside_root = "/nsbuild";  // the layout's root (inside_layout.h)
   std::string home;                      // HOME inside; empty: inside_root + "/home"
   std::string hostname = "nsbuild";
   std::string domainname = "(none)";
@@ -51,8 +53,6 @@ base::Result<std::vector<std::string>> ParseVariations(const std::string& spec);
 // Why a factor cannot be varied here ("" if it can).
 std::string Unavailable(const std::string& factor);
 
-// The full path of a program in the usual directories, "" if absent.
-std::string FindProgram(const char* name);
 // libfaketime's preload library, "" if not installed.
 std::string LibFaketimePath();
 
@@ -60,8 +60,12 @@ std::string LibFaketimePath();
 Variation ControlVariation();
 Variation VaryFactors(const std::vector<std::string>& factors);
 
-// Rewrites one sub-phase request for the variation (paths under the inside
-// root, ids, hostname, environment, umask, CPUs, personality).
+// Where the build's directories appear under the variation (build_path,
+// home): the layout its requests are made with.
+builder::InsideLayout LayoutOf(const Variation& v);
+
+// Changes one sub-phase request, made with LayoutOf(v), for the rest of the
+// variation: ids, hostname, environment, umask, CPUs, personality.
 void ApplyVariation(const Variation& v, sandbox::RunRequest& req);
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify

@@ -16,7 +16,7 @@
 #include "base/result.h"
 #include "base/unique_fd.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::verify {
 
 class DisorderView {
  public:
@@ -58,4 +58,4 @@ class DisorderView {
   base::UniqueFd root_;    // O_PATH on the mounted view's root
 };
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify

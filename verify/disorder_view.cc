@@ -1,4 +1,4 @@
-#include "builder/disorder_view.h"
+#include "verify/disorder_view.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -14,10 +14,9 @@
 #include "base/dir_fd.h"
 #include "base/fs.h"
 #include "base/subprocess.h"
-#include "builder/status.h"
-#include "builder/variation.h"
+#include "verify/find_program.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::verify {
 namespace {
 
 std::string FusermountPath() {
@@ -167,4 +166,4 @@ DisorderView::~DisorderView() {
   ::unlinkat(parent_.get(), name_.c_str(), AT_REMOVEDIR);
 }
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify

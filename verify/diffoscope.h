@@ -12,7 +12,7 @@
 #include "base/result.h"
 #include "sandbox/policy.h"
 
-namespace nsbuild::builder {
+namespace nsbuild::verify {
 
 struct DiffoscopeRequest {
   const sandbox::Policy* policy = nullptr;
@@ -41,4 +41,4 @@ std::string DiffoscopeUnavailable();
 base::Result<std::map<std::string, DiffoscopeOutput>> RunDiffoscope(
     const DiffoscopeRequest& request);
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify

@@ -7,18 +7,16 @@
 #include <string>
 #include <vector>
 
-namespace nsbuild::builder {
+#include "builder/setup.h"
 
-struct VerifyOptions {
-  std::string recipe_path;
-  std::vector<std::string> impls;
+namespace nsbuild::verify {
+
+// The build's own options (recipe, --impl, -j, -l, --policy, --source,
+// --distcc, as `nsbuild build` takes them), but DISTCC_FALLBACK=0 always.
+struct VerifyOptions : builder::PlanOptions {
   std::string variations = "+all";
-  int rounds = 1;  // experiment builds
-  int jobs = 0;
+  int rounds = 1;        // experiment builds
   std::string work_dir;  // default: ./nsbuild-work/NAME-VERSION/verify
-  std::string policy;
-  std::string source;  // the operator's --source, instead of the recipe's
-  std::string distcc;  // as nsbuild build --distcc, but DISTCC_FALLBACK=0
   std::string report_path;
   int verbosity = -1;
 };
@@ -26,4 +24,4 @@ struct VerifyOptions {
 // 0 reproducible, 1 not reproducible, 2 usage or build failure.
 int RunVerify(const VerifyOptions& options);
 
-}  // namespace nsbuild::builder
+}  // namespace nsbuild::verify

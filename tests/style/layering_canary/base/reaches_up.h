@@ -1,0 +1,2 @@
+// base/ is the bottom.
+#include "cli/commands.h"

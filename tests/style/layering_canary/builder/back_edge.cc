@@ -1,0 +1,2 @@
+// Back-edge: builder/ may not depend on verify/.
+#include "verify/verify.h"

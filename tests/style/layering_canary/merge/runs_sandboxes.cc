@@ -1,0 +1,2 @@
+// merge/ does not run sandboxes.
+#include "sandbox/sandbox.h"

@@ -1,0 +1,4 @@
+// One half of a cycle.
+#pragma once
+
+#include "verify/cycle_b.h"

@@ -1,0 +1,2 @@
+// The other half.
+#include "verify/cycle_a.h"
