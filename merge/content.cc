@@ -93,7 +93,10 @@ class Worker {
     e.xattrs = ListXattrs(fd.get());
     if (outside_links_) return {};
     if (o_.seal) {
-      NSB_TRY(SealFile(fd.get(), e, p_, *o_.seal));
+      // The fstat above serves, unless the inode has other names another
+      // worker may have sealed since.
+      if (e.nlink > 1 && ::fstat(fd.get(), &st) != 0) return base::ErrnoError("fstat /" + e.path);
+      NSB_TRY(SealFile(fd.get(), e, p_, *o_.seal, st));
       NSB_TRY(StripXattrs(fd.get(), e, p_));
       NSB_TRY(NoWriterHoldsIt(fd.get(), e, img_));
     }

@@ -4,6 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <thread>
+#include <vector>
+
 #include "base/fs.h"
 #include "merge/checks.h"
 #include "merge/fd_walk.h"
@@ -24,6 +28,48 @@ std::string Printable(std::string_view s) {
   return out;
 }
 
+// Unlinks entries [lo, hi) of `order` (indexes into img.entries), keeping the
+// last parent directory open for its siblings.
+base::Status RemoveRange(const Image& img, const std::vector<size_t>& order, size_t lo, size_t hi) {
+  UniqueFd dir;
+  std::string at = "\x01";  // matches no real directory
+  for (size_t k = lo; k < hi; ++k) {
+    const ImageEntry& e = img.entries[order[k]];
+    auto [parent, name] = SplitParent(e.path);
+    if (parent != at) {
+      NSB_ASSIGN_OR_RETURN(dir, OpenDirBeneath(img.root, parent));
+      at = parent;
+    }
+    int flags = e.type == EntryType::kDir ? AT_REMOVEDIR : 0;
+    if (::unlinkat(dir.get(), name.c_str(), flags) != 0 && errno != ENOENT) {
+      return base::ErrnoError("empty the merged image " + img.path + ": remove /" + e.path);
+    }
+  }
+  return {};
+}
+
+// Every name but directories first, split between threads in contiguous
+// slices (few directories each): an unlink costs about what the merge's
+// link cost, and names in different directories do not contend. Then the
+// directories, deepest first, in one thread.
+base::Status RemoveAll(const Image& img) {
+  std::vector<size_t> names, dirs;
+  for (size_t i = img.entries.size(); i-- > 0;) {
+    (img.entries[i].type == EntryType::kDir ? dirs : names).push_back(i);
+  }
+  unsigned n = std::max(1u, std::min(std::thread::hardware_concurrency(),
+                                     static_cast<unsigned>(names.size() / 4096 + 1)));
+  std::vector<base::Status> results(n);
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < n; ++t) {
+    size_t lo = names.size() * t / n, hi = names.size() * (t + 1) / n;
+    threads.emplace_back([&, t, lo, hi] { results[t] = RemoveRange(img, names, lo, hi); });
+  }
+  for (auto& th : threads) th.join();
+  for (auto& r : results) NSB_TRY(std::move(r));
+  return RemoveRange(img, dirs, 0, dirs.size());
+}
+
 }  // namespace
 
 base::Status RetireImage(const ScannedImage& img, const std::string& dest,
@@ -40,19 +86,7 @@ base::Status RetireImage(const ScannedImage& img, const std::string& dest,
       ::fchmodat(dir.get(), name.c_str(), 0700, 0);
     }
   }
-  UniqueFd dir;
-  std::string at = "\x01";
-  for (auto e = img.entries.rbegin(); e != img.entries.rend(); ++e) {
-    auto [parent, name] = SplitParent(e->path);
-    if (parent != at) {
-      NSB_ASSIGN_OR_RETURN(dir, OpenDirBeneath(img.root, parent));
-      at = parent;
-    }
-    int flags = e->type == EntryType::kDir ? AT_REMOVEDIR : 0;
-    if (::unlinkat(dir.get(), name.c_str(), flags) != 0 && errno != ENOENT) {
-      return base::ErrnoError("empty the merged image " + img.path + ": remove /" + e->path);
-    }
-  }
+  NSB_TRY(RemoveAll(img));
   UniqueFd marker(::openat(img.root.get(), kMergedMarker,
                            O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444));
   if (!marker) return base::ErrnoError(std::string("write ") + kMergedMarker + " in " + img.path);

@@ -85,12 +85,9 @@ base::Status StripXattrs(int fd, const ImageEntry& e, const MergePolicy& p) {
       [&](const char* x) { return ::fremovexattr(fd, x); });
 }
 
-base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& p, const SealOptions& o) {
+base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& p, const SealOptions& o,
+                      const struct stat& st) {
   static const bool root = ::geteuid() == 0;  // once: it is a syscall, and this runs per file
-  // From the fd, not the scan: another name of the same inode may have been
-  // sealed already, and a needless chown or utimes would move its ctime.
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return base::ErrnoError("seal: fstat /" + e.path);
   if (root && (st.st_uid != p.owner_uid || st.st_gid != p.owner_gid) &&
       ::fchown(fd, p.owner_uid, p.owner_gid) != 0) {
     return base::ErrnoError("seal: chown /" + e.path);

@@ -38,7 +38,10 @@ base::Status StripXattrs(int fd, const ImageEntry& e, const MergePolicy& policy)
 
 // The file half: fchown/futimens on an open regular file of the image.
 // Inodes with links outside the image are never passed here: changing them
-// would change a host file (the checks reject them).
-base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& policy, const SealOptions& opts);
+// would change a host file (the checks reject them). `st` is the fd's
+// fstat, taken after any other name of the same inode could have been
+// sealed (a needless chown or utimes would move the inode's ctime).
+base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& policy, const SealOptions& opts,
+                      const struct stat& st);
 
 }  // namespace nsbuild::merge

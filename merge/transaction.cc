@@ -262,6 +262,22 @@ class Resolver {
   FaultHook* hook_;
 };
 
+// The source inodes more than one plan item links (names of one inode in
+// the image, or one inode in several images), sorted.
+std::vector<std::pair<dev_t, ino_t>> SharedInodes(const std::vector<PlanItem>& items) {
+  std::vector<std::pair<dev_t, ino_t>> all, shared;
+  for (const auto& it : items) {
+    if (it.image >= 0 && it.type == EntryType::kFile)
+      all.emplace_back(it.src_pin.dev, it.src_pin.ino);
+  }
+  std::sort(all.begin(), all.end());
+  for (size_t i = 1; i < all.size(); ++i) {
+    if (all[i] == all[i - 1] && (shared.empty() || shared.back() != all[i]))
+      shared.push_back(all[i]);
+  }
+  return shared;
+}
+
 class Executor {
  public:
   Executor(const DestLock& lock, const DestPlan& plan, const std::vector<ScannedImage>& images,
@@ -271,6 +287,7 @@ class Executor {
     journal_.delete_db = plan.delete_db;
     journal_.ops = plan.ops;
     for (const auto& img : images) src_dirs_.emplace_back(img.root);
+    shared_inodes_ = SharedInodes(plan.items);
   }
 
   Status Run() {
@@ -335,7 +352,7 @@ class Executor {
   Status Mkdir(int dir, const std::string& name, const Op& op) {
     if (::mkdirat(dir, name.c_str(), 0700) != 0) return ErrnoError("mkdir /" + op.path);
     hook_.Tick();
-    if (::geteuid() == 0 &&
+    if (root_ &&
         ::fchownat(dir, name.c_str(), policy_.owner_uid, policy_.owner_gid, AT_SYMLINK_NOFOLLOW)) {
       return ErrnoError("chown /" + op.path);
     }
@@ -365,7 +382,7 @@ class Executor {
       if (::symlinkat(it.target.c_str(), dir, name.c_str()) != 0) {
         return ErrnoError("symlink /" + it.path);
       }
-      if (::geteuid() == 0) {
+      if (root_) {
         ::fchownat(dir, name.c_str(), policy_.owner_uid, policy_.owner_gid, AT_SYMLINK_NOFOLLOW);
       }
       hook_.Tick();
@@ -410,8 +427,11 @@ class Executor {
     return src_.get();
   }
 
-  // After a link of src_: the ctime it now has, for its other names.
+  // After a link of src_: the ctime it now has, for its other names. An
+  // inode the plan names once has none to tell: no fstat for it.
   void Relinked(const PlanItem& it) {
+    std::pair<dev_t, ino_t> key{it.src_pin.dev, it.src_pin.ino};
+    if (!std::binary_search(shared_inodes_.begin(), shared_inodes_.end(), key)) return;
     struct stat st;
     if (::fstat(src_.get(), &st) == 0 && st.st_nlink > 1) {
       relinked_[{it.src_pin.dev, it.src_pin.ino}] = PinOf(st).ctime_ns;
@@ -446,6 +466,8 @@ class Executor {
   size_t failed_ = SIZE_MAX;                             // the operation running when Apply failed
   UniqueFd src_;                                         // the source just checked
   std::map<std::pair<dev_t, ino_t>, int64_t> relinked_;  // ctime after our own link
+  std::vector<std::pair<dev_t, ino_t>> shared_inodes_;   // sorted: named by several items
+  const bool root_ = ::geteuid() == 0;
 };
 
 }  // namespace
