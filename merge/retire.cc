@@ -30,7 +30,8 @@ std::string Printable(std::string_view s) {
 
 // Unlinks entries [lo, hi) of `order` (indexes into img.entries), keeping the
 // last parent directory open for its siblings.
-base::Status RemoveRange(const Image& img, const std::vector<size_t>& order, size_t lo, size_t hi) {
+base::Status RemoveRange(const ScannedImage& img, const std::vector<size_t>& order, size_t lo,
+                         size_t hi) {
   UniqueFd dir;
   std::string at = "\x01";  // matches no real directory
   for (size_t k = lo; k < hi; ++k) {
@@ -52,7 +53,7 @@ base::Status RemoveRange(const Image& img, const std::vector<size_t>& order, siz
 // slices (few directories each): an unlink costs about what the merge's
 // link cost, and names in different directories do not contend. Then the
 // directories, deepest first, in one thread.
-base::Status RemoveAll(const Image& img) {
+base::Status RemoveAll(const ScannedImage& img) {
   std::vector<size_t> names, dirs;
   for (size_t i = img.entries.size(); i-- > 0;) {
     (img.entries[i].type == EntryType::kDir ? dirs : names).push_back(i);
