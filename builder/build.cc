@@ -17,6 +17,7 @@
 #include "builder/jobserver.h"
 #include "builder/phase_request.h"
 #include "builder/policy_file.h"
+#include "builder/preflight.h"
 #include "builder/report.h"
 #include "builder/sandbox_runner.h"
 #include "builder/signals.h"
@@ -255,6 +256,16 @@ int Execute(const BuildOptions& o, Setup& s) {
   return rc;
 }
 
+// Errors before work (preflight.h): everything the sandboxes and the merge
+// would otherwise find only at their end.
+base::Status Preflight(const BuildOptions& o, const Setup& s) {
+  NSB_TRY(CheckDest(o.dest));
+  if (!o.dest.empty()) NSB_TRY(CheckPackageName(s.recipe.name));
+  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
+  return CheckWorkDirReachable(o.work_dir.empty() ? DefaultWorkDir(s.recipe) : o.work_dir,
+                               ids.first, ids.second);
+}
+
 }  // namespace
 
 void AdjustSetup(const Variation& v, BuildSetup& s) {
@@ -284,6 +295,7 @@ base::Status PrepareDistccDir(BuildSetup& s, const WorkDir& work) {
 base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   BuildSetup s;
   NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
+  NSB_TRY(CheckGenericPrograms(s.recipe, o.impls));
   NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
   NSB_ASSIGN_OR_RETURN(s.policy_name, ChoosePolicy(o.policy, s.recipe.policy, s.recipe.path));
   NSB_ASSIGN_OR_RETURN(PolicyDocument doc, LoadPolicyDocument(s.policy_name));
@@ -326,6 +338,10 @@ int RunBuild(const BuildOptions& o) {
   if (o.dry_run) {
     std::printf("%s", DescribePlan(setup->plan).c_str());
     return kExitOk;
+  }
+  if (auto st = Preflight(o, *setup); !st) {
+    spdlog::error("{}", base::EscapeLine(st.error().Message()));
+    return kExitUsage;
   }
   return Execute(o, *setup);
 }
