@@ -12,6 +12,7 @@
 #include "base/escape.h"
 #include "base/exit_status.h"
 #include "base/fs.h"
+#include "builder/diagnose.h"
 #include "builder/images.h"
 #include "builder/impls.h"
 #include "builder/jobserver.h"
@@ -170,6 +171,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work, const 
                       work.logs_dir()};
   so.log_dir_fd = work.logs_fd();
   so.write_violations_fail = s.writes.on_violation == OnViolation::kFail;
+  AddDiagnosis(so, s.plan, s.policy, s.recipe);
   return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
 }
 
@@ -187,9 +189,8 @@ void TellWrites(const BuildOptions& o, const Setup& s, const RunSummary& summary
     size_t n = summary.WriteViolationCount();
     if (s.writes.on_violation == OnViolation::kFail) {
       spdlog::error(
-          "{} write(s) outside the allowed roots were denied; the policy fails the build "
-          "(allow a path with the recipe's \"addwrite\", or --on-write-violation warn)",
-          n);
+          "{} write(s) outside the allowed roots were denied; the policy fails the build ({})", n,
+          WriteViolationAdvice(s.plan, summary));
     } else {
       spdlog::warn("{} write(s) outside the allowed roots were denied (policy: warn)", n);
     }

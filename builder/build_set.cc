@@ -10,6 +10,7 @@
 
 #include "base/dir_fd.h"
 #include "builder/build.h"
+#include "builder/diagnose.h"
 #include "builder/disorder_view.h"
 #include "builder/jobserver.h"
 #include "builder/phase_request.h"
@@ -220,6 +221,7 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetOptions& o,
   SchedulerOptions so{FailureMode::kFailFast, 0, timeout, stop->read_fd(), o.log_dir};
   so.log_dir_fd = o.log_dir_fd;
   so.write_violations_fail = first.setup.writes.on_violation == OnViolation::kFail;
+  AddDiagnosis(so, all, first.setup.policy, first.setup.recipe);
   double started = SteadySeconds();
   RunSummary summary = Scheduler(all, runner, *js, *status, so).Run();
   out.started = started;

@@ -4,6 +4,7 @@
 
 #include "base/fs.h"
 #include "base/json_reader.h"
+#include "builder/diagnose.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -27,6 +28,12 @@ json SubPhaseJson(const Plan& plan, const SubPhase& node, const NodeResult& r) {
   j["end_seconds"] = r.end;
   j["exit_status"] = r.exit.ExitStatus();
   if (r.exit.signaled) j["signal"] = r.exit.signal;
+  // 128+N from the phase's shell: the signal killed a process it ran.
+  if (int sig = r.exit.signaled ? 0 : ShellChildSignal(r.exit.code)) {
+    j["child_signal"] = sig;
+    j["child_signal_name"] = SignalName(sig);
+  }
+  if (!r.diagnosis.empty()) j["diagnosis"] = r.diagnosis;
   j["timed_out"] = r.timed_out;
   j["user_seconds"] = r.exit.user_seconds;
   j["sys_seconds"] = r.exit.sys_seconds;

@@ -167,6 +167,7 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
       if (!r.log) spdlog::warn("open {}: {}", res.log_path, std::strerror(errno));
     }
+    if (r.log && options_.log_header) (void)base::WriteAll(r.log, options_.log_header(node));
   }
   auto pipe = base::MakePipe(O_CLOEXEC);
   auto lease = jobs_.OpenLease();
@@ -271,6 +272,12 @@ void Scheduler::Finish(size_t index) {
                    "writes outside the allowed roots, denied:", res.writes.violations_not_kept));
   }
   if (r.log && !res.error.empty()) (void)base::WriteAll(r.log, "nsbuild: " + res.error + "\n");
+  if (res.state == NodeState::kFailed && options_.diagnose) {
+    options_.diagnose(node, res);
+    for (const auto& d : res.diagnosis) {
+      if (r.log) (void)base::WriteAll(r.log, "nsbuild: " + d + "\n");
+    }
+  }
   r.cmd.reset();
   r.lease.reset();
   r.token.Release();

@@ -1,0 +1,82 @@
+// Issue #14, item 7 end to end: what a failed sub-phase's message and log
+// say (the failing line, the header, the signal behind 128+N, hints for
+// prefixes and the network).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/build_util.h"
+#include "tests/integration/harness.h"
+
+namespace nsbuild::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+CommandResult Build(const BuildDir& dir, const std::string& phases,
+                    std::vector<std::string> extra = {}) {
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", ShellRecipe(phases));
+  std::vector<std::string> args = {"build", dir / "r.json", "--work-dir", dir / "w", "--impl", "a"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Nsbuild(args);
+}
+
+TEST(Diagnose, MultiLinePhaseNamesTheFailingLineAndTheLogHasAHeader) {
+  BuildDir dir;
+  auto r = Build(dir, R"({"compile": ["echo one", "test -e /nonexistent", "echo three"]})");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("failed at line 2: test -e /nonexistent"), std::string::npos) << r.err;
+  std::string log = Read(dir / "w/logs/a-compile.log");
+  EXPECT_EQ(log.rfind("nsbuild: implementation a, phase compile\n", 0), 0u) << log;
+  EXPECT_NE(log.find("nsbuild: 2| test -e /nonexistent\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("nsbuild: view: read-only "), std::string::npos) << log;
+  EXPECT_NE(log.find("network: loopback only"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\nthree\n"), std::string::npos) << log;  // listed, never run
+}
+
+TEST(Diagnose, ShellExit139NamesTheSignal) {
+  BuildDir dir;
+  auto r = Build(dir, R"({"compile": "sh -c 'kill -SEGV $$'"})", {"--report", dir / "r.json.out"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("exit status 139: a process the phase ran was killed by SIGSEGV"),
+            std::string::npos)
+      << r.err;
+  auto report = nlohmann::json::parse(Read(dir / "r.json.out"));
+  const auto& sub = report["sub_phases"][0];
+  EXPECT_EQ(sub["exit_status"], 139);
+  EXPECT_EQ(sub["child_signal"], 11);
+  EXPECT_EQ(sub["child_signal_name"], "SIGSEGV");
+  EXPECT_FALSE(sub["diagnosis"].empty());
+}
+
+TEST(Diagnose, NameResolutionFailureSaysThereIsNoNetwork) {
+  BuildDir dir;
+  // What pip prints when it cannot reach an index; the sandbox has no route.
+  auto r = Build(
+      dir,
+      R"({"compile": "getent hosts pypi.org || { echo 'socket.gaierror: [Errno -3] Temporary failure in name resolution' >&2; exit 1; }"})");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("the sandbox has no network"), std::string::npos) << r.err;
+}
+
+TEST(Diagnose, InstallUnderAPrefixIsToldToUseDestdir) {
+  BuildDir dir;
+  auto r =
+      Build(dir, R"({"install": "mkdir -p /usr/local/share/t && echo x > /usr/local/share/t/f"})");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("DESTDIR=$D"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("allow a path with the recipe's \"addwrite\""), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace nsbuild::testing
