@@ -1,5 +1,7 @@
 #include "builder/phase_request.h"
 
+#include <unistd.h>
+
 #include "builder/diagnose.h"
 #include "builder/distcc.h"
 #include "builder/variation.h"
@@ -117,6 +119,8 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
     req.mounts.push_back(dir);
   }
   req.cwd = kInsideSource;
+  // The policy's environment.keep (LANG, LC_*, TERM...) is taken from ours.
+  req.caller_env = environ;
   req.setenv = PhaseEnvironment(ctx, plan, node.target, jobserver.makeflags);
   req.pass_fds = jobserver.pass_fds;
   req.stdin_fd = ctx.stdin_fd;

@@ -11,6 +11,7 @@
 
 #include "base/dir_fd.h"
 #include "base/fs.h"
+#include "builder/write_report.h"
 #include "sandbox/write_watch.h"
 
 namespace nsbuild::builder {
@@ -267,9 +268,7 @@ void Scheduler::Finish(size_t index) {
   }
   if (r.log && res.writes.ViolationCount() > 0) {
     (void)base::WriteAll(
-        r.log, sandbox::FormatViolations(
-                   res.writes.violations,
-                   "writes outside the allowed roots, denied:", res.writes.violations_not_kept));
+        r.log, FormatViolationLines(res.writes.violations, res.writes.violations_not_kept));
   }
   if (r.log && !res.error.empty()) (void)base::WriteAll(r.log, "nsbuild: " + res.error + "\n");
   if (res.state == NodeState::kFailed && options_.diagnose) {

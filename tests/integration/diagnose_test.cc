@@ -1,6 +1,7 @@
-// Issue #14, item 7 end to end: what a failed sub-phase's message and log
-// say (the failing line, the header, the signal behind 128+N, hints for
-// prefixes and the network).
+// Issue #14, items 7 and 8 end to end: what a failed sub-phase's message and
+// log say (the failing line, the header, the signal behind 128+N, hints for
+// prefixes and the network), the policy's kept environment inside the
+// phases, one violation banner.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,6 +77,30 @@ TEST(Diagnose, InstallUnderAPrefixIsToldToUseDestdir) {
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find("DESTDIR=$D"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("allow a path with the recipe's \"addwrite\""), std::string::npos) << r.err;
+}
+
+TEST(Diagnose, AccessViolationSummaryIsPrintedOnce) {
+  BuildDir dir;
+  auto r = Build(dir, R"({"configure": "touch /nsbuild-denied-1 || true",
+                          "compile": "touch /nsbuild-denied-2 || true"})",
+                 {"--on-write-violation", "warn"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Count(r.err, "ACCESS VIOLATION SUMMARY"), 1u) << r.err;
+  EXPECT_NE(r.err.find("/nsbuild-denied-1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/nsbuild-denied-2"), std::string::npos) << r.err;
+}
+
+TEST(Diagnose, KeptLocaleVariablesReachThePhases) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json",
+        ShellRecipe(R"({"install": "echo \"$LANG $LC_ALL $LC_CTYPE\" > $D/locale"})"));
+  // policies/default.json keeps LANG, LC_ALL and LC_CTYPE.
+  auto r =
+      RunCommand({NsbuildBin(), "build", dir / "r.json", "--work-dir", dir / "w", "--impl", "a"},
+                 {"LANG=C.UTF-8", "LC_ALL=C", "LC_CTYPE=C.UTF-8"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Read(dir / "w/targets/a/image/locale"), "C.UTF-8 C C.UTF-8\n");
 }
 
 }  // namespace
