@@ -302,6 +302,7 @@ base::Result<BuildSetup> PlanBuild(const BuildOptions& o) {
   NSB_ASSIGN_OR_RETURN(PolicyDocument doc, LoadPolicyDocument(s.policy_name));
   NSB_ASSIGN_OR_RETURN(s.policy, SandboxPolicyOf(doc));
   NSB_ASSIGN_OR_RETURN(s.writes, WritesPolicyOf(doc));
+  NSB_TRY(CheckAddWrite(s.policy, s.recipe.addwrite, s.recipe.path));
   if (!o.on_write_violation.empty()) {
     NSB_ASSIGN_OR_RETURN(s.writes.on_violation,
                          ParseOnViolation(o.on_write_violation, "--on-write-violation"));

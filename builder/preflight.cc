@@ -37,7 +37,42 @@ base::Status WritableDir(const std::string& path, const std::string& what) {
   return {};
 }
 
+bool Within(const std::string& path, const std::string& top) {
+  return path == top || (path.size() > top.size() && path.compare(0, top.size(), top) == 0 &&
+                         (top == "/" || path[top.size()] == '/'));
+}
+
+// What of the read-only view an addwrite at `path` would hide, "" if nothing.
+std::string HiddenBy(const sandbox::Policy& policy, const std::string& path) {
+  for (const auto& b : policy.ro_binds) {
+    if (Within(b.target, path) && b.target != path) return b.target;
+    if (!Within(path, b.target)) continue;
+    std::string host = b.source + path.substr(b.target.size());
+    struct stat st = {};
+    if (::lstat(host.c_str(), &st) == 0) return path + " (the host's " + host + ")";
+  }
+  for (const auto& link : policy.mirror_links) {
+    struct stat st = {};
+    if ((Within(path, link) || Within(link, path)) && ::lstat(link.c_str(), &st) == 0) return link;
+  }
+  return "";
+}
+
 }  // namespace
+
+base::Status CheckAddWrite(const sandbox::Policy& policy, const std::vector<AddWrite>& addwrite,
+                           const std::string& recipe_path) {
+  for (const auto& a : addwrite) {
+    std::string hidden = HiddenBy(policy, a.path);
+    if (hidden.empty()) continue;
+    return base::PlainError(
+        recipe_path + ": addwrite " + a.path + ": the sandbox's read-only view has " + hidden +
+        ", and addwrite puts a private, empty tmpfs there that would hide it; write under $T, "
+        "$BUILD_DIR or $D instead (install with DESTDIR=$D or --root=$D), or addwrite a path the "
+        "view does not have");
+  }
+  return {};
+}
 
 base::Status CheckDest(const std::string& dest) {
   if (dest.empty()) return {};

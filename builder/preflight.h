@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "builder/recipe.h"
+#include "sandbox/policy.h"
 
 namespace nsbuild::builder {
 
@@ -33,6 +34,14 @@ bool CanSearch(mode_t mode, uid_t owner, gid_t group, uid_t uid, gid_t gid);
 // The recipe's define_implementations the build uses (`requested`, else the
 // recipe's implementations): each program must be an executable file.
 base::Status CheckGenericPrograms(const Recipe& recipe, const std::vector<std::string>& requested);
+
+// The recipe's addwrite places against the policy's read-only view: an
+// addwrite is a private, empty tmpfs, so over a path the view has (e.g.
+// /usr/include) or over a parent of a bound tree it would hide what is there
+// (configure then "cannot run C compiled programs", /bin/sh vanishes). Such
+// an addwrite is refused with the reason. `recipe_path` is for messages.
+base::Status CheckAddWrite(const sandbox::Policy& policy, const std::vector<AddWrite>& addwrite,
+                           const std::string& recipe_path);
 
 // The package name the merger will record (merge/database.h's rules).
 base::Status CheckPackageName(const std::string& name);

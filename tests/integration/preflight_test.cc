@@ -68,5 +68,20 @@ TEST(Preflight, MergeCreatesAMissingDestination) {
   EXPECT_EQ(bad.status, 2) << bad.err;
 }
 
+TEST(Preflight, AddWriteOverTheReadOnlyViewIsRefused) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(
+      dir / "r.json",
+      ShellRecipe(R"({"compile": "test -e /usr/include/stdio.h"})",
+                  R"(, "addwrite": [{"path": "/usr/include", "reason": "a tool writes there"}])"));
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--impl", "a"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("addwrite /usr/include: the sandbox's read-only view has /usr/include"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir / "w/logs"));
+}
+
 }  // namespace
 }  // namespace nsbuild::testing

@@ -95,5 +95,28 @@ TEST(Preflight, PackageNamesTheMergerRefuses) {
   EXPECT_FALSE(CheckPackageName(std::string(129, 'a')));
 }
 
+TEST(Preflight, AddWriteThatWouldHideTheViewIsRefused) {
+  std::string top = TempDir();
+  ASSERT_EQ(::mkdir((top + "/include").c_str(), 0755), 0);
+  sandbox::Policy p;
+  sandbox::MountOp usr;
+  usr.source = top;  // stands for the host's /usr
+  usr.target = "/usr";
+  p.ro_binds.push_back(usr);
+  auto hides = CheckAddWrite(p, {{"/usr/include", "headers"}}, "r.json");
+  ASSERT_FALSE(hides);
+  EXPECT_NE(hides.error().Message().find("addwrite /usr/include: the sandbox's read-only view has "
+                                         "/usr/include (the host's " +
+                                         top + "/include)"),
+            std::string::npos)
+      << hides.error().Message();
+  // A parent of a bound tree would cover all of it.
+  auto covers = CheckAddWrite(p, {{"/", "x"}}, "r.json");
+  EXPECT_FALSE(covers);
+  // A path the view does not have, and one under /usr the host lacks, are fine.
+  EXPECT_TRUE(CheckAddWrite(p, {{"/var/cache/fontconfig", "fc-cache"}}, "r.json"));
+  EXPECT_TRUE(CheckAddWrite(p, {{"/usr/nsbuild-none", "x"}}, "r.json"));
+}
+
 }  // namespace
 }  // namespace nsbuild::builder
