@@ -212,7 +212,9 @@ int Execute(const BuildOptions& o, Setup& s) {
   }
   if (auto st = work->Reset(); !st)
     return spdlog::error("{}", base::EscapeLine(st.error().Message())), kExitFailure;
+  StepRecord unpack{"unpack", StepClock()};
   auto src = PrepareSource(s.source, *work, s.policy);
+  unpack.end = StepClock();
   if (!src.ok()) return spdlog::error("{}", base::EscapeText(src.error().Message())), kExitUsage;
   auto res = Acquire(o, s, *work);
   if (!res.ok()) return spdlog::error("{}", base::EscapeLine(res.error().Message())), kExitFailure;
@@ -224,8 +226,12 @@ int Execute(const BuildOptions& o, Setup& s) {
     if (auto dir = work->FreshDir("capture", 0700); !dir)
       return spdlog::error("{}", base::EscapeLine(dir.error().Message())), kExitFailure;
   }
+  double t0 = StepClock();  // the sub-phases' clock starts here
   RunSummary summary = Schedule(o, s, *work, *src, *res);
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
+  unpack.start -= t0;
+  unpack.end -= t0;
+  report.steps.push_back(unpack);
   DistccSummary distcc;
   if (s.distcc) {
     distcc = SummarizeDistcc(*s.distcc, summary);
@@ -247,10 +253,16 @@ int Execute(const BuildOptions& o, Setup& s) {
     h.recipe_path = o.recipe_path;
     h.recipe_sha256 = s.recipe.sha256;
     h.replace = o.replace;
+    StepRecord merge{"merge", StepClock() - t0};
+    h.merge_step = &merge;
     if (auto st = HandOffImages(h); !st) {
       spdlog::error("{}", base::EscapeLine(st.error().Message()));
       rc = kExitFailure;
+      merge.ok = false;
+      merge.error = st.error().Message();
     }
+    merge.end = StepClock() - t0;
+    if (!o.dest.empty()) report.steps.push_back(merge);
   }
   report.builder_max_rss_kib = SelfMaxRssKib();
   WriteOutputs(o, report);

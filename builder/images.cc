@@ -61,6 +61,7 @@ base::Status MergeInto(const HandOff& h) {
   req.source_date_epoch = h.source_date_epoch;
   if (!h.recipe_path.empty()) NSB_TRY(SetOrigin(h, &req));
   NSB_ASSIGN_OR_RETURN(merge::MergeReport rep, merge::MergeImages(req));
+  if (h.merge_step) RecordMerge(rep, h.merge_step);
   if (!PrintMergeReport("build", rep, req.images)) {
     return base::PlainError("nothing was merged into " + h.dest);
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "builder/run_steps.h"
 
 namespace nsbuild::builder {
 
@@ -39,6 +40,7 @@ struct HandOff {
   std::string recipe_path;    // the package's origin, recorded by the merger
   std::string recipe_sha256;  // of the recipe as it was parsed (Recipe::sha256)
   bool replace = false;       // may replace a package of that name from another origin
+  StepRecord* merge_step = nullptr;  // when given: the merge's outcome, for the report
 };
 
 // Called only when every target succeeded: lists the images in

@@ -103,5 +103,41 @@ TEST(Diagnose, KeptLocaleVariablesReachThePhases) {
   EXPECT_EQ(Read(dir / "w/targets/a/image/locale"), "C.UTF-8 C C.UTF-8\n");
 }
 
+// The unpack and the merge are in the report and the trace, the merge with
+// its operations and what the preference order settled.
+TEST(Steps, ReportAndTraceHaveTheUnpackAndTheMerge) {
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json",
+        ShellRecipe(R"({"install": "mkdir -p $D/usr/share/t && echo $IMPL > $D/usr/share/t/f"})"));
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--dest", dir / "dest",
+                    "--report", dir / "report.out", "--trace", dir / "trace.out"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto report = nlohmann::json::parse(Read(dir / "report.out"));
+  ASSERT_EQ(report["steps"].size(), 2u) << report.dump(2);
+  const auto& unpack = report["steps"][0];
+  const auto& merge = report["steps"][1];
+  EXPECT_EQ(unpack["name"], "unpack");
+  EXPECT_LE(unpack["start_seconds"].get<double>(), unpack["end_seconds"].get<double>());
+  EXPECT_EQ(merge["name"], "merge");
+  EXPECT_TRUE(merge["merged"].get<bool>());
+  EXPECT_GT(merge["operations"].get<int>(), 0);
+  ASSERT_EQ(merge["preferred"].size(), 1u) << merge.dump(2);
+  EXPECT_NE(merge["preferred"][0].get<std::string>().find("/usr/share/t/f"), std::string::npos);
+  double last_end = 0;
+  for (const auto& s : report["sub_phases"])
+    last_end = std::max(last_end, s["end_seconds"].get<double>());
+  EXPECT_GE(merge["start_seconds"].get<double>(), last_end);
+  auto trace = nlohmann::json::parse(Read(dir / "trace.out"));
+  std::vector<std::string> steps;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    EXPECT_GE(e["ts"].get<int64_t>(), 0) << e.dump();
+    if (e["ph"] == "X" && (e["name"] == "unpack" || e["name"] == "merge"))
+      steps.push_back(e["name"]);
+  }
+  EXPECT_EQ(steps, (std::vector<std::string>{"unpack", "merge"}));
+}
+
 }  // namespace
 }  // namespace nsbuild::testing
