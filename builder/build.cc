@@ -16,6 +16,7 @@
 #include "builder/images.h"
 #include "builder/impls.h"
 #include "builder/jobserver.h"
+#include "builder/module_paths.h"
 #include "builder/phase_request.h"
 #include "builder/policy_file.h"
 #include "builder/preflight.h"
@@ -202,6 +203,21 @@ void TellWrites(const BuildOptions& o, const Setup& s, const RunSummary& summary
   }
 }
 
+// After install (module_paths.h): Python modules an implementation
+// installed where it does not import from, as warnings.
+void WarnMisplacedModules(const Setup& s, const WorkDir& work, ReportInput& report) {
+  for (const auto& impl : s.impls) {
+    if (impl.kind == ImplKind::kGeneric) continue;
+    auto dir = work.OpenBeneath("targets/" + impl.name + "/image", O_RDONLY | O_DIRECTORY);
+    if (!dir.ok()) continue;
+    for (auto& w :
+         MisplacedModuleDirs(impl.name, ModuleDirsOf(dir->get()), ImportPaths(impl.program))) {
+      spdlog::warn("{}", w);
+      report.warnings.push_back(std::move(w));
+    }
+  }
+}
+
 // The part that runs: source, jobserver, sandboxes, scheduler, hand-off.
 int Execute(const BuildOptions& o, Setup& s) {
   std::string dir = o.work_dir.empty() ? DefaultWorkDir(s.recipe) : o.work_dir;
@@ -242,6 +258,7 @@ int Execute(const BuildOptions& o, Setup& s) {
   int rc = Verdict(s, summary, *work, res->stop->caught());
   if (rc == kExitOk) {
     report.images = Images(s, *work);
+    WarnMisplacedModules(s, *work, report);
     if (o.images_out) *o.images_out = report.images;
     HandOff h{s.recipe.name, s.recipe.version,
               report.images, {},

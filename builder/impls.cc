@@ -27,8 +27,8 @@ constexpr const char* kProbe =
     " if hasattr(sys, 'pypy_version_info') else ''))\n"
     "print(os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))\n";
 
-// Runs argv with a clean environment and returns its stdout, or nothing if
-// it could not run or failed.
+}  // namespace
+
 std::string RunCapture(const std::vector<std::string>& argv) {
   auto pipe = base::MakePipe(O_CLOEXEC);
   if (!pipe.ok()) return "";
@@ -61,6 +61,8 @@ std::string RunCapture(const std::vector<std::string>& argv) {
   }
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "";
 }
+
+namespace {
 
 bool IsExecutableFile(const std::string& path) {
   struct stat st;

@@ -151,6 +151,7 @@ std::string ReportJson(const ReportInput& in) {
       {"builder_max_rss_kib", in.builder_max_rss_kib},
       {"writes", WritesJson(in)},
       {"steps", StepsJson(in.steps)},
+      {"warnings", in.warnings},
   };
   if (in.distcc) {
     const DistccSummary& d = *in.distcc;

@@ -34,6 +34,7 @@ struct ReportInput {
   std::vector<std::vector<HomeLeftover>> home_leftovers;  // per target
   // The steps around the sub-phases (unpack, merge), on their clock.
   std::vector<StepRecord> steps;
+  std::vector<std::string> warnings;  // e.g. modules where their implementation does not look
 };
 
 std::string ReportJson(const ReportInput& in);

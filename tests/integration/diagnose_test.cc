@@ -139,5 +139,25 @@ TEST(Steps, ReportAndTraceHaveTheUnpackAndTheMerge) {
   EXPECT_EQ(steps, (std::vector<std::string>{"unpack", "merge"}));
 }
 
+TEST(Diagnose, ModulesWhereTheImplementationDoesNotImportFromAreWarnedAbout) {
+  if (::access("/usr/bin/pypy3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/pypy3";
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json", R"({"name": "t", "version": "1", "source": "src",
+    "implementations": ["pypy3"],
+    "phases": {"install": ["mkdir -p $D/usr/lib/pypy3.9/site-packages $D/usr/lib/python3/dist-packages",
+                           "echo x = 1 > $D/usr/lib/pypy3.9/site-packages/lost.py",
+                           "echo y = 1 > $D/usr/lib/python3/dist-packages/found.py"]}})");
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "w", "--report", dir / "r.out"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("pypy3 installed Python modules into /usr/lib/pypy3.9/site-packages, which "
+                       "pypy3 does not import from"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("into /usr/lib/python3/dist-packages"), std::string::npos) << r.err;
+  auto report = nlohmann::json::parse(Read(dir / "r.out"));
+  EXPECT_EQ(report["warnings"].size(), 1u) << report.dump(2);
+}
+
 }  // namespace
 }  // namespace nsbuild::testing
