@@ -7,7 +7,6 @@
 #include <algorithm>
 
 #include "builder/cause_groups.h"
-#include "builder/cause_groups.h"
 #include "builder/disorder_view.h"
 #include "builder/phase_request.h"
 
