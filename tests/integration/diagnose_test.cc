@@ -159,5 +159,38 @@ TEST(Diagnose, ModulesWhereTheImplementationDoesNotImportFromAreWarnedAbout) {
   EXPECT_EQ(report["warnings"].size(), 1u) << report.dump(2);
 }
 
+TEST(Diagnose, FailedToMapSegmentUnderNoexecIsExplained) {
+  BuildDir dir;
+  // A shared object copied to a writable dir and loaded from there, as a C
+  // extension built in $BUILD_DIR is by its tests.
+  auto r = Build(
+      dir,
+      R"({"compile": "cp /usr/lib/x86_64-linux-gnu/libz.so.1 $T/ && python3 -c \"import ctypes; ctypes.CDLL('$T/libz.so.1')\""})",
+      {"--policy", "strict"});
+  if (r.err.find("No such file") != std::string::npos) GTEST_SKIP() << "no libz here: " << r.err;
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("failed to map segment"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the policy mounts the writable dirs"), std::string::npos) << r.err;
+}
+
+// The phase's own error goes to /dev/null: the free space alone tells.
+TEST(Diagnose, AFullWorkDirSaysNoSpaceLeft) {
+  if (!IsRoot()) GTEST_SKIP() << "mounts a small tmpfs for the work dir";
+  BuildDir dir;
+  Write(dir / "src/x", "");
+  Write(dir / "r.json",
+        ShellRecipe(
+            R"({"compile": "dd if=/dev/zero of=$BUILD_DIR/big bs=64k count=64 2>/dev/null"})"));
+  fs::create_directories(dir / "small");
+  ASSERT_EQ(RunCommand({"mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir / "small"}).status,
+            0);
+  auto r = Nsbuild({"build", dir / "r.json", "--work-dir", dir / "small/w", "--impl", "a"});
+  RunCommand({"umount", "-l", dir / "small"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("No space left on device: the work dir's filesystem is full"),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace nsbuild::testing
