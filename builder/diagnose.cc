@@ -131,7 +131,9 @@ void ScanLine(const std::string& line, ScanState& s) {
   }
   CountWord(word, &command_position, s);
   std::string t = Trim(line);
-  s.joined = s.quote == 0 && (EndsWith(t, "\\") || EndsWith(t, "|") || EndsWith(t, "&&"));
+  // `f()` alone on its line: the body's `{` must come next, unmarked.
+  s.joined = s.quote == 0 &&
+             (EndsWith(t, "\\") || EndsWith(t, "|") || EndsWith(t, "&&") || EndsWith(t, "()"));
 }
 
 // A line a marker can precede on the same line: the parser is at the start

@@ -95,6 +95,13 @@ TEST(NumberedScript, CompoundCommandsQuotesAndContinuationsStayValid) {
   EXPECT_EQ(FailedLineOf(r.output), 18);
 }
 
+TEST(NumberedScript, AFunctionWhoseBraceIsOnTheNextLineStaysValid) {
+  ShellRun r = RunNumbered(ArrayForm({"f()", "{", "  echo in f", "}", "f", "exit 2"}));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("in f\n"), std::string::npos) << r.output;
+  EXPECT_EQ(FailedLineOf(r.output), 6) << r.output;
+}
+
 TEST(NumberedScript, AFailureInsideABlockNamesTheLastMarkedLine) {
   ShellRun r = RunNumbered(ArrayForm({"echo a", "if true; then", "  false", "fi"}));
   EXPECT_EQ(r.status, 1);
