@@ -8,8 +8,11 @@
 #include "base/escape.h"
 #include "base/exit_status.h"
 #include "builder/build_report.h"
+#include "builder/diagnose.h"
 #include "builder/images.h"
 #include "builder/phase_request.h"
+#include "builder/preflight.h"
+#include "builder/run_steps.h"
 #include "builder/sandbox_runner.h"
 #include "builder/session.h"
 #include "builder/workdir.h"
@@ -64,6 +67,9 @@ base::Result<std::unique_ptr<Session>> OpenSession(const BuildOptions& o, const 
   so.verbosity = o.verbosity;
   so.log_dir = work.logs_dir();
   so.log_dir_fd = work.logs_fd();
+  so.decorate = [&s](SchedulerOptions& sched, const Plan& plan) {
+    AddDiagnosis(sched, plan, s.policy.sandbox, s.recipe);
+  };
   if (o.jobserver_fifo) {
     NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy.sandbox));
     so.fifo =
@@ -74,8 +80,10 @@ base::Result<std::unique_ptr<Session>> OpenSession(const BuildOptions& o, const 
 
 // Everything after the run ends well: images.txt, and the merge when asked.
 base::Status HandOff(const BuildOptions& o, const BuildSetup& s, const WorkDir& work,
-                     const std::vector<BuiltImage>& images, int64_t source_date_epoch) {
+                     const std::vector<BuiltImage>& images, int64_t source_date_epoch,
+                     StepRecord* merge_step) {
   builder::HandOff h{s.recipe.name, s.recipe.version, images, work.path(), work.fd(), {}};
+  h.merge_step = merge_step;
   if (!o.dest.empty()) {
     NSB_ASSIGN_OR_RETURN(
         h.merge, MergeRequestOf({&s, images, source_date_epoch, o.dest, o.recipe_path, o.replace}));
@@ -91,7 +99,9 @@ int Execute(const BuildOptions& o, BuildSetup& s) {
   // Before the source copy: a Ctrl-C during it stops the run.
   auto session = OpenSession(o, s, *work);
   if (!session.ok()) return Fail(session.error(), kExitFailure);
+  StepRecord unpack{"unpack", StepClock()};
   auto src = PrepareSource(s.source, *work, s.policy.sandbox);
+  unpack.end = StepClock();
   if (!src.ok()) {
     spdlog::error("{}", base::EscapeText(src.error().Message()));
     return kExitUsage;
@@ -116,6 +126,9 @@ int Execute(const BuildOptions& o, BuildSetup& s) {
   if (!run.ok()) return Fail(run.error(), kExitFailure);
   const RunSummary& summary = run->summary;
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
+  // The steps around the sub-phases, on their clock (0 = the scheduler began).
+  double t0 = run->started;
+  report.steps.push_back({"unpack", unpack.start - t0, unpack.end - t0});
   DistccSummary distcc;
   if (s.distcc) {
     distcc = SummarizeDistcc(*s.distcc, summary);
@@ -126,12 +139,29 @@ int Execute(const BuildOptions& o, BuildSetup& s) {
   int rc = Verdict(s, summary, *work, (*session)->caught());
   if (rc == kExitOk) {
     report.images = MeasureImages(s, *work);
-    if (auto st = HandOff(o, s, *work, report.images, epoch); !st)
+    WarnMisplacedModules(s, *work, report);
+    StepRecord merge{"merge", StepClock() - t0};
+    if (auto st = HandOff(o, s, *work, report.images, epoch, &merge); !st) {
       rc = Fail(st.error(), kExitFailure);
+      merge.ok = false;
+      merge.error = st.error().Message();
+    }
+    merge.end = StepClock() - t0;
+    if (!o.dest.empty()) report.steps.push_back(merge);
   }
   report.builder_max_rss_kib = SelfMaxRssKib();
   WriteReportFiles(o.report_path, o.trace_path, report);
   return rc;
+}
+
+// Errors before work (preflight.h): what the sandboxes and the merge would
+// otherwise find only at their end.
+base::Status Preflight(const BuildOptions& o, const BuildSetup& s) {
+  NSB_TRY(CheckDest(o.dest));
+  if (!o.dest.empty()) NSB_TRY(CheckPackageName(s.recipe.name));
+  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy.sandbox));
+  return CheckWorkDirReachable(o.work_dir.empty() ? DefaultWorkDir(s.recipe) : o.work_dir,
+                               ids.first, ids.second);
 }
 
 }  // namespace
@@ -144,6 +174,7 @@ int RunBuild(const BuildOptions& o) {
                 DescribePlan(setup->plan).c_str());
     return kExitOk;
   }
+  if (auto st = Preflight(o, *setup); !st) return Fail(st.error(), kExitUsage);
   return Execute(o, *setup);
 }
 

@@ -7,6 +7,8 @@
 #include <cstdio>
 
 #include "base/escape.h"
+#include "builder/diagnose.h"
+#include "builder/module_paths.h"
 #include "builder/write_report.h"
 
 namespace nsbuild::builder {
@@ -23,9 +25,8 @@ void TellWrites(const BuildSetup& s, const RunSummary& summary, const WorkDir& w
     size_t n = summary.WriteViolationCount();
     if (writes.on_violation == OnViolation::kFail) {
       spdlog::error(
-          "{} write(s) outside the allowed roots were denied; the policy fails the build "
-          "(allow a path with the recipe's \"addwrite\", or --on-write-violation warn)",
-          n);
+          "{} write(s) outside the allowed roots were denied; the policy fails the build ({})", n,
+          WriteViolationAdvice(s.plan, summary));
     } else {
       spdlog::warn("{} write(s) outside the allowed roots were denied (policy: warn)", n);
     }
@@ -34,6 +35,19 @@ void TellWrites(const BuildSetup& s, const RunSummary& summary, const WorkDir& w
     report.home_leftovers.push_back(ListHomeLeftovers(work.Target(t).home));
     std::string notice = FormatHomeLeftovers(t, report.home_leftovers.back());
     if (verbosity >= 0 && !notice.empty()) std::fputs(notice.c_str(), stderr);
+  }
+}
+
+void WarnMisplacedModules(const BuildSetup& s, const WorkDir& work, ReportInput& report) {
+  for (const auto& impl : s.impls) {
+    if (impl.kind == ImplKind::kGeneric) continue;
+    auto dir = work.OpenBeneath("targets/" + impl.name + "/image", O_RDONLY | O_DIRECTORY);
+    if (!dir.ok()) continue;
+    for (auto& w :
+         MisplacedModuleDirs(impl.name, ModuleDirsOf(dir->get()), ImportPaths(impl.program))) {
+      spdlog::warn("{}", w);
+      report.warnings.push_back(std::move(w));
+    }
   }
 }
 

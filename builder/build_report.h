@@ -20,6 +20,10 @@ void TellWrites(const BuildSetup& setup, const RunSummary& summary, const WorkDi
                 int verbosity, ReportInput& report);
 
 // One image per target, counted through the work dir's fd, never by path.
+// After install (module_paths.h): Python modules an implementation
+// installed where it does not import from, as warnings on stderr and in
+// the report.
+void WarnMisplacedModules(const BuildSetup& setup, const WorkDir& work, ReportInput& report);
 std::vector<BuiltImage> MeasureImages(const BuildSetup& setup, const WorkDir& work);
 
 // --report and --trace, when asked for; a failure is told, not fatal.

@@ -40,6 +40,7 @@ base::Status MergeInto(const merge::MergeRequest& req, const HandOff& h) {
     return base::ErrnoError("create destination " + req.dest);
   }
   NSB_ASSIGN_OR_RETURN(merge::MergeReport rep, merge::MergeImages(req));
+  if (h.merge_step) RecordMerge(rep, h.merge_step);
   if (!PrintMergeReport("build", rep, req.images)) {
     return base::PlainError("nothing was merged into " + req.dest);
   }

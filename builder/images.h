@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "builder/run_steps.h"
 #include "builder/setup.h"
 #include "merge/merge.h"
 
@@ -48,6 +49,7 @@ struct HandOff {
   int work_dir_fd = -1;  // images.txt is written through it
   // Merge the images (into merge->dest); none: leave them in the work dir.
   std::optional<merge::MergeRequest> merge;
+  StepRecord* merge_step = nullptr;  // when given: the merge's outcome, for the report
 };
 
 // Called only when every target succeeded: lists the images in

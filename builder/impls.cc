@@ -23,8 +23,8 @@ constexpr const char* kProbe =
     " if hasattr(sys, 'pypy_version_info') else ''))\n"
     "print(os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))\n";
 
-// Runs argv with a clean environment and returns its stdout, or nothing if
-// it could not run or failed.
+}  // namespace
+
 std::string RunCapture(const std::vector<std::string>& argv) {
   base::SpawnOptions opts;
   opts.argv = argv;
@@ -35,6 +35,8 @@ std::string RunCapture(const std::vector<std::string>& argv) {
   if (!got.ok() || base::ExitCodeOf(got->wait_status) != 0) return "";
   return got->out;
 }
+
+namespace {
 
 bool IsExecutableFile(const std::string& path) {
   struct stat st;

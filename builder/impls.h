@@ -28,6 +28,10 @@ struct Implementation {
 // Which registry kind a name belongs to; false for names no kind claims.
 bool KnownImplName(const std::string& name, ImplKind* kind);
 
+// Runs argv with a clean environment (PATH, HOME=/nonexistent, no
+// PYTHONPATH) and returns its stdout, or "" if it could not run or failed.
+std::string RunCapture(const std::vector<std::string>& argv);
+
 // Scans `dirs` for programs of the known kinds and asks each for its version
 // and headers. One short process per candidate; unusable ones are listed
 // with usable=false so `nsbuild impls` can say why.

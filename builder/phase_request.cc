@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "builder/diagnose.h"
 #include "builder/distcc.h"
 
 namespace nsbuild::builder {
@@ -72,7 +73,8 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
                                      const PhaseJobserver& jobserver) {
   TargetDirs dirs = ctx.work->Target(plan.targets[node.target]);
   sandbox::RunRequest req;
-  req.argv = {"/bin/sh", "-c", node.command};
+  // Numbered: a failing line of a multi-line phase is named (diagnose.h).
+  req.argv = {"/bin/sh", "-c", NumberedScript(node.command)};
   sandbox::MountOp overlay;
   overlay.kind = sandbox::MountKind::kOverlay;
   overlay.source = ctx.source_root;

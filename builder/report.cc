@@ -1,9 +1,11 @@
 #include "builder/report.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
 #include "base/json_reader.h"
+#include "builder/diagnose.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -27,6 +29,12 @@ json SubPhaseJson(const Plan& plan, const SubPhase& node, const NodeResult& r) {
   j["end_seconds"] = r.end;
   j["exit_status"] = r.exit.ExitStatus();
   if (r.exit.signaled) j["signal"] = r.exit.signal;
+  // 128+N from the phase's shell: the signal killed a process it ran.
+  if (int sig = r.exit.signaled ? 0 : ShellChildSignal(r.exit.code)) {
+    j["child_signal"] = sig;
+    j["child_signal_name"] = SignalName(sig);
+  }
+  if (!r.diagnosis.empty()) j["diagnosis"] = r.diagnosis;
   j["timed_out"] = r.timed_out;
   j["user_seconds"] = r.exit.user_seconds;
   j["sys_seconds"] = r.exit.sys_seconds;
@@ -61,6 +69,46 @@ json WritesJson(const ReportInput& in) {
           {"violations", in.summary->WriteViolationCount()},
           {"addwrite", addwrite},
           {"home_leftovers", home}};
+}
+
+json StepsJson(const std::vector<StepRecord>& steps) {
+  json out = json::array();
+  for (const auto& s : steps) out.push_back(StepJson(s));
+  return out;
+}
+
+// The unpack runs before the sub-phases' clock starts: the trace shifts
+// every event so the first starts at 0 (trace viewers expect no negative ts).
+double TraceShift(const std::vector<StepRecord>& steps) {
+  double earliest = 0;
+  for (const auto& s : steps) earliest = std::min(earliest, s.start);
+  return -earliest;
+}
+
+int64_t Micros(double seconds) { return static_cast<int64_t>(seconds * 1e6); }
+
+// The steps on a thread of their own, after the targets'.
+void AddStepEvents(const ReportInput& in, double shift, json& events) {
+  if (in.steps.empty()) return;
+  size_t tid = in.plan->targets.size() + 1;
+  events.push_back({{"name", "thread_name"},
+                    {"ph", "M"},
+                    {"pid", 1},
+                    {"tid", tid},
+                    {"args", {{"name", "nsbuild"}}}});
+  for (const auto& s : in.steps) {
+    json args = StepJson(s);
+    args.erase("start_seconds");
+    args.erase("end_seconds");
+    events.push_back({{"name", s.name},
+                      {"cat", s.ok ? "ok" : "failed"},
+                      {"ph", "X"},
+                      {"pid", 1},
+                      {"tid", tid},
+                      {"ts", Micros(s.start + shift)},
+                      {"dur", Micros(s.end - s.start)},
+                      {"args", args}});
+  }
 }
 
 }  // namespace
@@ -102,6 +150,8 @@ std::string ReportJson(const ReportInput& in) {
         {"tokens_recovered", s.tokens_recovered}}},
       {"builder_max_rss_kib", in.builder_max_rss_kib},
       {"writes", WritesJson(in)},
+      {"steps", StepsJson(in.steps)},
+      {"warnings", in.warnings},
   };
   if (in.distcc) {
     const DistccSummary& d = *in.distcc;
@@ -129,6 +179,7 @@ std::string TraceJson(const ReportInput& in) {
                       {"tid", t + 1},
                       {"args", {{"name", in.plan->targets[t]}}}});
   }
+  double shift = TraceShift(in.steps);
   for (const auto& node : in.plan->nodes) {
     const NodeResult& r = in.summary->nodes[node.id];
     if (r.state == NodeState::kWaiting || r.state == NodeState::kSkipped) continue;
@@ -137,13 +188,14 @@ std::string TraceJson(const ReportInput& in) {
                       {"ph", "X"},
                       {"pid", 1},
                       {"tid", node.target + 1},
-                      {"ts", static_cast<int64_t>(r.start * 1e6)},
-                      {"dur", static_cast<int64_t>((r.end - r.start) * 1e6)},
+                      {"ts", Micros(r.start + shift)},
+                      {"dur", Micros(r.end - r.start)},
                       {"args",
                        {{"exit_status", r.exit.ExitStatus()},
                         {"user_seconds", r.exit.user_seconds},
                         {"max_rss_kib", r.exit.max_rss_kib}}}});
   }
+  AddStepEvents(in, shift, events);
   return base::DumpJson(json({{"traceEvents", events}, {"displayTimeUnit", "ms"}})) + "\n";
 }
 

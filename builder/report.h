@@ -15,6 +15,7 @@
 #include "builder/plan.h"
 #include "builder/recipe.h"
 #include "builder/results.h"
+#include "builder/run_steps.h"
 #include "builder/write_report.h"
 
 namespace nsbuild::builder {
@@ -31,6 +32,9 @@ struct ReportInput {
   std::string on_violation;
   std::vector<AddWrite> addwrite;
   std::vector<std::vector<HomeLeftover>> home_leftovers;  // per target
+  // The steps around the sub-phases (unpack, merge), on their clock.
+  std::vector<StepRecord> steps;
+  std::vector<std::string> warnings;  // e.g. modules where their implementation does not look
 };
 
 std::string ReportJson(const ReportInput& in);

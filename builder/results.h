@@ -37,6 +37,8 @@ struct NodeResult {
   double start = 0, end = 0;  // seconds since the run started
   std::string log_path;
   std::string error;  // why it failed, in one line
+  // A failed sub-phase: the line that failed, hints (diagnose.h), one a line.
+  std::vector<std::string> diagnosis;
   bool timed_out = false;
   WriteRecord writes;
 };

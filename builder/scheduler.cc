@@ -11,6 +11,7 @@
 
 #include "base/dir_fd.h"
 #include "base/fs.h"
+#include "builder/write_report.h"
 #include "sandbox/write_watch.h"
 
 namespace nsbuild::builder {
@@ -167,6 +168,7 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
     } else {
       spdlog::warn("open {}: {}", res.log_path, fd.error().Message());
     }
+    if (r.log && options_.log_header) (void)base::WriteAll(r.log, options_.log_header(node));
   }
   auto pipe = base::MakePipe(O_CLOEXEC);
   auto lease = jobs_.OpenLease();
@@ -266,11 +268,15 @@ void Scheduler::Finish(size_t index) {
   }
   if (r.log && res.writes.ViolationCount() > 0) {
     (void)base::WriteAll(
-        r.log, sandbox::FormatViolations(
-                   res.writes.violations,
-                   "writes outside the allowed roots, denied:", res.writes.violations_not_kept));
+        r.log, FormatViolationLines(res.writes.violations, res.writes.violations_not_kept));
   }
   if (r.log && !res.error.empty()) (void)base::WriteAll(r.log, "nsbuild: " + res.error + "\n");
+  if (res.state == NodeState::kFailed && options_.diagnose) {
+    options_.diagnose(node, res);
+    for (const auto& d : res.diagnosis) {
+      if (r.log) (void)base::WriteAll(r.log, "nsbuild: " + d + "\n");
+    }
+  }
   r.cmd.reset();
   r.lease.reset();
   r.token.Release();

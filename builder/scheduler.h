@@ -39,6 +39,11 @@ struct SchedulerOptions {
   // A sub-phase that wrote outside its roots fails (the policy's
   // on_violation "fail"), or only carries the record ("warn").
   bool write_violations_fail = true;
+  // Failure diagnosis (diagnose.h), empty = none: the first lines of each
+  // sub-phase's log, and what a failed sub-phase's log and exit suggest
+  // (appended to its NodeResult::diagnosis and to its log).
+  std::function<std::string(const SubPhase&)> log_header;
+  std::function<void(const SubPhase&, NodeResult&)> diagnose;
 };
 
 class Scheduler {

@@ -9,15 +9,11 @@
 #include <cstdio>
 #include <limits>
 
+#include "base/clock.h"
 #include "base/dir_fd.h"
 
 namespace nsbuild::builder {
 namespace {
-
-double SteadySeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 // Every member's plan, one after the other; a named member's targets are
 // MEMBER/TARGET, so its logs land in LOG_DIR/MEMBER.
@@ -151,7 +147,8 @@ base::Result<SessionResult> Session::Run(const std::vector<SessionMember>& membe
                       stop_->read_fd(), options_.log_dir};
   so.log_dir_fd = options_.log_dir_fd;
   so.write_violations_fail = options_.write_violations_fail;
-  out.started = SteadySeconds();
+  if (options_.decorate) options_.decorate(so, out.plan);
+  out.started = base::MonotonicSeconds();
   out.summary = Scheduler(out.plan, dispatch, *jobs_, *printer, so).Run();
   out.jobs = jobs_->jobs();
   if (out.summary.interrupted) out.interrupted_by = caught() ? caught() : SIGINT;

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,10 @@ struct SessionOptions {
   std::optional<Fifo> fifo;
   // Where the progress goes; nullptr: stderr's printer for `verbosity`.
   StatusPrinter* printer = nullptr;
+  // Called with the scheduler's options and the combined plan (which lives
+  // as long as the run) before it starts: the failure diagnosis's hooks
+  // (diagnose.h, AddDiagnosis).
+  std::function<void(SchedulerOptions&, const Plan&)> decorate;
 };
 
 struct SessionMember {

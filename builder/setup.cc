@@ -4,6 +4,7 @@
 
 #include "builder/jobserver.h"
 #include "builder/policy_file.h"
+#include "builder/preflight.h"
 #include "builder/sandbox_runner.h"
 #include "builder/session.h"
 
@@ -77,8 +78,10 @@ base::Status PrepareOnceFor(const BuildSetup& s, const PreparedSource& src, cons
 base::Result<BuildSetup> PlanBuild(const PlanOptions& o) {
   BuildSetup s;
   NSB_ASSIGN_OR_RETURN(s.recipe, LoadRecipe(o.recipe_path));
+  NSB_TRY(CheckGenericPrograms(s.recipe, o.impls));
   NSB_ASSIGN_OR_RETURN(s.impls, SelectImpls(s.recipe, o.impls, DetectHostImpls()));
   NSB_ASSIGN_OR_RETURN(s.policy, PlanPolicy(o, s.recipe));
+  NSB_TRY(CheckAddWrite(s.policy.sandbox, s.recipe.addwrite, s.recipe.path));
   NSB_TRY(PlanDistcc(o, s));
   // With distcc the pool also covers the daemons' slots (distcc.h).
   int remote = s.distcc ? sandbox::DistccRemoteSlots(s.distcc->hosts) : 0;

@@ -110,6 +110,8 @@ class BasePrinter : public StatusPrinter {
 
   void ReportFailure(const SubPhase& node, const NodeResult& res) {
     std::string msg = "FAILED " + plan_->NameOf(node) + ": " + base::EscapeLine(res.error) + "\n";
+    // Ours (diagnose.h), already escaped where they quote the sandbox.
+    for (const auto& d : res.diagnosis) msg += "  " + d + "\n";
     if (!res.log_path.empty()) {
       // With -v the output was already streamed; otherwise show its end,
       // each line marked as the sandbox's like streamed output is, so none

@@ -12,8 +12,10 @@
 
 namespace nsbuild::builder {
 
+// One banner for the whole run: each block's own banner and closing rule
+// are dropped, so the summary reads as one, whatever the phases.
 std::string FormatWriteSummary(const Plan& plan, const RunSummary& summary) {
-  std::string out;
+  std::string banner, rule, body;
   for (const auto& node : plan.nodes) {
     const WriteRecord& w = summary.nodes[node.id].writes;
     if (w.ViolationCount() == 0) continue;
@@ -21,8 +23,24 @@ std::string FormatWriteSummary(const Plan& plan, const RunSummary& summary) {
         plan.targets[node.target] + " " + node.PhaseName() + ": " +
         std::to_string(w.ViolationCount()) + " write(s) outside the allowed roots, denied" +
         (w.capture_dir.empty() ? "" : " (captured ones are in " + w.capture_dir + ")");
-    out += sandbox::FormatViolations(w.violations, heading, w.violations_not_kept);
+    std::string block = sandbox::FormatViolations(w.violations, heading, w.violations_not_kept);
+    size_t first = block.find('\n') + 1;
+    size_t last = block.rfind('\n', block.size() - 2) + 1;
+    banner = block.substr(0, first);
+    rule = block.substr(last);
+    body += block.substr(first, last - first);
   }
+  return body.empty() ? "" : banner + body + rule;
+}
+
+std::string FormatViolationLines(const std::vector<sandbox::WriteViolation>& v, uint64_t not_kept) {
+  std::string out;
+  for (const auto& x : v) {
+    out += "nsbuild: denied " + x.op + " " + base::EscapeLine(x.path) +
+           (x.captured ? " (captured)" : "") + " by pid " + std::to_string(x.pid) + ": " +
+           base::EscapeLine(x.command) + "\n";
+  }
+  if (not_kept > 0) out += "nsbuild: ... " + std::to_string(not_kept) + " more denied\n";
   return out;
 }
 

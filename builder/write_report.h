@@ -1,5 +1,5 @@
 // What a build wrote where it should not, told the way Gentoo users know it:
-// one ACCESS VIOLATION SUMMARY block per implementation and phase (from the
+// one ACCESS VIOLATION SUMMARY with a block per implementation and phase (from the
 // write watcher's records in the RunSummary), and notices for files a
 // sub-phase left in its private HOME (~/.cache and the like: harmless here,
 // but a sign the package writes to a user's home when built elsewhere).
@@ -14,8 +14,13 @@
 
 namespace nsbuild::builder {
 
-// The summary blocks; empty when nothing was denied.
+// The summary, under one banner; empty when nothing was denied.
 std::string FormatWriteSummary(const Plan& plan, const RunSummary& summary);
+// The same records as plain "nsbuild: denied OP PATH by pid N: COMMAND"
+// lines for a sub-phase's log (its tail is shown on failure: without a
+// banner there, the summary's is the only one on the terminal).
+std::string FormatViolationLines(const std::vector<sandbox::WriteViolation>& violations,
+                                 uint64_t not_kept);
 
 // Files under a HOME, grouped by their first two path components
 // (".cache/pip"), so a pip cache of thousands of files is one line.

@@ -8,6 +8,7 @@
 
 #include "builder/merge_handoff.h"
 #include "builder/policy_file.h"
+#include "builder/preflight.h"
 #include "cli/commands.h"
 #include "merge/merge.h"
 
@@ -81,9 +82,13 @@ int RunMerge(const MergeOptions& o) {
     return kExitOk;
   }
   if (o.images.empty()) return Say("merge", "error: no IMAGE given"), kExitUsage;
-  struct stat st;
-  if (::stat(o.dest.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Say("merge", "error: destination " + o.dest + " is not a directory"), kExitUsage;
+  // A missing destination is created, as `nsbuild build --dest` does.
+  if (auto st = builder::PrepareDest(o.dest); !st) {
+    return Say("merge", "error: " + st.error().Message()), kExitUsage;
+  }
+  if (!o.package.empty()) {
+    if (auto st = builder::CheckPackageName(o.package); !st)
+      return Say("merge", "error: --package: " + st.error().Message()), kExitUsage;
   }
   merge::MergeRequest req;
   auto images = ParseImages(o.images);

@@ -9,6 +9,7 @@
 
 #include "base/escape.h"
 #include "base/json_reader.h"
+#include "base/split_arg.h"
 #include "builder/policy_file.h"
 #include "builder/report.h"
 #include "cli/commands.h"
@@ -41,14 +42,14 @@ struct RunOptions {
   std::vector<std::string> command;
 };
 
-// SRC[:DST] → a bind; DST defaults to SRC.
+// SRC[:DST] → a bind; DST defaults to SRC. `\:` is a ':' of a path.
 base::Result<sandbox::MountOp> ParseBind(const std::string& arg, sandbox::MountKind kind,
                                          const char* flag) {
   sandbox::MountOp op;
   op.kind = kind;
-  auto colon = arg.find(':');
-  op.source = arg.substr(0, colon);
-  op.target = colon == std::string::npos ? op.source : arg.substr(colon + 1);
+  auto [src, dst] = base::SplitUnescaped(arg, ':');
+  op.source = src;
+  op.target = dst ? *dst : src;
   if (op.source.empty() || op.source[0] != '/') {
     return base::PlainError(std::string(flag) + " " + arg + ": '" + op.source +
                             "' is not an absolute path");
@@ -223,9 +224,11 @@ void AddRunCommand(CLI::App& app, CommandContext& ctx) {
       "policy; 125 sandbox setup failed; 126 command not executable; 127 not found.");
   run->add_option("--policy", opts->policy, "Policy name (default, strict, ...) or JSON file")
       ->capture_default_str();
-  run->add_option("--bind", opts->binds, "Bind SRC (writable) at DST inside; SRC[:DST]")
+  run->add_option("--bind", opts->binds,
+                  "Bind SRC (writable) at DST inside; SRC[:DST], \\: for a ':' in a path")
       ->allow_extra_args(false);
-  run->add_option("--ro-bind", opts->ro_binds, "Bind SRC read-only at DST inside; SRC[:DST]")
+  run->add_option("--ro-bind", opts->ro_binds,
+                  "Bind SRC read-only at DST inside; SRC[:DST], \\: for a ':' in a path")
       ->allow_extra_args(false);
   run->add_option("--tmpfs", opts->tmpfs, "Mount a fresh tmpfs at DST")->allow_extra_args(false);
   run->add_option("--chdir", opts->chdir, "Working directory inside (default /)");

@@ -28,7 +28,8 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
       "it (\"nondeterminism\" when two identical builds differ). With diffoscope installed\n"
       "it shows each differing file's text and HTML report (diffoscope runs sandboxed: no\n"
       "network, images read-only, 300 s); without it, a unified diff or first differing byte.\n\n"
-      "Factors (--variations takes reprotest-style lists, e.g. +all,-time):\n" +
+      "Factors (--variations takes reprotest-style lists, e.g. +all,-time; reprotest's\n"
+      "--vary and its name domain_host for hostname are accepted too):\n" +
       factors + "\n" +
       "fileordering mounts the source through disorderfs before the build (root, or a user\n"
       "who may open /dev/fuse). time preloads libfaketime: a time namespace would shift\n"
@@ -40,6 +41,11 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
       "130/143 interrupted (nothing left running or mounted).");
   AddBuildOptions(*cmd, *o, "Job slots shared by all the builds (default: CPUs)");
   cmd->add_option("--variations", o->variations, "Factors to vary")->capture_default_str();
+  // reprotest's form: each --vary=+F,-G adds to the list (after --variations).
+  auto vary = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--vary", *vary,
+                  "reprotest's form: change the factors (+F, -F, repeatable) after --variations")
+      ->allow_extra_args(false);
   cmd->add_option("--rounds", o->rounds,
                   "Experiment builds (run at once) before concluding reproducible")
       ->capture_default_str()
@@ -49,8 +55,9 @@ void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--report", o->report_path,
                   "Write the verdict as JSON here (differences, causes, builds' start/end, "
                   "diffoscope reports)");
-  cmd->callback([o, &ctx] {
+  cmd->callback([o, vary, &ctx] {
     o->verbosity = ctx.verbosity;
+    for (const auto& v : *vary) o->variations += "," + v;
     ctx.exit_status = RunVerify(*o);
   });
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "base/dir_fd.h"
+#include "builder/diagnose.h"
 #include "builder/sandbox_runner.h"
 #include "builder/source.h"
 #include "builder/workdir.h"
@@ -116,6 +117,9 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetup& plan, const BuildSetO
   so.verbosity = o.verbosity;
   so.log_dir = o.log_dir;
   so.log_dir_fd = o.log_dir_fd;
+  so.decorate = [&plan](builder::SchedulerOptions& sched, const builder::Plan& all) {
+    builder::AddDiagnosis(sched, all, plan.policy.sandbox, plan.recipe);
+  };
   // Opened first: a Ctrl-C while sources are copied stops the set as soon
   // as the scheduler looks, before any sandbox starts.
   NSB_ASSIGN_OR_RETURN(auto session, builder::Session::Open(so));

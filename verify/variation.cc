@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "verify/cause_groups.h"
 #include "verify/disorder_view.h"
 #include "verify/find_program.h"
 
@@ -88,7 +89,8 @@ base::Result<std::vector<std::string>> ParseVariations(const std::string& spec) 
     start = end + 1;
     if (item.empty()) continue;
     bool remove = item[0] == '-';
-    std::string name = (item[0] == '-' || item[0] == '+') ? item.substr(1) : item;
+    std::string name =
+        CanonicalFactorName((item[0] == '-' || item[0] == '+') ? item.substr(1) : item);
     std::vector<std::string> names;
     if (name == "all") {
       for (const auto& f : VariationFactors()) names.push_back(f.name);

@@ -16,6 +16,7 @@
 #include "builder/workdir.h"
 #include "merge/image_diff.h"
 #include "verify/build_set.h"
+#include "verify/cause_groups.h"
 #include "verify/diffoscope.h"
 
 namespace nsbuild::verify {
@@ -79,13 +80,6 @@ base::Result<DiffMap> Compare(const MemberResult& a, const MemberResult& b,
   return out;
 }
 
-bool Contains(const std::vector<merge::EntryDiff>& diffs, const std::string& path) {
-  for (const auto& d : diffs) {
-    if (d.path == path) return true;
-  }
-  return false;
-}
-
 // One stage: its builds at once, under one job pool. kExitOk with the
 // results in *out, or the exit status to stop with (every build that failed
 // or the interrupt already said on stderr).
@@ -134,18 +128,21 @@ int Attribute(const BuildSetup& setup, BuildSetOptions so, const std::string& ro
   BuildSetResult probes;
   if (int rc = RunStage(setup, so, members, varied, "attribution", t0, v, &probes); rc != kExitOk)
     return rc;
+  std::vector<Probe> tested;
   for (const auto& run : probes.members) {
     auto d = Compare(first.members.front(), run, nullptr);
     if (!d) return Fail(v, d.error().Message(), kExitUsage);
-    for (const auto& [target, diffs] : v.diffs) {
-      auto it = d->find(target);
-      if (it == d->end()) continue;
-      for (const auto& diff : diffs) {
-        if (Contains(it->second, diff.path))
-          v.causes[target][diff.path].push_back(cause_of.at(run.name));
-      }
+    Probe p{cause_of.at(run.name), {}};
+    for (const auto& [target, diffs] : *d) {
+      for (const auto& e : diffs) p.differs[target].insert(e.path);
     }
+    tested.push_back(std::move(p));
   }
+  std::map<std::string, std::vector<std::string>> differing;
+  for (const auto& [target, diffs] : v.diffs) {
+    for (const auto& d : diffs) differing[target].push_back(d.path);
+  }
+  v.causes = AttributeCauses(differing, tested);
   return kExitOk;
 }
 
@@ -201,10 +198,8 @@ void PrintDifference(const Verdict& v, const std::string& target, const merge::E
   std::string cause;
   for (const auto& c : CausesOf(v, target, d.path)) cause += (cause.empty() ? "" : ", ") + c;
   // Image names and contents are the build's: printed escaped (base/escape.h).
-  std::printf(
-      "  %s: %s\n    caused by: %s\n", base::EscapeLine(d.path).c_str(),
-      base::EscapeLine(d.what).c_str(),
-      cause.empty() ? "a combination of variations (no single one changes it)" : cause.c_str());
+  std::printf("  %s: %s\n    caused by: %s\n", base::EscapeLine(d.path).c_str(),
+              base::EscapeLine(d.what).c_str(), cause.empty() ? kCombination : cause.c_str());
   if (d.what.find("content") == std::string::npos) return;
   if (const DiffoscopeOutput* r = ReportOf(v, target, d.path)) {
     std::printf("    diffoscope: %s\n    diffoscope (HTML): %s\n",
@@ -217,7 +212,21 @@ void PrintDifference(const Verdict& v, const std::string& target, const merge::E
              stdout);
 }
 
-void Print(const Verdict& v, const MemberResult& control, const MemberResult& experiment) {
+// One line per cause with its count of paths; each path's details with -v.
+void PrintGroups(const Verdict& v, const std::string& target,
+                 const std::vector<merge::EntryDiff>& diffs) {
+  std::vector<std::string> paths;
+  for (const auto& d : diffs) paths.push_back(d.path);
+  static const std::map<std::string, std::vector<std::string>> kNone;
+  auto tc = v.causes.find(target);
+  for (const auto& g : GroupByCause(paths, tc == v.causes.end() ? kNone : tc->second)) {
+    std::printf("  caused by %s: %zu path(s), e.g. %s\n", g.cause.c_str(), g.paths.size(),
+                base::EscapeLine(g.paths.front()).c_str());
+  }
+}
+
+void Print(const Verdict& v, const MemberResult& control, const MemberResult& experiment,
+           int verbosity) {
   for (const auto& [f, why] : v.skipped)
     std::printf("skipped variation %s: %s\n", f.c_str(), why.c_str());
   if (v.diffs.empty()) {
@@ -227,6 +236,11 @@ void Print(const Verdict& v, const MemberResult& control, const MemberResult& ex
   for (const auto& [target, diffs] : v.diffs) {
     std::printf("NOT reproducible: %s (%zu path(s) differ between control and %s)\n",
                 target.c_str(), diffs.size(), v.experiment.c_str());
+    PrintGroups(v, target, diffs);
+    if (verbosity <= 0) {
+      std::printf("  (each path's difference and diffoscope report: -v, or --report)\n");
+      continue;
+    }
     for (const auto& d : diffs) PrintDifference(v, target, d, control, experiment);
   }
 }
@@ -334,7 +348,7 @@ int Verify(const VerifyOptions& o, double t0, Verdict& v) {
     if (int rc = Attribute(*setup, so, root, t0, first, v.varied, v); rc != kExitOk) return rc;
     ShowWithDiffoscope(*setup, *root_dir, control, *differing, v);
   }
-  Print(v, control, *differing);
+  Print(v, control, *differing, o.verbosity);
   return v.diffs.empty() ? kExitOk : kExitFailure;
 }
 

@@ -305,8 +305,11 @@ TEST(Build, ReportAndTraceDescribeTheRun) {
     complete += e["ph"] == "X";
     threads += e["name"] == "thread_name";
   }
-  EXPECT_EQ(complete, 5);
-  EXPECT_EQ(threads, 3);
+  EXPECT_EQ(complete, 6);  // the sub-phases and the unpack (no --dest: no merge)
+  EXPECT_EQ(threads, 4);   // the targets and nsbuild's own steps
+  ASSERT_EQ(report["steps"].size(), 1u);
+  EXPECT_EQ(report["steps"][0]["name"], "unpack");
+  EXPECT_LE(report["steps"][0]["end_seconds"].get<double>(), 0.1);
 }
 
 TEST(Build, DryRunPrintsThePlanAndRunsNothing) {
