@@ -12,6 +12,7 @@
 #include "base/escape.h"
 #include "base/exit_status.h"
 #include "base/fs.h"
+#include "builder/critical_path_run.h"
 #include "builder/images.h"
 #include "builder/impls.h"
 #include "builder/jobserver.h"
@@ -169,7 +170,15 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work, const 
                       work.logs_dir()};
   so.log_dir_fd = work.logs_fd();
   so.write_violations_fail = s.writes.on_violation == OnViolation::kFail;
-  return Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
+  CriticalPathRun critical(base::BorrowedFd(work.fd()), s.recipe.name, s.plan);
+  critical.Configure(so);
+  RunSummary summary = Scheduler(s.plan, runner, *res.jobs, *status, so).Run();
+  critical.Remember(summary);
+  if (o.verbosity >= 0 && !summary.interrupted) {
+    std::string bound = DescribeBound(s.plan, MeasureBound(s.plan, summary));
+    std::fprintf(stderr, "%s\n", bound.c_str());
+  }
+  return summary;
 }
 
 // After the run: the denied writes (an error or a warning, as the policy

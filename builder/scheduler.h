@@ -7,10 +7,12 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "builder/jobserver.h"
 #include "builder/plan.h"
 #include "builder/results.h"
+#include "builder/run_observer.h"
 #include "builder/runner.h"
 #include "builder/status.h"
 
@@ -38,6 +40,11 @@ struct SchedulerOptions {
   // A sub-phase that wrote outside its roots fails (the policy's
   // on_violation "fail"), or only carries the record ("warn").
   bool write_violations_fail = true;
+  // The order in which ready sub-phases are considered, node ids (highest
+  // priority first: critical_path.h's StartOrder). Empty = plan order.
+  std::vector<size_t> start_order;
+  // Told every turn which sub-phases run (run_observer.h); may be null.
+  RunObserver* observer = nullptr;
 };
 
 class Scheduler {
@@ -65,6 +72,7 @@ class Scheduler {
   void Fail(const SubPhase& node);
   void StopAll(bool interrupted);
   void CheckTimeouts();
+  std::vector<RunningPid> RunningPids() const;
   double Now() const;
 
   const Plan& plan_;
