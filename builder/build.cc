@@ -16,6 +16,7 @@
 #include "builder/images.h"
 #include "builder/impls.h"
 #include "builder/jobserver.h"
+#include "builder/launcher_dir.h"
 #include "builder/phase_request.h"
 #include "builder/policy_file.h"
 #include "builder/report.h"
@@ -131,22 +132,45 @@ struct RunResources {
   base::UniqueFd devnull;
 };
 
+// Leases are fifos in WORK/jobserver for --jobserver-fifo, and for the
+// compiler launcher (launcher_dir.h), which takes its slots by their path.
+base::Result<std::unique_ptr<JobServer>> FifoJobServer(const Setup& s, const WorkDir& work) {
+  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
+  // Ours, fresh, not writable by the sandboxes: only each fifo is theirs.
+  return JobServer::CreateFifoAt(s.jobs, base::BorrowedFd(work.fd()), "jobserver",
+                                 work.path() + "/jobserver", kInsideJobserverFifo, ids.first,
+                                 ids.second);
+}
+
 base::Result<RunResources> Acquire(const BuildOptions& o, const Setup& s, const WorkDir& work) {
   RunResources r;
   if (o.jobserver_fifo) {
-    NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy));
-    // Ours, fresh, not writable by the sandboxes: only each fifo is theirs.
-    NSB_ASSIGN_OR_RETURN(
-        r.jobs, JobServer::CreateFifoAt(s.jobs, base::BorrowedFd(work.fd()), "jobserver",
-                                        work.path() + "/jobserver", kInsideJobserverFifo, ids.first,
-                                        ids.second));
-  } else {
+    NSB_ASSIGN_OR_RETURN(r.jobs, FifoJobServer(s, work));
+  } else if (s.jobs > 1 && !FindLauncherBinary().empty()) {
+    auto fifo = FifoJobServer(s, work);
+    if (fifo.ok()) {
+      r.jobs = std::move(fifo).value();
+      r.jobs->set_fifo_as_descriptors(true);
+    } else {
+      spdlog::warn("no compiler launcher: {}", base::EscapeLine(fifo.error().Message()));
+    }
+  }
+  if (!r.jobs) {
     NSB_ASSIGN_OR_RETURN(r.jobs, JobServer::Create(s.jobs));
   }
   NSB_ASSIGN_OR_RETURN(r.stop, StopSignals::Install());
   r.devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!r.devnull) return base::ErrnoError("open /dev/null");
   return r;
+}
+
+// The launcher only where its slots come from a fifo (Acquire).
+std::string LauncherDirFor(const JobServer& jobs, const WorkDir& work) {
+  std::string bin = FindLauncherBinary();
+  if (!jobs.fifo_leases() || bin.empty()) return "";
+  auto dir = MakeLauncherDir(work, bin);
+  if (!dir.ok()) spdlog::warn("no compiler launcher: {}", base::EscapeLine(dir.error().Message()));
+  return dir.ok() ? *dir : "";
 }
 
 RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work, const PreparedSource& src,
@@ -161,6 +185,7 @@ RunSummary Schedule(const BuildOptions& o, Setup& s, const WorkDir& work, const 
                    res.devnull.get()};
   ctx.variation = o.variation;
   if (s.distcc) ctx.distcc = &*s.distcc;
+  ctx.launcher_dir = LauncherDirFor(*res.jobs, work);
   SandboxRunner runner(s.policy, ctx, s.plan, s.writes.watch);
   if (o.capture_writes) runner.set_capture_root(work.path() + "/capture");
   auto status = MakeStatus(o.verbosity, IsSmartTerminal(STDERR_FILENO), stderr);

@@ -42,6 +42,7 @@ struct BuildContext {
   int stdin_fd = -1;                            // /dev/null: a build never reads the terminal
   const struct Variation* variation = nullptr;  // verify's varied conditions
   const struct DistccConfig* distcc = nullptr;  // builds through distcc
+  std::string launcher_dir;  // host path of launcher_dir.h's directory, "" = none
 };
 
 // The jobserver as one sub-phase sees it: its own lease (jobserver.h).
