@@ -4,7 +4,7 @@
 # merged into a destination, against the anchor measured in the same run:
 # both implementations built one after another without a sandbox
 # (unsandboxed_build.py --sequential, the same phase commands, JOBS=N).
-# Interleaved A B per round; prints the medians, the ratio (goal <= 0.55),
+# Interleaved, A B then B A in turn; prints the medians, the ratio (goal <= 0.55),
 # and from the last nsbuild report the bound (max(CPU / N, longest chain)),
 # the jobserver's peak tokens and the processes and compilers it counted,
 # with the load average before and after. Prints numbers; asserts nothing.
@@ -23,18 +23,27 @@ echo "== lxml 4.9.2: ${impls[*]} on $jobs CPU(s), $rounds rounds; load before: $
 "$nsbuild" -q build "$recipe" -j"$jobs" --work-dir "$scratch/w" >/dev/null 2>&1 ||
   echo "(warm-up build failed: see $scratch/w/logs)"
 : >"$scratch/a"; : >"$scratch/b"
-for ((r = 1; r <= rounds; r++)); do
+run_nsbuild() {
   rm -rf "$scratch/dest"
+  local t0 t1
   t0=$(now)
   "$nsbuild" -q build "$recipe" -j"$jobs" --work-dir "$scratch/w" --dest "$scratch/dest" \
     --report "$scratch/report.json" >/dev/null 2>&1 || echo "  round $r: nsbuild failed"
   t1=$(now)
   awk "BEGIN {print $t1 - $t0}" >>"$scratch/a"
+}
+run_sequential() {
+  local t0 t1
   t0=$(now)
   python3 "$top/tests/bench/unsandboxed_build.py" --sequential "$recipe" "$scratch/u" "$jobs" "${impls[@]}" ||
     echo "  round $r: the unsandboxed build failed"
   t1=$(now)
   awk "BEGIN {print $t1 - $t0}" >>"$scratch/b"
+}
+# A B, then B A: on a machine whose load drifts, the one run second in
+# every round would always have the other conditions.
+for ((r = 1; r <= rounds; r++)); do
+  if ((r % 2)); then run_nsbuild; run_sequential; else run_sequential; run_nsbuild; fi
   printf '  round %d: nsbuild %.1fs, sequential %.1fs (load %s)\n' "$r" "$(tail -1 "$scratch/a")" \
     "$(tail -1 "$scratch/b")" "$(cut -d' ' -f1 /proc/loadavg)"
 done
