@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "base/unique_fd.h"
@@ -37,6 +38,32 @@ bool ReadStat(int proc_fd, const char* pid, ProcInfo* out) {
   char buf[1024];
   ssize_t n = ::read(fd.get(), buf, sizeof buf);
   return n > 0 && ParseStat(std::string(buf, static_cast<size_t>(n)), out);
+}
+
+// With CONFIG_SCHED_AUTOGROUP (Debian's default) every session is its own
+// scheduling group, and a process's nice value only ranks it inside its
+// group. Each sandbox calls setsid, so between sub-phases only the group's
+// nice counts: it is set too, through /proc/PID/autogroup of the session
+// leader (a kernel file of a process we started; a write that fails, as
+// lowering does without CAP_SYS_NICE, changes nothing).
+void SetAutogroupNice(pid_t leader, int nice) {
+  if (::getsid(leader) != leader) return;  // not a session of its own
+  std::string path = "/proc/" + std::to_string(leader) + "/autogroup";
+  base::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return;
+  // "/autogroup-123 nice 0": the kernel allows a change only every 100 ms
+  // (EAGAIN), so none is spent on a value already set; a refused one is
+  // tried again on a later turn.
+  char buf[128];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+  if (n > 0) {
+    buf[n] = 0;
+    const char* at = std::strstr(buf, " nice ");
+    if (at && std::atoi(at + 6) == nice) return;
+  }
+  base::UniqueFd out(::open(path.c_str(), O_WRONLY | O_CLOEXEC));  // a seq file: no pwrite
+  std::string value = std::to_string(nice);
+  if (out) (void)!::write(out.get(), value.data(), value.size());
 }
 
 }  // namespace
@@ -98,6 +125,7 @@ void ProcessCensus::Tick(const std::vector<RunningPid>& running) {
   for (const auto& r : running) {
     if (r.pid <= 0) continue;
     int nice = DesiredNice(r.node, running);
+    if (!options_.priorities.empty()) SetAutogroupNice(r.pid, nice);
     for (pid_t pid : ProcessTree(all, r.pid)) {
       const ProcInfo& info = all[pid];
       ++processes;

@@ -15,6 +15,9 @@
 // the CPU whenever the machine is oversubscribed, and costs nothing when it
 // is not. Raising a nice value is allowed for one's own processes; lowering
 // it back needs CAP_SYS_NICE, so unprivileged a tree once niced stays so.
+// Each sandbox is a session of its own, so with scheduler autogroups (the
+// kernel's default on Debian) the session's group gets the nice value as
+// well: otherwise nice would only rank processes inside one sandbox.
 // (cgroup v2 cpu.weight would do the same per sandbox, but sandbox/ creates
 // no cgroups: nothing here is delegated.)
 #pragma once
