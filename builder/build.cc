@@ -8,8 +8,10 @@
 #include "base/escape.h"
 #include "base/exit_status.h"
 #include "builder/build_report.h"
+#include "builder/critical_path_run.h"
 #include "builder/diagnose.h"
 #include "builder/images.h"
+#include "builder/launcher_dir.h"
 #include "builder/phase_request.h"
 #include "builder/preflight.h"
 #include "builder/run_steps.h"
@@ -70,12 +72,26 @@ base::Result<std::unique_ptr<Session>> OpenSession(const BuildOptions& o, const 
   so.decorate = [&s](SchedulerOptions& sched, const Plan& plan) {
     AddDiagnosis(sched, plan, s.policy.sandbox, s.recipe);
   };
-  if (o.jobserver_fifo) {
+  // Leases are fifos in WORK/jobserver for --jobserver-fifo, and for the
+  // compiler launcher (launcher_dir.h), which takes its slots by their path.
+  bool launcher = s.jobs > 1 && !FindLauncherBinary().empty();
+  if (o.jobserver_fifo || launcher) {
     NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy.sandbox));
     so.fifo =
         SessionOptions::Fifo{work.fd(), work.path(), kInsideJobserverFifo, ids.first, ids.second};
+    so.fifo->as_descriptors = !o.jobserver_fifo;
+    so.fifo->or_pipe = !o.jobserver_fifo;
   }
   return Session::Open(so);
+}
+
+// The launcher only where its slots come from a fifo (OpenSession).
+std::string LauncherDirFor(const JobServer& jobs, const WorkDir& work) {
+  std::string bin = FindLauncherBinary();
+  if (!jobs.fifo_leases() || bin.empty()) return "";
+  auto dir = MakeLauncherDir(work, bin);
+  if (!dir.ok()) spdlog::warn("no compiler launcher: {}", base::EscapeLine(dir.error().Message()));
+  return dir.ok() ? *dir : "";
 }
 
 // Everything after the run ends well: images.txt, and the merge when asked.
@@ -120,11 +136,18 @@ int Execute(const BuildOptions& o, BuildSetup& s) {
   BuildContext ctx{&s.recipe, s.impls, &*work,         src->root,
                    epoch,     s.jobs,  o.load_average, (*session)->devnull()};
   if (s.distcc) ctx.distcc = &*s.distcc;
+  ctx.launcher_dir = LauncherDirFor((*session)->job_server(), *work);
   SandboxRunner runner(s.policy.sandbox, ctx, s.plan, s.policy.writes.watch);
   if (o.capture_writes) runner.set_capture_root(work->path() + "/capture");
-  auto run = (*session)->Run({{"", &s.plan, &runner}});
+  // Longest chain first, from this recipe's history (critical_path_run.h).
+  CriticalPathRun critical(base::BorrowedFd(work->fd()), s.recipe.name, s.plan);
+  auto run = (*session)->Run({{"", &s.plan, &runner}},
+                             [&critical](SchedulerOptions& so) { critical.Configure(so); });
   if (!run.ok()) return Fail(run.error(), kExitFailure);
   const RunSummary& summary = run->summary;
+  critical.Remember(summary);
+  if (o.verbosity >= 0 && !summary.interrupted)
+    std::fprintf(stderr, "%s\n", DescribeBound(s.plan, MeasureBound(s.plan, summary)).c_str());
   ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
   // The steps around the sub-phases, on their clock (0 = the scheduler began).
   double t0 = run->started;

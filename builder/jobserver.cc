@@ -55,7 +55,7 @@ void Token::Release() {
 Lease::~Lease() { server_->Close(this); }
 
 std::string Lease::MakeFlags(double load_average) const {
-  std::string auth = fifo_host_.empty()
+  std::string auth = fifo_host_.empty() || server_->fifo_as_descriptors_
                          ? std::to_string(read_.get()) + "," + std::to_string(write_.get())
                          : "fifo:" + server_->fifo_inside_;
   std::string flags = " -j" + std::to_string(server_->jobs_) + " --jobserver-auth=" + auth;
@@ -64,7 +64,7 @@ std::string Lease::MakeFlags(double load_average) const {
 }
 
 std::vector<int> Lease::pass_fds() const {
-  if (!fifo_host_.empty()) return {};
+  if (!fifo_host_.empty() && !server_->fifo_as_descriptors_) return {};
   return {read_.get(), write_.get()};
 }
 

@@ -117,6 +117,14 @@ class JobServer {
                                                                uid_t uid, gid_t gid);
   ~JobServer();
 
+  // Fifo leases handed to make as descriptors (--jobserver-auth=R,W, for
+  // make 4.3, which knows no fifo:), the fifo still bound in for the
+  // compiler launcher (launcher/cc_launcher.h), which takes its slots by
+  // that path of nsbuild's own rather than by fd numbers.
+  void set_fifo_as_descriptors(bool on) { fifo_as_descriptors_ = on; }
+  // Whether leases are fifos (a path the launcher can be given).
+  bool fifo_leases() const { return !fifo_dir_.empty(); }
+
   int jobs() const { return jobs_; }
 
   // A free slot now, or an invalid Token. Never blocks. Starting a sub-phase
@@ -159,6 +167,7 @@ class JobServer {
   base::UniqueFd fifo_dir_fd_, fifo_parent_fd_;
   std::string fifo_dir_name_;
   bool remove_fifo_dir_ = false;  // made by CreateFifo, so removed with us
+  bool fifo_as_descriptors_ = false;
   uid_t fifo_uid_ = 0;
   gid_t fifo_gid_ = 0;
   unsigned long fifos_made_ = 0;

@@ -4,6 +4,7 @@
 
 #include "builder/diagnose.h"
 #include "builder/distcc.h"
+#include "builder/launcher_dir.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -26,6 +27,21 @@ std::pair<std::string, std::string> PythonOf(const BuildContext& ctx, size_t tar
   }
   if (const Implementation* p = DefaultPython(ctx.impls)) return {p->program, p->name};
   return {"/usr/bin/python3", "python3"};
+}
+
+// The compiler launcher (launcher_dir.h): its directory read-only and first
+// on PATH; the lease's fifo, when there is one, named to it.
+void AddLauncher(const std::string& dir, const PhaseJobserver& jobserver,
+                 sandbox::RunRequest& req) {
+  sandbox::MountOp bind;
+  bind.kind = sandbox::MountKind::kRoBind;
+  bind.source = dir;
+  bind.target = kInsideLauncherDir;
+  req.mounts.push_back(bind);
+  for (auto& kv : req.setenv) {
+    if (kv.first == "PATH") kv.second = std::string(kInsideLauncherDir) + ":" + kv.second;
+  }
+  if (!jobserver.fifo.empty()) req.setenv.emplace_back("NSBUILD_JOBSERVER", kInsideJobserverFifo);
 }
 
 }  // namespace
@@ -122,6 +138,7 @@ sandbox::RunRequest MakePhaseRequest(const BuildContext& ctx, const Plan& plan,
   // The names the policy keeps (LANG, DEB_BUILD_OPTIONS=nocheck...) come
   // from nsbuild's own environment, as for `nsbuild run`.
   req.caller_env = environ;
+  if (!ctx.launcher_dir.empty()) AddLauncher(ctx.launcher_dir, jobserver, req);
   req.pass_fds = jobserver.pass_fds;
   req.stdin_fd = ctx.stdin_fd;
   req.stdout_fd = output_fd;

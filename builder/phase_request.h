@@ -37,6 +37,7 @@ struct BuildContext {
   // The rest of the conditions, once the request is made: verify's
   // variation (hostname, ids, locale, umask, ...); empty: none.
   std::function<void(sandbox::RunRequest&)> vary;
+  std::string launcher_dir;  // host path of launcher_dir.h's directory, "" = none
 };
 
 // The jobserver as one sub-phase sees it: its own lease (jobserver.h).

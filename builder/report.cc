@@ -5,6 +5,7 @@
 
 #include "base/fs.h"
 #include "base/json_reader.h"
+#include "builder/critical_path.h"
 #include "builder/diagnose.h"
 
 namespace nsbuild::builder {
@@ -111,6 +112,19 @@ void AddStepEvents(const ReportInput& in, double shift, json& events) {
   }
 }
 
+// How close the run got to what N jobs allow at all (critical_path.h).
+json BoundJson(const Plan& plan, const Bound& b) {
+  json chain = json::array();
+  for (size_t id : b.chain) chain.push_back(plan.NameOf(plan.nodes[id]));
+  return {{"seconds", b.Seconds()},
+          {"cpu_seconds", b.cpu_seconds},
+          {"cpu_per_job_seconds", b.jobs > 0 ? b.cpu_seconds / b.jobs : b.cpu_seconds},
+          {"longest_chain_seconds", b.chain_seconds},
+          {"longest_chain", chain},
+          {"wall_seconds", b.wall_seconds},
+          {"bound_over_wall", b.Efficiency()}};
+}
+
 }  // namespace
 
 json ViolationsJson(const std::vector<sandbox::WriteViolation>& violations) {
@@ -147,7 +161,10 @@ std::string ReportJson(const ReportInput& in) {
       {"jobserver",
        {{"jobs", s.jobs},
         {"peak_tokens_in_use", s.peak_tokens_in_use},
-        {"tokens_recovered", s.tokens_recovered}}},
+        {"tokens_recovered", s.tokens_recovered},
+        {"peak_processes", s.peak_processes},
+        {"peak_compilers", s.peak_compilers}}},
+      {"bound", BoundJson(*in.plan, MeasureBound(*in.plan, s))},
       {"builder_max_rss_kib", in.builder_max_rss_kib},
       {"writes", WritesJson(in)},
       {"steps", StepsJson(in.steps)},

@@ -51,6 +51,10 @@ struct RunSummary {
   int jobs = 0;
   int peak_tokens_in_use = 0;
   int tokens_recovered = 0;  // came back with leases of killed makes
+  // What really ran at once, counted in the sub-phases' process trees
+  // (process_census.h), whatever the tokens say; -1 = not counted.
+  int peak_processes = -1;
+  int peak_compilers = -1;
 
   size_t WriteViolationCount() const;
 

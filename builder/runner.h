@@ -3,6 +3,8 @@
 // (sandbox_runner.h) starts a sandbox per sub-phase.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 
 #include "base/result.h"
@@ -24,6 +26,9 @@ class RunningCommand {
   virtual base::Result<sandbox::ExitInfo> Collect() = 0;
   // Stops the command and everything it started, at once.
   virtual void Kill() = 0;
+  // The command's first process as the host sees it (the sandbox's PID 1),
+  // for counting what runs beneath it; -1 when there is none.
+  virtual pid_t pid() const { return -1; }
 
   // The write watcher, when the command has one: POLLIN on notify_fd() means
   // a watched call waits for HandleNotification(), which answers it and

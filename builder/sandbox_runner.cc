@@ -25,6 +25,7 @@ class SandboxCommand : public RunningCommand {
   // SIGKILL to PID 1 ends the whole pid namespace at once: nothing of the
   // sub-phase survives, so closing its jobserver lease afterwards is safe.
   void Kill() override { sandbox_.Signal(SIGKILL); }
+  pid_t pid() const override { return sandbox_.pid(); }
 
   int notify_fd() const override { return watcher_ ? sandbox_.notify_fd() : -1; }
   bool HandleNotification() override {

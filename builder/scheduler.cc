@@ -93,6 +93,7 @@ RunSummary Scheduler::Run() {
   summary_.tokens_recovered = jobs_.recovered();
   summary_.wall_seconds = Now();
   summary_.peak_tokens_in_use = jobs_.peak_in_use();
+  if (options_.observer) options_.observer->Finish(summary_);
   status_.RunFinished(summary_);
   return summary_;
 }
@@ -140,7 +141,9 @@ bool Scheduler::LoadTooHigh() const {
 }
 
 void Scheduler::StartReady() {
-  for (const auto& node : plan_.nodes) {
+  const std::vector<size_t>& order = options_.start_order;
+  for (size_t k = 0; k < plan_.nodes.size(); ++k) {
+    const SubPhase& node = plan_.nodes[order.size() == plan_.nodes.size() ? order[k] : k];
     if (!Startable(node)) continue;
     // Like ninja's -l: above the limit nothing new starts, but one job always
     // runs so the build cannot stall.
@@ -227,7 +230,14 @@ void Scheduler::PollOnce() {
   CheckTimeouts();
   jobs_.Balance();
   jobs_.Sample();
+  if (options_.observer) options_.observer->Tick(RunningPids());
   status_.Tick();
+}
+
+std::vector<RunningPid> Scheduler::RunningPids() const {
+  std::vector<RunningPid> out;
+  for (const auto& r : running_) out.push_back({r.node, r.cmd->pid()});
+  return out;
 }
 
 void Scheduler::ReadOutput(Running& r) {

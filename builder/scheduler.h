@@ -7,10 +7,12 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "builder/jobserver.h"
 #include "builder/plan.h"
 #include "builder/results.h"
+#include "builder/run_observer.h"
 #include "builder/runner.h"
 #include "builder/status_printer.h"
 
@@ -44,6 +46,11 @@ struct SchedulerOptions {
   // (appended to its NodeResult::diagnosis and to its log).
   std::function<std::string(const SubPhase&)> log_header;
   std::function<void(const SubPhase&, NodeResult&)> diagnose;
+  // The order in which ready sub-phases are considered, node ids (highest
+  // priority first: critical_path.h's StartOrder). Empty = plan order.
+  std::vector<size_t> start_order;
+  // Told every turn which sub-phases run (run_observer.h); may be null.
+  RunObserver* observer = nullptr;
 };
 
 class Scheduler {
@@ -71,6 +78,7 @@ class Scheduler {
   void Fail(const SubPhase& node);
   void StopAll(bool interrupted);
   void CheckTimeouts();
+  std::vector<RunningPid> RunningPids() const;
   double Now() const;
 
   const Plan& plan_;

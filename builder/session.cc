@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "base/clock.h"
 #include "base/dir_fd.h"
+#include "base/escape.h"
 
 namespace nsbuild::builder {
 namespace {
@@ -113,11 +115,19 @@ base::Result<std::unique_ptr<Session>> Session::Open(const SessionOptions& o) {
   NSB_ASSIGN_OR_RETURN(s->stop_, StopSignals::Install());
   if (o.fifo) {
     // Ours, fresh, not writable by the sandboxes: only each fifo is theirs.
-    NSB_ASSIGN_OR_RETURN(
-        s->jobs_, JobServer::CreateFifoAt(o.jobs, base::BorrowedFd(o.fifo->dir_fd), "jobserver",
-                                          o.fifo->dir_path + "/jobserver", o.fifo->inside_path,
-                                          o.fifo->uid, o.fifo->gid));
-  } else {
+    auto fifo = JobServer::CreateFifoAt(o.jobs, base::BorrowedFd(o.fifo->dir_fd), "jobserver",
+                                        o.fifo->dir_path + "/jobserver", o.fifo->inside_path,
+                                        o.fifo->uid, o.fifo->gid);
+    if (fifo.ok()) {
+      s->jobs_ = std::move(fifo).value();
+      s->jobs_->set_fifo_as_descriptors(o.fifo->as_descriptors);
+    } else if (!o.fifo->or_pipe) {
+      return fifo.take_error();
+    } else {
+      spdlog::warn("no compiler launcher: {}", base::EscapeLine(fifo.error().Message()));
+    }
+  }
+  if (!s->jobs_) {
     NSB_ASSIGN_OR_RETURN(s->jobs_, JobServer::Create(o.jobs));
   }
   s->devnull_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -125,7 +135,8 @@ base::Result<std::unique_ptr<Session>> Session::Open(const SessionOptions& o) {
   return s;
 }
 
-base::Result<SessionResult> Session::Run(const std::vector<SessionMember>& members) {
+base::Result<SessionResult> Session::Run(const std::vector<SessionMember>& members,
+                                         const std::function<void(SchedulerOptions&)>& configure) {
   if (members.empty()) return base::PlainError("no builds to run");
   for (const auto& m : members) {
     if (m.name.empty() || options_.log_dir_fd < 0) continue;
@@ -148,6 +159,7 @@ base::Result<SessionResult> Session::Run(const std::vector<SessionMember>& membe
   so.log_dir_fd = options_.log_dir_fd;
   so.write_violations_fail = options_.write_violations_fail;
   if (options_.decorate) options_.decorate(so, out.plan);
+  if (configure) configure(so);
   out.started = base::MonotonicSeconds();
   out.summary = Scheduler(out.plan, dispatch, *jobs_, *printer, so).Run();
   out.jobs = jobs_->jobs();

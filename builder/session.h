@@ -56,6 +56,12 @@ struct SessionOptions {
     std::string inside_path;  // where every sandbox sees its fifo
     uid_t uid = 0;
     gid_t gid = 0;
+    // The leases reach make 4.3 as descriptors (its fifo form needs 4.4),
+    // while the compiler launcher takes its slots by the fifo's path.
+    bool as_descriptors = false;
+    // A fifo that cannot be made falls back to a pipe, with a warning
+    // (the launcher's fifo is an optimisation; --jobserver-fifo is not).
+    bool or_pipe = false;
   };
   std::optional<Fifo> fifo;
   // Where the progress goes; nullptr: stderr's printer for `verbosity`.
@@ -109,7 +115,11 @@ class Session {
 
   // Runs every member's plan to the end (or the stop); errors are the
   // session's own (a member's log dir), a failed sub-phase is a result.
-  base::Result<SessionResult> Run(const std::vector<SessionMember>& members);
+  // `configure`, when given, adjusts this run's scheduler options last (the
+  // critical path's start order and observer, critical_path_run.h).
+  base::Result<SessionResult> Run(
+      const std::vector<SessionMember>& members,
+      const std::function<void(SchedulerOptions&)>& configure = nullptr);
 
  private:
   explicit Session(const SessionOptions& options) : options_(options) {}

@@ -85,8 +85,15 @@ class BasePrinter : public StatusPrinter {
     if (int w = count[static_cast<int>(NodeState::kWaiting)])
       line += ", " + std::to_string(w) + " not run";
     if (verbosity_ >= 0 || !s.AllSucceeded()) {
+      // Tokens are what was asked for; the counted processes are what ran.
+      std::string counted = s.peak_processes < 0
+                                ? ""
+                                : " (counted: peak " + std::to_string(s.peak_compilers) +
+                                      " compiler(s), " + std::to_string(s.peak_processes) +
+                                      " process(es))";
       Print("sub-phases: " + line + " in " + Fixed1(s.wall_seconds) + "s; peak jobs " +
-            std::to_string(s.peak_tokens_in_use) + "/" + std::to_string(s.jobs) + "\n");
+            std::to_string(s.peak_tokens_in_use) + "/" + std::to_string(s.jobs) + " tokens" +
+            counted + "\n");
     }
   }
 

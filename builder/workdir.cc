@@ -14,8 +14,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // What a run makes in the work dir; emptied at the start of the next.
-const char* const kRunParts[] = {"source",         "targets",   "logs",    "images.txt",
-                                 "images.txt.tmp", "jobserver", "capture", "distcc"};
+const char* const kRunParts[] = {"source",    "targets", "logs",   "images.txt", "images.txt.tmp",
+                                 "jobserver", "capture", "distcc", "launcher"};
 
 std::shared_ptr<base::UniqueFd> Share(base::UniqueFd fd) {
   return std::make_shared<base::UniqueFd>(std::move(fd));

@@ -6,7 +6,10 @@ D, T and HOME under WORK, the same environment nsbuild gives (without the
 jobserver: each make gets -jJOBS of its own), and the implementations run in
 parallel, each one's phases in order.
 
-    unsandboxed_build.py RECIPE WORK JOBS IMPL...
+    unsandboxed_build.py [--sequential] RECIPE WORK JOBS IMPL...
+
+--sequential builds the implementations one after another instead (the
+anchor of lxml_bench.sh: what a packager does without nsbuild).
 """
 import json
 import os
@@ -84,7 +87,11 @@ def unpacked(source, work):
 
 
 def main():
-    recipe_path, work, jobs, impls = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+    args = sys.argv[1:]
+    sequential = bool(args) and args[0] == "--sequential"
+    if sequential:
+        args = args[1:]
+    recipe_path, work, jobs, impls = args[0], args[1], int(args[2]), args[3:]
     with open(recipe_path) as f:
         recipe = json.load(f)
     source = os.path.join(os.path.dirname(os.path.abspath(recipe_path)), recipe["source"])
@@ -97,6 +104,8 @@ def main():
                for i in impls]
     for t in threads:
         t.start()
+        if sequential:
+            t.join()
     for t in threads:
         t.join()
     if failures:

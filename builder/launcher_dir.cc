@@ -1,0 +1,60 @@
+#include "builder/launcher_dir.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+#include "base/install_dirs.h"
+#include "builder/workdir.h"
+#include "launcher/cc_launcher.h"
+
+#ifndef NSBUILD_CC_REL
+#define NSBUILD_CC_REL "../libexec/nsbuild/nsbuild-cc"
+#endif
+
+namespace nsbuild::builder {
+namespace {
+
+constexpr const char* kBinary = "nsbuild-cc";
+constexpr size_t kMaxBinary = 64 << 20;
+
+base::Status CopyBinary(const std::string& from, int dir) {
+  base::UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) return base::ErrnoError("open " + from);
+  base::UniqueFd out(
+      ::openat(dir, kBinary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755));
+  if (!out) return base::ErrnoError(std::string("create launcher/") + kBinary);
+  char buf[65536];
+  size_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(in.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return base::ErrnoError("read " + from);
+    if (n == 0) break;
+    total += static_cast<size_t>(n);
+    if (total > kMaxBinary) return base::PlainError(from + ": larger than a launcher can be");
+    NSB_TRY(base::WriteAll(out, std::string_view(buf, static_cast<size_t>(n))));
+  }
+  if (::fchmod(out.get(), 0755) != 0) return base::ErrnoError("chmod launcher");
+  return {};
+}
+
+}  // namespace
+
+std::string FindLauncherBinary() {
+  std::string p = base::BesideExecutable(NSBUILD_CC_REL);
+  return !p.empty() && ::access(p.c_str(), X_OK) == 0 ? p : "";
+}
+
+base::Result<std::string> MakeLauncherDir(const WorkDir& work, const std::string& binary) {
+  NSB_ASSIGN_OR_RETURN(base::UniqueFd dir, work.FreshDir("launcher", 0755));
+  NSB_TRY(CopyBinary(binary, dir.get()));
+  for (const std::string& name : launcher::CompilerNames()) {
+    if (::symlinkat(kBinary, dir.get(), name.c_str()) != 0)
+      return base::ErrnoError("symlink launcher/" + name);
+  }
+  return work.path() + "/launcher";
+}
+
+}  // namespace nsbuild::builder
