@@ -11,6 +11,8 @@
 # Exit status 3: the archive could not be reached (nothing to build).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=deb_src.sh
+source "$here/deb_src.sh"
 pkg=${1:?usage: fetch.sh PACKAGE [DIR]}
 case $pkg in
   markupsafe) version=2.1.2-1 ;;
@@ -23,20 +25,7 @@ orig=${pkg}_${upstream}.orig.tar.gz
 mkdir -p "$dir"
 cmp -s "$here/$pkg/recipe.json" "$dir/recipe.json" || cp "$here/$pkg/recipe.json" "$dir/recipe.json"
 if [ ! -s "$dir/$orig" ]; then
-  if ! apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -q '^Sources$'; then
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "fetch.sh: no deb-src line in apt's sources and not root: cannot fetch $pkg" >&2
-      exit 3
-    fi
-    cat >/etc/apt/sources.list.d/nsbuild-deb-src.sources <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-    apt-get update -qq >&2 || { echo "fetch.sh: apt-get update failed: archive unreachable" >&2; exit 3; }
-  fi
+  nsbuild_ensure_deb_src fetch.sh || exit 3
   # A tarball the mirror lacks fails apt-get as a whole; what counts is
   # that the upstream tarball and the .dsc arrived (checked below).
   (cd "$dir" && apt-get source --download-only "$pkg=$version" >&2) || true

@@ -11,6 +11,7 @@
 #   tests/bench/real_package.sh [CACHE_DIR] [brotli|lxml]  → prints the recipe path
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+source "$top/examples/real/deb_src.sh"
 cache=${1:-/var/cache/nsbuild-bench}
 package=${2:-brotli}
 case $package in
@@ -20,17 +21,7 @@ case $package in
 esac
 mkdir -p "$cache"
 if [ ! -s "$cache/$tarball" ]; then
-  if ! apt-get indextargets --format '$(CREATED_BY)' 2>/dev/null | grep -q '^Sources$'; then
-    [ "$(id -u)" -eq 0 ] || { echo "real_package.sh: no deb-src line and not root: cannot fetch $tarball" >&2; exit 1; }
-    cat >/etc/apt/sources.list.d/nsbuild-deb-src.sources <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-    apt-get update -qq >&2
-  fi
+  nsbuild_ensure_deb_src real_package.sh || exit 1
   (cd "$cache" && apt-get source --download-only "$package=$version" >&2)
 fi
 [ -s "$cache/$tarball" ] || { echo "real_package.sh: $cache/$tarball was not fetched" >&2; exit 1; }

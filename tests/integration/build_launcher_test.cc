@@ -24,25 +24,6 @@ constexpr const char* kFakeCc =
     "#!/bin/sh\necho \"$(date +%s.%N) $(sleep 0.3; date +%s.%N)\" > $D/$1.times\n";
 constexpr const char* kFakeFirst = "export PATH=/nsbuild/launcher:$S/bin:/usr/bin:/bin";
 
-int PeakOverlap(const std::vector<std::string>& dirs, int* count) {
-  std::vector<std::pair<double, int>> events;
-  *count = 0;
-  for (const auto& d : dirs) {
-    for (const auto& e : fs::directory_iterator(d)) {
-      if (e.path().extension() != ".times") continue;
-      double start = 0, end = 0;
-      std::istringstream(Read(e.path())) >> start >> end;
-      events.push_back({start, 1});
-      events.push_back({end, -1});
-      ++*count;
-    }
-  }
-  std::sort(events.begin(), events.end());
-  int now = 0, peak = 0;
-  for (auto [t, delta] : events) peak = std::max(peak, now += delta);
-  return peak;
-}
-
 void WriteFakeCc(const TempDir& dir) {
   // Not bin/ alone: a source of one directory would be entered.
   Write(dir / "src/README", "");

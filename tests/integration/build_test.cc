@@ -34,24 +34,6 @@ std::string SleepMakefile(int count, const std::string& seconds) {
   return m;
 }
 
-// Most jobs ever running at once, from the intervals recorded in `dirs`.
-int PeakOverlap(const std::vector<std::string>& dirs) {
-  std::vector<std::pair<double, int>> events;
-  for (const auto& d : dirs) {
-    for (const auto& e : fs::directory_iterator(d)) {
-      if (e.path().extension() != ".times") continue;
-      double start = 0, end = 0;
-      std::istringstream(Read(e.path())) >> start >> end;
-      events.push_back({start, 1});
-      events.push_back({end, -1});
-    }
-  }
-  std::sort(events.begin(), events.end());  // at a tie, an end (-1) sorts first
-  int now = 0, peak = 0;
-  for (auto [t, delta] : events) peak = std::max(peak, now += delta);
-  return peak;
-}
-
 int CountTimes(const std::string& dir) {
   int n = 0;
   for (const auto& e : fs::directory_iterator(dir)) n += e.path().extension() == ".times";

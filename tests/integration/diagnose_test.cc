@@ -17,24 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-CommandResult Build(const TempDir& dir, const std::string& phases,
-                    std::vector<std::string> extra = {}) {
-  Write(dir / "src/x", "");
-  Write(dir / "r.json", ShellRecipe(phases));
-  std::vector<std::string> args = {"build", dir / "r.json", "--work-dir", dir / "w", "--impl", "a"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return Nsbuild(args);
-}
-
 TEST(Diagnose, MultiLinePhaseNamesTheFailingLineAndTheLogHasAHeader) {
   TempDir dir;
-  auto r = Build(dir, R"({"compile": ["echo one", "test -e /nonexistent", "echo three"]})");
+  auto r = BuildShell(dir, R"({"compile": ["echo one", "test -e /nonexistent", "echo three"]})");
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find("failed at line 2: test -e /nonexistent"), std::string::npos) << r.err;
   std::string log = Read(dir / "w/logs/a-compile.log");
@@ -47,7 +32,8 @@ TEST(Diagnose, MultiLinePhaseNamesTheFailingLineAndTheLogHasAHeader) {
 
 TEST(Diagnose, ShellExit139NamesTheSignal) {
   TempDir dir;
-  auto r = Build(dir, R"({"compile": "sh -c 'kill -SEGV $$'"})", {"--report", dir / "r.json.out"});
+  auto r =
+      BuildShell(dir, R"({"compile": "sh -c 'kill -SEGV $$'"})", {"--report", dir / "r.json.out"});
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find("exit status 139: a process the phase ran was killed by SIGSEGV"),
             std::string::npos)
@@ -63,7 +49,7 @@ TEST(Diagnose, ShellExit139NamesTheSignal) {
 TEST(Diagnose, NameResolutionFailureSaysThereIsNoNetwork) {
   TempDir dir;
   // What pip prints when it cannot reach an index; the sandbox has no route.
-  auto r = Build(
+  auto r = BuildShell(
       dir,
       R"({"compile": "getent hosts pypi.org || { echo 'socket.gaierror: [Errno -3] Temporary failure in name resolution' >&2; exit 1; }"})");
   EXPECT_EQ(r.status, 1) << r.err;
@@ -72,8 +58,8 @@ TEST(Diagnose, NameResolutionFailureSaysThereIsNoNetwork) {
 
 TEST(Diagnose, InstallUnderAPrefixIsToldToUseDestdir) {
   TempDir dir;
-  auto r =
-      Build(dir, R"({"install": "mkdir -p /usr/local/share/t && echo x > /usr/local/share/t/f"})");
+  auto r = BuildShell(
+      dir, R"({"install": "mkdir -p /usr/local/share/t && echo x > /usr/local/share/t/f"})");
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find("DESTDIR=$D"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("allow a path with the recipe's \"addwrite\""), std::string::npos) << r.err;
@@ -81,9 +67,9 @@ TEST(Diagnose, InstallUnderAPrefixIsToldToUseDestdir) {
 
 TEST(Diagnose, AccessViolationSummaryIsPrintedOnce) {
   TempDir dir;
-  auto r = Build(dir, R"({"configure": "touch /nsbuild-denied-1 || true",
+  auto r = BuildShell(dir, R"({"configure": "touch /nsbuild-denied-1 || true",
                           "compile": "touch /nsbuild-denied-2 || true"})",
-                 {"--on-write-violation", "warn"});
+                      {"--on-write-violation", "warn"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(Count(r.err, "ACCESS VIOLATION SUMMARY"), 1u) << r.err;
   EXPECT_NE(r.err.find("/nsbuild-denied-1"), std::string::npos) << r.err;
@@ -163,7 +149,7 @@ TEST(Diagnose, FailedToMapSegmentUnderNoexecIsExplained) {
   TempDir dir;
   // A shared object copied to a writable dir and loaded from there, as a C
   // extension built in $BUILD_DIR is by its tests.
-  auto r = Build(
+  auto r = BuildShell(
       dir,
       R"({"compile": "cp /usr/lib/x86_64-linux-gnu/libz.so.1 $T/ && python3 -c \"import ctypes; ctypes.CDLL('$T/libz.so.1')\""})",
       {"--policy", "strict"});

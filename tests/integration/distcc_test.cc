@@ -20,18 +20,13 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/build_util.h"
 #include "tests/support/harness.h"
 
 namespace nsbuild::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 bool DistccInstalled() {
   return access("/usr/bin/distcc", X_OK) == 0 && access("/usr/bin/distccd", X_OK) == 0 &&

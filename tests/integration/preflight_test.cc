@@ -14,18 +14,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-CommandResult Build(const TempDir& dir, const std::string& phases,
-                    std::vector<std::string> extra = {}) {
-  Write(dir / "src/x", "");
-  Write(dir / "r.json", ShellRecipe(phases));
-  std::vector<std::string> args = {"build", dir / "r.json", "--work-dir", dir / "w", "--impl", "a"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return Nsbuild(args);
-}
-
 TEST(Preflight, UncreatableDestIsRefusedBeforeAnySandbox) {
   TempDir dir;
-  auto r = Build(dir, R"({"compile": "true"})", {"--dest", dir / "no/such/dest"});
+  auto r = BuildShell(dir, R"({"compile": "true"})", {"--dest", dir / "no/such/dest"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.err.find("mkdir -p " + dir / "no/such/dest"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "w/logs"));  // nothing ran
