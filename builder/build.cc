@@ -85,15 +85,6 @@ base::Result<std::unique_ptr<Session>> OpenSession(const BuildOptions& o, const 
   return Session::Open(so);
 }
 
-// The launcher only where its slots come from a fifo (OpenSession).
-std::string LauncherDirFor(const JobServer& jobs, const WorkDir& work) {
-  std::string bin = FindLauncherBinary();
-  if (!jobs.fifo_leases() || bin.empty()) return "";
-  auto dir = MakeLauncherDir(work, bin);
-  if (!dir.ok()) spdlog::warn("no compiler launcher: {}", base::EscapeLine(dir.error().Message()));
-  return dir.ok() ? *dir : "";
-}
-
 // Everything after the run ends well: images.txt, and the merge when asked.
 base::Status HandOff(const BuildOptions& o, const BuildSetup& s, const WorkDir& work,
                      const std::vector<BuiltImage>& images, int64_t source_date_epoch,
@@ -105,6 +96,49 @@ base::Status HandOff(const BuildOptions& o, const BuildSetup& s, const WorkDir& 
         h.merge, MergeRequestOf({&s, images, source_date_epoch, o.dest, o.recipe_path, o.replace}));
   }
   return HandOffImages(h);
+}
+
+// The handed-off images merged (with --dest), timed as the report's
+// "merge" step; kExitOk or kExitFailure.
+int MergeStep(const BuildOptions& o, const BuildSetup& s, const WorkDir& work, int64_t epoch,
+              double t0, ReportInput& report) {
+  StepRecord merge{"merge", StepClock() - t0};
+  int rc = kExitOk;
+  if (auto st = HandOff(o, s, work, report.images, epoch, &merge); !st) {
+    rc = Fail(st.error(), kExitFailure);
+    merge.ok = false;
+    merge.error = st.error().Message();
+  }
+  merge.end = StepClock() - t0;
+  if (!o.dest.empty()) report.steps.push_back(merge);
+  return rc;
+}
+
+// After the run: distcc's counts, the denied writes, the verdict, the
+// hand-off when every target succeeded, and the report files.
+int Finish(const BuildOptions& o, const BuildSetup& s, const WorkDir& work,
+           const SessionResult& run, const StepRecord& unpack, int64_t epoch, int caught) {
+  const RunSummary& summary = run.summary;
+  ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work.path(), 0};
+  // The steps around the sub-phases, on their clock (0 = the scheduler began).
+  double t0 = run.started;
+  report.steps.push_back({"unpack", unpack.start - t0, unpack.end - t0});
+  DistccSummary distcc;
+  if (s.distcc) {
+    distcc = SummarizeDistcc(*s.distcc, summary);
+    report.distcc = &distcc;
+    if (o.verbosity >= 0) std::fprintf(stderr, "%s\n", DistccStatusLine(distcc).c_str());
+  }
+  TellWrites(s, summary, work, o.verbosity, report);
+  int rc = Verdict(s, summary, work, caught);
+  if (rc == kExitOk) {
+    report.images = MeasureImages(s, work);
+    WarnMisplacedModules(s, work, report);
+    rc = MergeStep(o, s, work, epoch, t0, report);
+  }
+  report.builder_max_rss_kib = SelfMaxRssKib();
+  WriteReportFiles(o.report_path, o.trace_path, report);
+  return rc;
 }
 
 // The part that runs: work dir, session, source, sandboxes, hand-off.
@@ -148,43 +182,7 @@ int Execute(const BuildOptions& o, BuildSetup& s) {
   critical.Remember(summary);
   if (o.verbosity >= 0 && !summary.interrupted)
     std::fprintf(stderr, "%s\n", DescribeBound(s.plan, MeasureBound(s.plan, summary)).c_str());
-  ReportInput report{s.recipe.name, s.recipe.version, &s.plan, &summary, {}, work->path(), 0};
-  // The steps around the sub-phases, on their clock (0 = the scheduler began).
-  double t0 = run->started;
-  report.steps.push_back({"unpack", unpack.start - t0, unpack.end - t0});
-  DistccSummary distcc;
-  if (s.distcc) {
-    distcc = SummarizeDistcc(*s.distcc, summary);
-    report.distcc = &distcc;
-    if (o.verbosity >= 0) std::fprintf(stderr, "%s\n", DistccStatusLine(distcc).c_str());
-  }
-  TellWrites(s, summary, *work, o.verbosity, report);
-  int rc = Verdict(s, summary, *work, (*session)->caught());
-  if (rc == kExitOk) {
-    report.images = MeasureImages(s, *work);
-    WarnMisplacedModules(s, *work, report);
-    StepRecord merge{"merge", StepClock() - t0};
-    if (auto st = HandOff(o, s, *work, report.images, epoch, &merge); !st) {
-      rc = Fail(st.error(), kExitFailure);
-      merge.ok = false;
-      merge.error = st.error().Message();
-    }
-    merge.end = StepClock() - t0;
-    if (!o.dest.empty()) report.steps.push_back(merge);
-  }
-  report.builder_max_rss_kib = SelfMaxRssKib();
-  WriteReportFiles(o.report_path, o.trace_path, report);
-  return rc;
-}
-
-// Errors before work (preflight.h): what the sandboxes and the merge would
-// otherwise find only at their end.
-base::Status Preflight(const BuildOptions& o, const BuildSetup& s) {
-  NSB_TRY(CheckDest(o.dest));
-  if (!o.dest.empty()) NSB_TRY(CheckPackageName(s.recipe.name));
-  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(s.policy.sandbox));
-  return CheckWorkDirReachable(o.work_dir.empty() ? DefaultWorkDir(s.recipe) : o.work_dir,
-                               ids.first, ids.second);
+  return Finish(o, s, *work, *run, unpack, epoch, (*session)->caught());
 }
 
 }  // namespace
@@ -197,7 +195,9 @@ int RunBuild(const BuildOptions& o) {
                 DescribePlan(setup->plan).c_str());
     return kExitOk;
   }
-  if (auto st = Preflight(o, *setup); !st) return Fail(st.error(), kExitUsage);
+  std::string work_dir = o.work_dir.empty() ? DefaultWorkDir(setup->recipe) : o.work_dir;
+  if (auto st = CheckBeforeWork(o.dest, work_dir, setup->recipe.name, setup->policy.sandbox); !st)
+    return Fail(st.error(), kExitUsage);
   return Execute(o, *setup);
 }
 

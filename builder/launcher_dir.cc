@@ -1,11 +1,14 @@
 #include "builder/launcher_dir.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/escape.h"
 #include "base/fs.h"
 #include "base/install_dirs.h"
+#include "builder/jobserver.h"
 #include "builder/workdir.h"
 #include "launcher/cc_launcher.h"
 
@@ -55,6 +58,15 @@ base::Result<std::string> MakeLauncherDir(const WorkDir& work, const std::string
       return base::ErrnoError("symlink launcher/" + name);
   }
   return work.path() + "/launcher";
+}
+
+// The launcher only where its slots come from a fifo (build.cc, OpenSession).
+std::string LauncherDirFor(const JobServer& jobs, const WorkDir& work) {
+  std::string bin = FindLauncherBinary();
+  if (!jobs.fifo_leases() || bin.empty()) return "";
+  auto dir = MakeLauncherDir(work, bin);
+  if (!dir.ok()) spdlog::warn("no compiler launcher: {}", base::EscapeLine(dir.error().Message()));
+  return dir.ok() ? *dir : "";
 }
 
 }  // namespace nsbuild::builder

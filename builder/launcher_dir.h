@@ -31,4 +31,10 @@ std::string FindLauncherBinary();
 // Makes WORK/launcher from `binary`; returns its host path.
 base::Result<std::string> MakeLauncherDir(const WorkDir& work, const std::string& binary);
 
+class JobServer;
+// The launcher's directory for a build whose leases are fifos (the launcher
+// takes its slots by their path), "" otherwise or when it cannot be made
+// (a warning: the build runs without it).
+std::string LauncherDirFor(const JobServer& jobs, const WorkDir& work);
+
 }  // namespace nsbuild::builder

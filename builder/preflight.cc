@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "builder/sandbox_runner.h"
 #include "merge/database.h"
 
 namespace nsbuild::builder {
@@ -153,6 +154,14 @@ base::Status CheckPackageName(const std::string& name) {
     return base::PlainError(s.error().Message() + ": the merger would refuse it; rename it");
   }
   return {};
+}
+
+base::Status CheckBeforeWork(const std::string& dest, const std::string& work_dir,
+                             const std::string& package, const sandbox::Policy& policy) {
+  NSB_TRY(CheckDest(dest));
+  if (!dest.empty()) NSB_TRY(CheckPackageName(package));
+  NSB_ASSIGN_OR_RETURN(auto ids, MappedHostIds(policy));
+  return CheckWorkDirReachable(work_dir, ids.first, ids.second);
 }
 
 }  // namespace nsbuild::builder

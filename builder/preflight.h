@@ -46,4 +46,9 @@ base::Status CheckAddWrite(const sandbox::Policy& policy, const std::vector<AddW
 // The package name the merger will record (merge/database.h's rules).
 base::Status CheckPackageName(const std::string& name);
 
+// All of the above that apply to a build into `dest` ("" = no merge) with
+// `work_dir`, for the ids `policy` maps the sandboxes' root to.
+base::Status CheckBeforeWork(const std::string& dest, const std::string& work_dir,
+                             const std::string& package, const sandbox::Policy& policy);
+
 }  // namespace nsbuild::builder

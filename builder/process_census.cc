@@ -10,6 +10,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "base/clock.h"
 #include "base/unique_fd.h"
 
 namespace nsbuild::builder {
@@ -115,10 +116,8 @@ int ProcessCensus::DesiredNice(size_t node, const std::vector<RunningPid>& runni
 }
 
 void ProcessCensus::Tick(const std::vector<RunningPid>& running) {
-  auto now = std::chrono::steady_clock::now();
-  if (running.empty() ||
-      std::chrono::duration<double>(now - last_).count() < options_.interval_seconds)
-    return;
+  double now = base::MonotonicSeconds();
+  if (running.empty() || now - last_ < options_.interval_seconds) return;
   last_ = now;
   auto all = ScanProcesses();
   int processes = 0, compilers = 0;

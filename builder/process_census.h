@@ -64,7 +64,7 @@ class ProcessCensus : public RunObserver {
   int DesiredNice(size_t node, const std::vector<RunningPid>& running) const;
 
   Options options_;
-  std::chrono::steady_clock::time_point last_{};
+  double last_ = -1e9;  // base::MonotonicSeconds() of the last sample
   int peak_processes_ = 0;
   int peak_compilers_ = 0;
 };

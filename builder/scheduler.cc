@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/clock.h"
 #include "base/dir_fd.h"
 #include "base/fs.h"
 #include "builder/write_report.h"
@@ -59,10 +60,7 @@ Scheduler::Scheduler(const Plan& plan, CommandRunner& runner, JobServer& jobs,
 
 Scheduler::~Scheduler() = default;
 
-double Scheduler::Now() const {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count() - t0_;
-}
+double Scheduler::Now() const { return base::MonotonicSeconds() - t0_; }
 
 RunSummary Scheduler::Run() {
   t0_ = Now();

@@ -9,16 +9,14 @@
 #include <cstring>
 #include <map>
 
+#include "base/clock.h"
 #include "base/escape.h"
 #include "base/fs.h"
 
 namespace nsbuild::builder {
 namespace {
 
-double Seconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
+double Seconds() { return base::MonotonicSeconds(); }
 
 std::string Fixed1(double v) {
   char buf[32];

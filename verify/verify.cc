@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
 #include "base/dir_fd.h"
 #include "base/escape.h"
 #include "base/exit_status.h"
@@ -62,10 +63,7 @@ int Fail(Verdict& v, const std::string& message, int rc) {
   return rc;
 }
 
-double SteadySeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
+double SteadySeconds() { return base::MonotonicSeconds(); }
 
 base::Result<DiffMap> Compare(const MemberResult& a, const MemberResult& b,
                               std::map<std::string, std::string>* digests) {
