@@ -19,11 +19,12 @@ namespace nsbuild::builder {
 void TellWrites(const BuildSetup& setup, const RunSummary& summary, const WorkDir& work,
                 int verbosity, ReportInput& report);
 
-// One image per target, counted through the work dir's fd, never by path.
 // After install (module_paths.h): Python modules an implementation
 // installed where it does not import from, as warnings on stderr and in
 // the report.
 void WarnMisplacedModules(const BuildSetup& setup, const WorkDir& work, ReportInput& report);
+
+// One image per target, counted through the work dir's fd, never by path.
 std::vector<BuiltImage> MeasureImages(const BuildSetup& setup, const WorkDir& work);
 
 // --report and --trace, when asked for; a failure is told, not fatal.
