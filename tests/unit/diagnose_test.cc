@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -19,7 +20,9 @@ struct ShellRun {
 // same program), stderr folded into stdout as the phase log has it.
 ShellRun RunNumbered(const std::string& command) {
   std::string script = NumberedScript(command);
-  std::string path = ::testing::TempDir() + "/diagnose_script.sh";
+  // One file per process: ctest runs these tests side by side.
+  std::string path =
+      ::testing::TempDir() + "/diagnose_script." + std::to_string(::getpid()) + ".sh";
   FILE* f = ::fopen(path.c_str(), "w");
   EXPECT_NE(f, nullptr);
   ::fputs(script.c_str(), f);
@@ -31,6 +34,7 @@ ShellRun RunNumbered(const std::string& command) {
   size_t n;
   while ((n = ::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
   int st = ::pclose(p);
+  ::unlink(path.c_str());
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
