@@ -22,8 +22,12 @@ if [ "$(id -u)" -eq 0 ]; then
   id "$TEST_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$TEST_USER"
   stage=$(mktemp -d /tmp/nsbuild-nonroot.XXXXXX)
   trap 'rm -rf "$stage"' EXIT
-  cp "$BUILD/bin/nsbuild" "$BUILD/tests/nsbuild_integration_tests" \
+  cp "$BUILD/tests/nsbuild_integration_tests" \
     "$BUILD/tests/nsbuild_security_tests" "$BUILD/merge/nsbuild-exec" "$stage/"
+  # nsbuild finds its compiler launcher as installed: bin/../libexec/nsbuild.
+  mkdir -p "$stage/bin" "$stage/libexec/nsbuild"
+  cp "$BUILD/bin/nsbuild" "$stage/bin/"
+  cp "$BUILD/launcher/nsbuild-cc" "$stage/libexec/nsbuild/"
   cp -r "$NSBUILD_TOP/policies" "$stage/policies"
   # The checkout may sit where the test user cannot read (under /root).
   mkdir -p "$stage/src" && cp -r "$NSBUILD_TOP/examples" "$stage/src/examples"
@@ -33,7 +37,7 @@ if [ "$(id -u)" -eq 0 ]; then
   status=0
   for t in nsbuild_integration_tests nsbuild_security_tests; do
     runuser -u "$TEST_USER" -- env -i PATH=/usr/bin:/bin HOME="/tmp" TMPDIR=/tmp \
-      NSBUILD_BIN="$stage/nsbuild" NSBUILD_POLICY_PATH="$stage/policies" \
+      NSBUILD_BIN="$stage/bin/nsbuild" NSBUILD_POLICY_PATH="$stage/policies" \
       NSBUILD_SOURCE_DIR="$stage/src" NSBUILD_EXEC_DISPATCHER="$stage/nsbuild-exec" \
       "$stage/$t" --gtest_brief=1 2>&1 | tee -a "$stage/nonroot.log"
     [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
