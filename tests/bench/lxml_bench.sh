@@ -12,7 +12,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 bench_args "${1:-}" "${2:-3}"
-[ -x "$nsbuild" ] || nsbuild=$build/builder/nsbuild
+[ -x "$nsbuild" ] || { echo "lxml_bench: no nsbuild at $nsbuild (build first)" >&2; exit 2; }
 recipe=$("$top/tests/bench/real_package.sh" "${NSBUILD_BENCH_CACHE:-/var/cache/nsbuild-bench}" lxml)
 jobs=$(nproc)
 impls=(python3.11 pypy3)
