@@ -10,6 +10,7 @@
 #include "base/dir_fd.h"
 #include "base/fs.h"
 #include "builder/merge_handoff.h"
+#include "builder/preflight.h"
 #include "merge/content.h"
 
 namespace nsbuild::builder {
@@ -34,11 +35,7 @@ BuiltImage MeasureImage(const std::string& target, const std::string& path, int 
 namespace {
 
 base::Status MergeInto(const merge::MergeRequest& req, const HandOff& h) {
-  // A new destination root is created (its parent must exist); an existing
-  // one is merged into.
-  if (::mkdir(req.dest.c_str(), 0755) != 0 && errno != EEXIST) {
-    return base::ErrnoError("create destination " + req.dest);
-  }
+  NSB_TRY(CreateDest(req.dest));
   NSB_ASSIGN_OR_RETURN(merge::MergeReport rep, merge::MergeImages(req));
   if (h.merge_step) RecordMerge(rep, h.merge_step);
   if (!PrintMergeReport("build", rep, req.images)) {

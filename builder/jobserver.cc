@@ -109,25 +109,6 @@ base::Result<std::unique_ptr<JobServer>> JobServer::Create(int jobs) {
   return js;
 }
 
-base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifo(int jobs,
-                                                               const std::string& fifo_dir,
-                                                               const std::string& inside_path,
-                                                               uid_t uid, gid_t gid) {
-  if (::mkdir(fifo_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return base::ErrnoError("mkdir " + fifo_dir);
-  }
-  base::UniqueFd dir(::open(fifo_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!dir) return base::ErrnoError("open " + fifo_dir);
-  NSB_ASSIGN_OR_RETURN(auto js, Create(jobs));
-  js->fifo_dir_ = fifo_dir;
-  js->fifo_dir_fd_ = std::move(dir);
-  js->fifo_inside_ = inside_path;
-  js->fifo_uid_ = uid;
-  js->fifo_gid_ = gid;
-  js->remove_fifo_dir_ = true;
-  return js;
-}
-
 base::Result<std::unique_ptr<JobServer>> JobServer::CreateFifoAt(int jobs, base::BorrowedFd parent,
                                                                  const std::string& name,
                                                                  const std::string& fifo_dir,
@@ -151,7 +132,6 @@ JobServer::~JobServer() {
     spdlog::warn("jobserver destroyed with {} lease(s) open and {} slot(s) taken", leases_.size(),
                  jobs_ - free_);
   }
-  if (remove_fifo_dir_) ::rmdir(fifo_dir_.c_str());
   if (fifo_parent_fd_) ::unlinkat(fifo_parent_fd_.get(), fifo_dir_name_.c_str(), AT_REMOVEDIR);
 }
 

@@ -101,12 +101,9 @@ class JobServer {
   // A pool of `jobs` slots; leases are pipes. The returned object must
   // outlive every Token and Lease it hands out.
   static base::Result<std::unique_ptr<JobServer>> Create(int jobs);
-  // Leases are fifos created in `fifo_dir` (mode 0600, owned by uid/gid, the
-  // ids the sandboxes' root maps to), each bound in at `inside_path`.
-  static base::Result<std::unique_ptr<JobServer>> CreateFifo(int jobs, const std::string& fifo_dir,
-                                                             const std::string& inside_path,
-                                                             uid_t uid, gid_t gid);
-  // The same in directory `name` of `parent` (the work dir), made afresh
+  // Leases are fifos (mode 0600, owned by uid/gid, the ids the sandboxes'
+  // root maps to), each bound in at `inside_path`, in directory `name` of
+  // `parent` (the work dir), made afresh
   // (nsbuild's own, mode 0755, not writable by the sandboxes) and removed
   // with the server: fifos are made, chowned and opened through its fd,
   // never by path; `fifo_dir` is its path, for the binds.
@@ -166,7 +163,6 @@ class JobServer {
   std::string fifo_dir_, fifo_inside_;
   base::UniqueFd fifo_dir_fd_, fifo_parent_fd_;
   std::string fifo_dir_name_;
-  bool remove_fifo_dir_ = false;  // made by CreateFifo, so removed with us
   bool fifo_as_descriptors_ = false;
   uid_t fifo_uid_ = 0;
   gid_t fifo_gid_ = 0;

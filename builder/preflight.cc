@@ -94,12 +94,16 @@ base::Status CheckDest(const std::string& dest) {
   return {};
 }
 
-base::Status PrepareDest(const std::string& dest) {
-  NSB_TRY(CheckDest(dest));
+base::Status CreateDest(const std::string& dest) {
   if (::mkdir(dest.c_str(), 0755) != 0 && errno != EEXIST) {
     return base::ErrnoError("create destination " + dest);
   }
   return {};
+}
+
+base::Status PrepareDest(const std::string& dest) {
+  NSB_TRY(CheckDest(dest));
+  return CreateDest(dest);
 }
 
 bool CanSearch(mode_t mode, uid_t owner, gid_t group, uid_t uid, gid_t gid) {

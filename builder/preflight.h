@@ -19,7 +19,10 @@ namespace nsbuild::builder {
 // --dest: an existing directory we may write, or one whose parent exists
 // and is writable (MergeInto creates it then).
 base::Status CheckDest(const std::string& dest);
-// The same, creating a missing destination (`nsbuild merge --dest`).
+// A new destination root is created (its parent must exist); an existing
+// one is kept. Both `nsbuild merge --dest` and a build's merge call it.
+base::Status CreateDest(const std::string& dest);
+// CheckDest, then CreateDest (`nsbuild merge --dest`).
 base::Status PrepareDest(const std::string& dest);
 
 // Every existing directory from / down to `work_dir` must be searchable by

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "tests/support/files.h"
+
 namespace nsbuild::builder {
 namespace {
 
@@ -116,9 +118,12 @@ TEST(JobServer, StartingASubPhaseTakesBackAnIdleLeaseToken) {
 }
 
 TEST(JobServer, FifoLeasesAreNamedByPathAndPassNoFds) {
-  std::string dir = ::testing::TempDir() + "/jobserver_test.fifos";
+  nsbuild::testing::TempDir parent;
+  base::UniqueFd parent_fd(::open(parent.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  std::string dir = parent / "fifos";
   {
-    auto js = JobServer::CreateFifo(3, dir, "/nsbuild/jobserver", ::getuid(), ::getgid());
+    auto js = JobServer::CreateFifoAt(3, base::BorrowedFd(parent_fd.get()), "fifos", dir,
+                                      "/nsbuild/jobserver", ::getuid(), ::getgid());
     ASSERT_TRUE(js.ok()) << js.error().Message();
     std::string path;
     {
