@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "base/clock.h"
 #include "base/escape.h"
 #include "base/exit_status.h"
 #include "builder/build_report.h"
@@ -66,14 +67,14 @@ base::Status HandOff(const AfterRun& o, const BuildSetup& s, const WorkDir& work
 // "merge" step; kExitOk or kExitFailure.
 int MergeStep(const AfterRun& o, const BuildSetup& s, const WorkDir& work, int64_t epoch, double t0,
               ReportInput& report) {
-  StepRecord merge{"merge", StepClock() - t0};
+  StepRecord merge{"merge", base::MonotonicSeconds() - t0};
   int rc = kExitOk;
   if (auto st = HandOff(o, s, work, report.images, epoch, &merge); !st) {
     rc = LogFailure(st.error(), kExitFailure);
     merge.ok = false;
     merge.error = st.error().Message();
   }
-  merge.end = StepClock() - t0;
+  merge.end = base::MonotonicSeconds() - t0;
   if (!o.dest.empty()) report.steps.push_back(merge);
   return rc;
 }

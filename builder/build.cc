@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "base/clock.h"
 #include "base/escape.h"
 #include "base/exit_status.h"
 #include "builder/after_run.h"
@@ -59,9 +60,9 @@ int Execute(const BuildOptions& o, BuildSetup& s) {
   // Before the source copy: a Ctrl-C during it stops the run.
   auto session = OpenSession(o, s, *work);
   if (!session.ok()) return LogFailure(session.error(), kExitFailure);
-  StepRecord unpack{"unpack", StepClock()};
+  StepRecord unpack{"unpack", base::MonotonicSeconds()};
   auto src = PrepareSource(s.source, *work, s.policy.sandbox);
-  unpack.end = StepClock();
+  unpack.end = base::MonotonicSeconds();
   if (!src.ok()) {
     spdlog::error("{}", base::EscapeText(src.error().Message()));
     return kExitUsage;

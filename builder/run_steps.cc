@@ -1,9 +1,7 @@
 #include "builder/run_steps.h"
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "base/clock.h"
 #include "merge/merge.h"
 
 namespace nsbuild::builder {
@@ -46,7 +44,5 @@ nlohmann::json StepJson(const StepRecord& s) {
   }
   return j;
 }
-
-double StepClock() { return base::MonotonicSeconds(); }
 
 }  // namespace nsbuild::builder

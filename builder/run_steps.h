@@ -34,7 +34,4 @@ void RecordMerge(const merge::MergeReport& report, StepRecord* step);
 // merge "merged", "operations", "rejections", ..., "preferred"}.
 nlohmann::json StepJson(const StepRecord& step);
 
-// The steady clock in seconds, the one the scheduler uses.
-double StepClock();
-
 }  // namespace nsbuild::builder

@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "base/fs.h"
 #include "base/unique_fd.h"
+#include "tests/support/files.h"
 #include "tests/unit/fake_runner.h"
 
 namespace nsbuild::testing {
@@ -85,8 +85,8 @@ TEST(Scheduler, JobsOneIsStrictlySequential) {
 
 TEST(Scheduler, FailureStopsOnlyItsTarget) {
   Fixture f(2, true, 2);
-  std::string logs = ::testing::TempDir() + "/sched_fail_logs";
-  std::filesystem::create_directories(logs);
+  nsbuild::testing::TempDir tmp;  // per test run: parallel runs never share logs
+  const std::string& logs = tmp.path();
   f.runner.commands["impl0:compile"] = {5, 2, "cc: error: nope\n"};
   f.runner.commands["impl1:compile"] = {40, 0, ""};
   base::UniqueFd logs_fd(::open(logs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
