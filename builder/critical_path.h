@@ -5,7 +5,7 @@
 // it to the end, itself included. The scheduler starts the ready sub-phase
 // with the highest priority first, so the longest chain is never the one
 // left waiting behind shorter work; the running one with the highest
-// priority keeps the CPU (cpu_share.h).
+// priority keeps the CPU (process_census.h renices the others).
 //
 // After a run, the bound says how fast it could have been at all: no
 // schedule on N jobs beats max(total CPU / N, the longest chain of
