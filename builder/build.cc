@@ -87,11 +87,12 @@ int Execute(const BuildOptions& o, BuildSetup& s) {
   if (o.capture_writes) runner.set_capture_root(work->path() + "/capture");
   // Longest chain first, from this recipe's history (critical_path_run.h).
   CriticalPathRun critical(base::BorrowedFd(work->fd()), s.recipe.name, s.plan);
-  auto run = (*session)->Run({{"", &s.plan, &runner}},
-                             [&critical](SchedulerOptions& so) { critical.Configure(so); });
+  auto run =
+      (*session)->Run({{"", &s.plan, &runner}},
+                      [&critical](SchedulerOptions& so, const Plan&) { critical.Configure(so); });
   if (!run.ok()) return LogFailure(run.error(), kExitFailure);
   const RunSummary& summary = run->summary;
-  critical.Remember(summary);
+  critical.Remember(s.plan, summary);
   if (o.verbosity >= 0 && !summary.interrupted)
     std::fprintf(stderr, "%s\n", DescribeBound(s.plan, MeasureBound(s.plan, summary)).c_str());
   AfterRun after{o.verbosity, o.dest, o.recipe_path, o.replace, o.report_path, o.trace_path};

@@ -24,8 +24,9 @@ class CriticalPathRun {
   // Sets the start order and the observer (which must outlive the run).
   void Configure(SchedulerOptions& options);
   // Records the run's times and writes the history back (a failure to
-  // write is only a warning: the next run estimates without it).
-  void Remember(const RunSummary& summary);
+  // write is only a warning: the next run estimates without it). `plan` is
+  // the one the run ran (the same nodes as the constructor's).
+  void Remember(const Plan& plan, const RunSummary& summary);
 
   const std::vector<double>& priorities() const { return priorities_; }
   size_t estimates_from_history() const { return from_history_; }
@@ -33,7 +34,6 @@ class CriticalPathRun {
  private:
   int work_dir_;
   std::string recipe_;
-  const Plan& plan_;
   History history_;
   std::vector<double> priorities_;
   size_t from_history_ = 0;

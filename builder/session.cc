@@ -135,8 +135,9 @@ base::Result<std::unique_ptr<Session>> Session::Open(const SessionOptions& o) {
   return s;
 }
 
-base::Result<SessionResult> Session::Run(const std::vector<SessionMember>& members,
-                                         const std::function<void(SchedulerOptions&)>& configure) {
+base::Result<SessionResult> Session::Run(
+    const std::vector<SessionMember>& members,
+    const std::function<void(SchedulerOptions&, const Plan&)>& configure) {
   if (members.empty()) return base::PlainError("no builds to run");
   for (const auto& m : members) {
     if (m.name.empty() || options_.log_dir_fd < 0) continue;
@@ -159,7 +160,7 @@ base::Result<SessionResult> Session::Run(const std::vector<SessionMember>& membe
   so.log_dir_fd = options_.log_dir_fd;
   so.write_violations_fail = options_.write_violations_fail;
   if (options_.decorate) options_.decorate(so, out.plan);
-  if (configure) configure(so);
+  if (configure) configure(so, out.plan);
   out.started = base::MonotonicSeconds();
   out.summary = Scheduler(out.plan, dispatch, *jobs_, *printer, so).Run();
   out.jobs = jobs_->jobs();

@@ -115,11 +115,12 @@ class Session {
 
   // Runs every member's plan to the end (or the stop); errors are the
   // session's own (a member's log dir), a failed sub-phase is a result.
-  // `configure`, when given, adjusts this run's scheduler options last (the
-  // critical path's start order and observer, critical_path_run.h).
+  // `configure`, when given, adjusts this run's scheduler options last,
+  // knowing the combined plan (the critical path's start order and
+  // observer, critical_path_run.h).
   base::Result<SessionResult> Run(
       const std::vector<SessionMember>& members,
-      const std::function<void(SchedulerOptions&)>& configure = nullptr);
+      const std::function<void(SchedulerOptions&, const Plan&)>& configure = nullptr);
 
  private:
   explicit Session(const SessionOptions& options) : options_(options) {}

@@ -3,7 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <functional>
+#include <memory>
+
 #include "base/dir_fd.h"
+#include "builder/critical_path_run.h"
 #include "builder/diagnose.h"
 #include "builder/sandbox_runner.h"
 #include "builder/source.h"
@@ -137,7 +141,21 @@ base::Result<BuildSetResult> RunBuildSet(const BuildSetup& plan, const BuildSetO
     Wire(*m, *session, o.load_average, out.source_date_epoch);
     run.push_back({m->spec.name, &m->setup.plan, m->runner.get()});
   }
-  NSB_ASSIGN_OR_RETURN(builder::SessionResult r, session->Run(run));
+  // Longest chain first across the whole set, as a build does for its
+  // implementations; the combined plan only exists once the run begins.
+  std::unique_ptr<builder::CriticalPathRun> critical;
+  std::function<void(builder::SchedulerOptions&, const builder::Plan&)> configure;
+  if (o.history_dir_fd >= 0) {
+    configure = [&](builder::SchedulerOptions& sched, const builder::Plan& all) {
+      critical = std::make_unique<builder::CriticalPathRun>(base::BorrowedFd(o.history_dir_fd),
+                                                            plan.recipe.name, all);
+      critical->Configure(sched);
+    };
+  }
+  NSB_ASSIGN_OR_RETURN(builder::SessionResult r, session->Run(run, configure));
+  if (critical) critical->Remember(r.plan, r.summary);
+  if (r.AllOk())  // a set cut short says nothing of its bound
+    out.bound = builder::DescribeBound(r.plan, builder::MeasureBound(r.plan, r.summary));
   out.started = r.started;
   out.wall_seconds = r.summary.wall_seconds;
   out.jobs = r.jobs;

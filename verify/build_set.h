@@ -29,6 +29,11 @@ struct BuildSetOptions {
   double load_average = 0;  // -l
   std::string log_dir;      // LOG_DIR/MEMBER/TARGET-PHASE.log
   int log_dir_fd = -1;      // LOG_DIR opened (nsbuild's own, fresh)
+  // The verify work dir, opened: its history (builder/history.h) gives
+  // every member's sub-phases their estimates, so the set starts its
+  // longest chains first, and keeps this set's times for the next verify.
+  // -1: plan order, nothing kept.
+  int history_dir_fd = -1;
   int verbosity = 0;
   // Every member gets the same SOURCE_DATE_EPOCH: the recipe's, this, or
   // else the first member's source's newest mtime.
@@ -50,6 +55,7 @@ struct BuildSetResult {
   double wall_seconds = 0;
   double started = 0;         // steady-clock seconds at which the scheduler began
   std::string write_summary;  // the write watcher's denied writes, "" if none
+  std::string bound;          // how close the set came to its bound (DescribeBound)
   // The member to blame for a set that is not ok (SessionResult::Culprit).
   std::optional<size_t> culprit;  // index into members
 };

@@ -13,6 +13,7 @@
 #include "base/escape.h"
 #include "base/exit_status.h"
 #include "base/json_reader.h"
+#include "builder/preflight.h"
 #include "builder/setup.h"
 #include "builder/workdir.h"
 #include "merge/image_diff.h"
@@ -96,6 +97,8 @@ int RunStage(const BuildSetup& setup, const BuildSetOptions& so,
     v.builds.push_back({m.name, stage, factors.at(m.name), m.start + offset, m.end + offset});
   }
   if (!r->write_summary.empty()) std::fputs(r->write_summary.c_str(), stderr);
+  if (so.verbosity >= 0 && !r->bound.empty())
+    std::fprintf(stderr, "nsbuild verify: %s: %s\n", stage, r->bound.c_str());
   v.jobs = r->jobs;
   v.peak_jobs_in_use = std::max(v.peak_jobs_in_use, r->peak_jobs_in_use);
   if (r->interrupted_by) {
@@ -300,6 +303,11 @@ int Verify(const VerifyOptions& o, double t0, Verdict& v) {
   if (!setup) return Fail(v, setup.error().Message(), kExitUsage);
   std::string root_path =
       o.work_dir.empty() ? builder::DefaultWorkDir(setup->recipe, "/verify") : o.work_dir;
+  // As a build: a work dir its sandboxes cannot reach fails here, not in
+  // the first sandbox's setup.
+  if (auto st = builder::CheckBeforeWork("", root_path, setup->recipe.name, setup->policy.sandbox);
+      !st)
+    return Fail(v, st.error().Message(), kExitUsage);
   // Opened once, with the work dir's checks; its logs are made afresh.
   auto root_dir = WorkDir::Open(root_path);
   if (!root_dir)
@@ -322,6 +330,7 @@ int Verify(const VerifyOptions& o, double t0, Verdict& v) {
   so.load_average = o.load_average;
   so.log_dir = root + "/logs";
   so.log_dir_fd = logs->get();
+  so.history_dir_fd = root_dir->fd();
   so.verbosity = o.verbosity;
   std::vector<BuildSetMember> members = {{"control", ControlVariation(), root + "/control"}};
   std::map<std::string, std::vector<std::string>> varied = {{"control", {}}};

@@ -47,6 +47,12 @@ TEST(Preflight, WorkDirTheSandboxCannotReachIsRefused) {
   EXPECT_NE(r.err.find("cannot search " + dir / "private" + " (mode 0700)"), std::string::npos)
       << r.err;
   EXPECT_FALSE(fs::exists(dir / "private/w/logs"));
+  // verify's builds reach their work dirs through the same ids.
+  auto v = Nsbuild({"verify", dir / "r.json", "--work-dir", dir / "private/v", "--impl", "a"});
+  EXPECT_EQ(v.status, 2) << v.err;
+  EXPECT_NE(v.err.find("cannot search " + dir / "private" + " (mode 0700)"), std::string::npos)
+      << v.err;
+  EXPECT_FALSE(fs::exists(dir / "private/v/logs"));
 }
 
 TEST(Preflight, MergeCreatesAMissingDestination) {

@@ -16,6 +16,9 @@
 
 #include "base/fs.h"
 #include "base/unique_fd.h"
+#include "builder/critical_path_run.h"
+#include "builder/history.h"
+#include "tests/support/files.h"
 #include "tests/unit/fake_runner.h"
 
 namespace nsbuild::testing {
@@ -62,7 +65,7 @@ struct Fixture {
     auto session = builder::Session::Open(options);
     EXPECT_TRUE(session.ok());
     if (before_run) before_run();
-    auto r = (*session)->Run(members);
+    auto r = (*session)->Run(members, configure);
     EXPECT_TRUE(r.ok());
     return r.ok() ? std::move(*r) : builder::SessionResult{};
   }
@@ -72,6 +75,7 @@ struct Fixture {
   builder::NullStatusPrinter printer;
   builder::SessionOptions options;
   std::function<void()> before_run;
+  std::function<void(builder::SchedulerOptions&, const builder::Plan&)> configure;
 };
 
 NodeState StateOf(const builder::SessionResult& r, const std::string& name) {
@@ -174,6 +178,41 @@ TEST(Session, ASignalWhileMembersArePreparedStartsNothing) {
   EXPECT_TRUE(f.a.started.empty());
   EXPECT_TRUE(f.b.started.empty());
   EXPECT_EQ(r.Culprit(), &r.members[0]);
+}
+
+// verify's sets: the critical path is worked out on the combined plan, so
+// the longest chain of any member starts first, and the set's times are
+// kept under the members' names for the next run.
+TEST(Session, TheLongestChainOfAnyMemberStartsFirst) {
+  Fixture f("critical", 1);
+  TempDir history_dir;
+  base::UniqueFd dir(::open(history_dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  builder::History h;
+  h.Record("r", "experiment/impl1", "compile", {40, 40});
+  ASSERT_TRUE(h.Save(base::BorrowedFd(dir.get())).ok());
+  std::vector<std::string> order;
+  f.a.on_start = [&](const builder::SubPhase& n) {
+    order.push_back("control/" + f.a_plan.NameOf(n));
+  };
+  f.b.on_start = [&](const builder::SubPhase& n) {
+    order.push_back("experiment/" + f.b_plan.NameOf(n));
+  };
+  std::unique_ptr<builder::CriticalPathRun> critical;
+  f.configure = [&](builder::SchedulerOptions& so, const builder::Plan& all) {
+    critical = std::make_unique<builder::CriticalPathRun>(base::BorrowedFd(dir.get()), "r", all);
+    critical->Configure(so);
+  };
+  auto r = f.Run();
+  ASSERT_TRUE(r.AllOk());
+  ASSERT_GE(order.size(), 2u);
+  // One job: that member's whole chain first, before the plan's first node.
+  EXPECT_EQ(order[0], "experiment/impl1:configure");
+  EXPECT_EQ(order[1], "experiment/impl1:compile");
+  ASSERT_NE(critical, nullptr);
+  critical->Remember(r.plan, r.summary);
+  builder::History back = builder::History::Load(base::BorrowedFd(dir.get()));
+  EXPECT_NE(back.Find("r", "control/impl0", "compile"), nullptr);
+  EXPECT_NE(back.Find("r", "experiment/impl1", "configure"), nullptr);
 }
 
 }  // namespace
