@@ -201,6 +201,12 @@ bool Scheduler::Start(const SubPhase& node, Token token) {
 // Per running sub-phase three fds: its end, its output, its write watcher.
 // Watched calls are answered first: a process waiting on one is stopped.
 void Scheduler::PollOnce() {
+  // Leases are topped up here, after StartReady had its turn: a slot a
+  // finished sub-phase gave back goes to the next sub-phase first. Topped up
+  // before, it would land in a lease where a compiler launcher or make is
+  // blocked reading, be taken at once, and the next sub-phase of the
+  // critical chain would wait for that job to end.
+  jobs_.Balance();
   std::vector<pollfd> fds;
   if (options_.stop_fd >= 0 && !stopping_) fds.push_back({options_.stop_fd, POLLIN, 0});
   size_t first = fds.size();
@@ -226,7 +232,6 @@ void Scheduler::PollOnce() {
     if (fds[first + 3 * i].revents & (POLLIN | POLLHUP | POLLERR)) Finish(i);
   }
   CheckTimeouts();
-  jobs_.Balance();
   jobs_.Sample();
   if (options_.observer) options_.observer->Tick(RunningPids());
   status_.Tick();

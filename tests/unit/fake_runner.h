@@ -5,16 +5,21 @@
 // loses them).
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/unique_fd.h"
@@ -58,6 +63,42 @@ struct FakeCommand {
   // sub-phase ends normally (a make that died holding them).
   int write_untaken = 0;
   bool lose_tokens = false;
+  // A client blocked reading its lease all along, as a compiler launcher
+  // waiting for a slot is: it takes each token the moment one arrives (on
+  // a thread of its own) and gives them all back when the sub-phase ends.
+  bool waits_for_slots = false;
+};
+
+// The waiting client of FakeCommand::waits_for_slots.
+class SlotWaiter {
+ public:
+  explicit SlotWaiter(int lease_read_fd)
+      : reader_(::open(("/proc/self/fd/" + std::to_string(lease_read_fd)).c_str(),
+                       O_RDONLY | O_NONBLOCK | O_CLOEXEC)),
+        stop_(::eventfd(0, EFD_CLOEXEC)),
+        thread_([this] { Wait(); }) {}
+  // Stops waiting; the tokens it holds, for the caller to give back.
+  int Stop() {
+    uint64_t one = 1;
+    (void)!::write(stop_.get(), &one, sizeof one);
+    if (thread_.joinable()) thread_.join();
+    return held_;
+  }
+  ~SlotWaiter() { Stop(); }
+
+ private:
+  void Wait() {
+    for (;;) {
+      pollfd fds[2] = {{reader_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+      if (fds[1].revents) return;
+      char b;
+      if (fds[0].revents && ::read(reader_.get(), &b, 1) == 1) held_.fetch_add(1);
+    }
+  }
+  base::UniqueFd reader_, stop_;
+  std::atomic<int> held_{0};
+  std::thread thread_;
 };
 
 class FakeRunner : public builder::CommandRunner {
@@ -111,6 +152,7 @@ class FakeRunner : public builder::CommandRunner {
           if (owner_->on_event) owner_->on_event();
         }
       }
+      if (c.waits_for_slots) waiter_ = std::make_unique<SlotWaiter>(lease_.read_fd());
       std::string invented(static_cast<size_t>(c.write_untaken), '+');
       if (c.write_untaken) (void)!::write(lease_.write_fd(), invented.data(), invented.size());
     }
@@ -121,6 +163,11 @@ class FakeRunner : public builder::CommandRunner {
     int wait_fd() const override { return timer_.get(); }
     base::Result<sandbox::ExitInfo> Collect() override {
       collected_ = true;
+      // The waiter's tokens go back as a launcher's do when its job ends.
+      std::string waited(static_cast<size_t>(waiter_ ? waiter_->Stop() : 0), '+');
+      waiter_.reset();
+      if (!killed_ && !waited.empty())
+        (void)!::write(lease_.write_fd(), waited.data(), waited.size());
       --owner_->running;
       owner_->finished.push_back(name_);
       sandbox::ExitInfo e;
@@ -159,6 +206,7 @@ class FakeRunner : public builder::CommandRunner {
     base::UniqueFd timer_;
     int taken_ = 0;
     bool killed_ = false, collected_ = false;
+    std::unique_ptr<SlotWaiter> waiter_;
   };
 
   const builder::Plan& plan_;

@@ -190,6 +190,34 @@ TEST(Scheduler, TokensGivenBackNormallyNeedNoRecovery) {
   EXPECT_LE(f.runner.peak + f.runner.peak_tokens, 4);
 }
 
+// A slot a finished sub-phase gives back goes to the next sub-phase before
+// any lease is topped up: else a compiler launcher blocked on its lease
+// takes it at once, and the next sub-phase of the chain waits for that
+// compile to end.
+TEST(Scheduler, AFreedSlotStartsTheNextSubPhaseBeforeAWaitingLauncherGetsIt) {
+  Fixture f(2, false, 2);
+  f.runner.commands["impl0:configure"].duration_ms = 1500;
+  f.runner.commands["impl0:configure"].waits_for_slots = true;
+  f.runner.commands["impl1:configure"].duration_ms = 10;
+  // impl1 first: its lease's parked token is then taken back to start
+  // impl0, whose launcher waits with nothing to read.
+  builder::SchedulerOptions opts;
+  for (const char* name : {"impl1:configure", "impl0:configure"}) {
+    for (const auto& n : f.plan.nodes)
+      if (f.plan.NameOf(n) == name) opts.start_order.push_back(n.id);
+  }
+  for (const auto& n : f.plan.nodes) {
+    if (std::find(opts.start_order.begin(), opts.start_order.end(), n.id) == opts.start_order.end())
+      opts.start_order.push_back(n.id);
+  }
+  auto s = f.Run(opts);
+  ASSERT_TRUE(s.AllSucceeded());
+  // impl1's whole chain ran beside the long configure, not after it.
+  EXPECT_LT(IndexOf(f.runner.finished, "impl1:install"),
+            IndexOf(f.runner.finished, "impl0:configure"));
+  EXPECT_EQ(f.jobserver->Available(), 2);
+}
+
 TEST(Scheduler, LoadAverageHoldsBackNewSubPhasesButOneAlwaysRuns) {
   Fixture f(3, false, 3);
   builder::SchedulerOptions opts;
