@@ -27,10 +27,13 @@ std::span<const Command> Commands() { return kCommands; }
 
 const Command* ChosenCommand(int argc, const char* const* argv) {
   // nsbuild's own options (-v, -q, --help, --version) take no value, so the
-  // first word without a '-' is where CLI11 looks for the subcommand too.
+  // first word that is not an option is where CLI11 looks for the
+  // subcommand too. "-" is a word (as cli_errors.cc counts it), "--" ends
+  // the options: neither names a command.
+  auto is_option = [](const char* a) { return a[0] == '-' && a[1] != '\0'; };
   int i = 1;
-  while (i < argc && argv[i][0] == '-' && std::strcmp(argv[i], "--") != 0) ++i;
-  if (i >= argc || argv[i][0] == '-') return nullptr;
+  while (i < argc && is_option(argv[i]) && std::strcmp(argv[i], "--") != 0) ++i;
+  if (i >= argc) return nullptr;
   for (const Command& c : kCommands) {
     if (std::strcmp(argv[i], c.name) == 0) return &c;
   }
@@ -38,9 +41,11 @@ const Command* ChosenCommand(int argc, const char* const* argv) {
 }
 
 void AddCommands(CLI::App& app, CommandContext& ctx, const Command* chosen) {
+  // Once argv names a subcommand, CLI11 takes no other (require_subcommand(1))
+  // and the others appear in no output: only that one is built.
   for (const Command& c : kCommands) {
-    CLI::App* sub = app.add_subcommand(c.name, c.description);
-    if (chosen == nullptr || chosen == &c) c.define(*sub, ctx);
+    if (chosen != nullptr && chosen != &c) continue;
+    c.define(*app.add_subcommand(c.name, c.description), ctx);
   }
 }
 

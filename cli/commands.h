@@ -46,10 +46,10 @@ std::span<const Command> Commands();
 
 // The subcommand argv names (the first word that is not one of nsbuild's
 // own flags), or nullptr when it names none of Commands(): then every
-// subcommand is defined, so that errors and help see the whole line.
+// subcommand is defined, so that errors and the top-level help see all.
 const Command* ChosenCommand(int argc, const char* const* argv);
 
-// Adds every subcommand to `app`, the chosen one (or all) with its options.
+// Adds the chosen subcommand to `app`, or every one when none is chosen.
 void AddCommands(CLI::App& app, CommandContext& ctx, const Command* chosen);
 
 }  // namespace nsbuild::cli
