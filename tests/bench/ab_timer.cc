@@ -5,7 +5,6 @@
 //
 //   nsbuild_ab_timer N [--warmup W] -- A ARGS... --vs-- B ARGS... [--vs-- C ARGS...]
 #include <spawn.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -23,7 +22,7 @@ namespace {
 
 struct Sample {
   double wall_ms;
-  double cpu_ms;  // user + system of the command and of every process it started
+  double cpu_ms;  // user + system of the command and every child it reaped
 };
 
 double Ms(const timeval& tv) { return tv.tv_sec * 1e3 + tv.tv_usec / 1e3; }
@@ -42,19 +41,13 @@ Sample RunOnce(std::vector<char*>& argv) {
   struct rusage ru = {};
   wait4(pid, &status, 0, &ru);
   auto t1 = std::chrono::steady_clock::now();
-  // What the command left unreaped (bwrap exits before its sandbox's init
-  // is reaped) comes here, as to a subreaper: its CPU time counts too.
-  double orphans_ms = 0;
-  int st;
-  struct rusage oru = {};
-  while (wait4(-1, &st, 0, &oru) > 0) orphans_ms += Ms(oru.ru_utime) + Ms(oru.ru_stime);
   posix_spawn_file_actions_destroy(&fa);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::fprintf(stderr, "%s failed (status %d)\n", argv[0], status);
     std::exit(2);
   }
   return {std::chrono::duration<double, std::milli>(t1 - t0).count(),
-          Ms(ru.ru_utime) + Ms(ru.ru_stime) + orphans_ms};
+          Ms(ru.ru_utime) + Ms(ru.ru_stime)};
 }
 
 double Median(std::vector<double> v) {
@@ -66,9 +59,6 @@ double Median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Orphaned descendants of a command are reparented here and reaped in
-  // RunOnce, so that CPU time they used is not lost to init.
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (argc < 5) {
     std::fprintf(stderr, "usage: %s N [--warmup W] -- A... --vs-- B...\n", argv[0]);
     return 2;
