@@ -9,9 +9,8 @@ using builder::BuildOptions;
 using builder::FailureMode;
 using builder::RunBuild;
 
-void AddBuildCommand(CLI::App& app, CommandContext& ctx) {
-  auto* cmd = app.add_subcommand(
-      "build", "Build a recipe once per implementation, each sub-phase in its own sandbox");
+void DefineBuild(CLI::App& build, CommandContext& ctx) {
+  CLI::App* cmd = &build;
   auto opts = std::make_shared<BuildOptions>();
   auto fail_fast = std::make_shared<bool>(false);
   auto keep_going = std::make_shared<bool>(false);

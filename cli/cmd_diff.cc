@@ -37,9 +37,9 @@ int Diff(const DiffArgs& o) {
 
 }  // namespace
 
-void AddDiffCommand(CLI::App& app, CommandContext& ctx) {
+void DefineDiff(CLI::App& diff, CommandContext& ctx) {
   auto o = std::make_shared<DiffArgs>();
-  CLI::App* cmd = app.add_subcommand("diff", "Compare two images or destinations canonically");
+  CLI::App* cmd = &diff;
   cmd->footer(
       "Compares sorted paths, file type, permission bits, symlink targets and content sha256\n"
       "(owner and mtime only with --owner/--mtime). Prints `reproducible: DIGEST` or every\n"

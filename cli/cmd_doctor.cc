@@ -78,9 +78,9 @@ int Doctor(const std::string& policy) {
 
 }  // namespace
 
-void AddDoctorCommand(CLI::App& app, CommandContext& ctx) {
+void DefineDoctor(CLI::App& cmd, CommandContext& ctx) {
   auto policy = std::make_shared<std::string>("default");
-  CLI::App* doc = app.add_subcommand("doctor", "Check what this kernel and user can do");
+  CLI::App* doc = &cmd;
   doc->footer(
       "Probes user namespaces, overlayfs in a user namespace, seccomp (filter and user\n"
       "notification), Landlock, cgroup v2 delegation and time namespaces by trying each,\n"

@@ -39,8 +39,8 @@ void PrintJson(const std::vector<Implementation>& found) {
 
 }  // namespace
 
-void AddImplsCommand(CLI::App& app, CommandContext& ctx) {
-  auto* cmd = app.add_subcommand("impls", "List the implementations installed on this host");
+void DefineImpls(CLI::App& impls, CommandContext& ctx) {
+  CLI::App* cmd = &impls;
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "JSON instead of a table");
   cmd->callback([json, &ctx] {

@@ -42,29 +42,32 @@ int RunVerify(const InstalledOptions& o) {
   return kExitOk;
 }
 
-CLI::App* Add(CLI::App& app, const char* name, const char* what, const char* arg_help,
-              std::shared_ptr<InstalledOptions> o) {
-  CLI::App* c = app.add_subcommand(name, what);
-  c->add_option(arg_help[0] == 'P' && arg_help[1] == 'A' ? "path" : "package", o->arg, arg_help)
+CLI::App* Define(CLI::App& c, const char* arg_help, std::shared_ptr<InstalledOptions> o) {
+  c.add_option(arg_help[0] == 'P' && arg_help[1] == 'A' ? "path" : "package", o->arg, arg_help)
       ->required();
-  c->add_option("--dest", o->dest, "Destination root holding var/lib/nsbuild/")->required();
-  return c;
+  c.add_option("--dest", o->dest, "Destination root holding var/lib/nsbuild/")->required();
+  return &c;
 }
 
 }  // namespace
 
-void AddInstalledCommands(CLI::App& app, CommandContext& ctx) {
+void DefineUninstall(CLI::App& cmd, CommandContext& ctx) {
   auto u = std::make_shared<InstalledOptions>();
-  Add(app, "uninstall", "Remove a merged package (journaled; keeps files changed since install)",
-      "Package name", u)
+  Define(cmd, "Package name", u)
       ->footer("Exit status: 0 removed; 1 not installed or failed (rolled back).")
       ->callback([u, &ctx] { ctx.exit_status = RunUninstall(*u); });
+}
+
+void DefineOwner(CLI::App& cmd, CommandContext& ctx) {
   auto w = std::make_shared<InstalledOptions>();
-  Add(app, "owner", "Print the package(s) that installed a path", "PATH inside the destination", w)
+  Define(cmd, "PATH inside the destination", w)
       ->footer("Exit status: 0 owned (owners printed); 1 no owner; 2 no database or bad input.")
       ->callback([w, &ctx] { ctx.exit_status = RunOwner(*w); });
+}
+
+void DefineVerifyInstalled(CLI::App& cmd, CommandContext& ctx) {
   auto v = std::make_shared<InstalledOptions>();
-  Add(app, "verify-installed", "List a package's files changed since install", "Package name", v)
+  Define(cmd, "Package name", v)
       ->footer(
           "Prints PATH: what changed, one per line.\n"
           "Exit status: 0 all match; 1 some changed; 2 unknown package or no database.")

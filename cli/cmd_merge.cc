@@ -150,10 +150,9 @@ constexpr const char* kMergeHelp =
 
 }  // namespace
 
-void AddMergeCommands(CLI::App& app, CommandContext& ctx) {
+void DefineMerge(CLI::App& merge, CommandContext& ctx) {
   auto o = std::make_shared<MergeOptions>();
-  CLI::App* m =
-      app.add_subcommand("merge", "Check images and merge them crash-safely into a destination");
+  CLI::App* m = &merge;
   m->footer(kMergeHelp);
   m->add_option("--dest", o->dest, "Destination root (created files go under it)")->required();
   m->add_option("--policy", o->policy, "Policy name or file; its \"merge\" object applies")
@@ -168,10 +167,12 @@ void AddMergeCommands(CLI::App& app, CommandContext& ctx) {
   m->add_flag("--no-hash", o->no_hash, "Skip sha256 (benchmarks; the database has no hashes)");
   m->add_option("image", o->images, "IMAGE or IMPL=IMAGE, one per implementation");
   m->callback([o, &ctx] { ctx.exit_status = RunMerge(*o); });
+}
 
+void DefineCheck(CLI::App& check, CommandContext& ctx) {
   auto images = std::make_shared<std::vector<std::string>>();
   auto policy = std::make_shared<std::string>("default");
-  CLI::App* c = app.add_subcommand("check", "Run the merge checks on images, change nothing");
+  CLI::App* c = &check;
   c->footer(
       "Prints every rejection (path and reason) and QA notice.\n"
       "Exit status: 0 no rejection; 1 rejections; 2 bad usage or input.");

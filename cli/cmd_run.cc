@@ -201,9 +201,9 @@ int Execute(const RunOptions& o) {
 
 }  // namespace
 
-void AddRunCommand(CLI::App& app, CommandContext& ctx) {
+void DefineRun(CLI::App& cmd, CommandContext& ctx) {
   auto opts = std::make_shared<RunOptions>();
-  CLI::App* run = app.add_subcommand("run", "Run one command in a sandbox");
+  CLI::App* run = &cmd;
   run->footer(
       "The command runs in new user, mount, pid, ipc, uts, cgroup and network namespaces,\n"
       "on a fresh read-only root holding only the policy's view plus the --bind/--ro-bind/\n"

@@ -10,9 +10,9 @@ using verify::RunVerify;
 using verify::VariationFactors;
 using verify::VerifyOptions;
 
-void AddVerifyCommand(CLI::App& app, CommandContext& ctx) {
+void DefineVerify(CLI::App& verify, CommandContext& ctx) {
   auto o = std::make_shared<VerifyOptions>();
-  CLI::App* cmd = app.add_subcommand("verify", "Check that a recipe builds reproducibly");
+  CLI::App* cmd = &verify;
   std::string factors;
   for (const auto& f : VariationFactors())
     factors += std::string("  ") + f.name + ": " + f.what + "\n";

@@ -1,5 +1,6 @@
-// nsbuild's entry point: builds the command line from every module's
-// subcommand, runs the chosen one and maps errors to the documented statuses.
+// nsbuild's entry point: builds the command line (every subcommand's name,
+// the options of the one chosen), runs it and maps errors to the documented
+// statuses.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -29,14 +30,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "More output (repeatable)");
   app.add_flag("-q,--quiet", quiet, "Only errors");
 
-  AddRunCommand(app, ctx);
-  AddDoctorCommand(app, ctx);
-  AddMergeCommands(app, ctx);
-  AddInstalledCommands(app, ctx);
-  AddBuildCommand(app, ctx);
-  AddImplsCommand(app, ctx);
-  AddDiffCommand(app, ctx);
-  AddVerifyCommand(app, ctx);
+  AddCommands(app, ctx, ChosenCommand(argc, argv));
 
   app.parse_complete_callback([&] {
     ctx.verbosity = verbose - quiet;

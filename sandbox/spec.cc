@@ -40,6 +40,8 @@ const char* StepName(Step step) {
       return "block forwarded signals";
     case Step::kNotDumpable:
       return "prctl(PR_SET_DUMPABLE, 0)";
+    case Step::kBoundingSet:
+      return "empty the capability bounding set";
     case Step::kStartCommand:
       return "clone the command";
     case Step::kInitCapabilities:

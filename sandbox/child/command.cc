@@ -162,7 +162,7 @@ int Exec(const Plan& p) {
   Sys(SYS_umask, p.umask);  // cannot fail
   STEP(Step::kChdir, AsRc(Sys(SYS_chdir, p.cwd)));
   STEP(Step::kCloseForExec, CloseForExec(p));
-  STEP(Step::kCapabilities, DropAllCapabilities(p.cap_last));
+  STEP(Step::kCapabilities, DropCapabilities());  // the bounding set is already empty
   STEP(Step::kNoNewPrivs, AsRc(Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)));
   STEP(Step::kLandlock, ApplyLandlock(p));
   STEP(Step::kWriteWatch, LoadWriteWatch(p));

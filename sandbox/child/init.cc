@@ -115,6 +115,9 @@ int SetHostname(const Plan& p) {
   // Not dumpable before the command exists: nothing inside may ptrace PID 1
   // or read its memory, which is nsbuild's (and /proc/1/exe is nsbuild).
   STEP(Step::kNotDumpable, AsRc(Sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0)));
+  // Once, for both processes: the command inherits the empty bounding set
+  // (caps.h), and neither execs before it has dropped the rest.
+  STEP(Step::kBoundingSet, DropBoundingSet(p.cap_last));
   // The command starts vfork-style too: sharing memory, init suspended until
   // the command execs (or reports a failed step and exits).
   long command = CloneOnStack(CLONE_VM | CLONE_VFORK, SIGCHLD, nullptr, p.command_stack,
@@ -127,7 +130,7 @@ int SetHostname(const Plan& p) {
   // uses them), the notification or Landlock fds, nor the stdio nsbuild
   // had. The error pipe goes last, so the parent sees EOF once exec
   // succeeded and a failure here still reaches it (and ends the sandbox).
-  STEP(Step::kInitCapabilities, DropAllCapabilities(p.cap_last));
+  STEP(Step::kInitCapabilities, DropCapabilities());
   STEP(Step::kInitNoNewPrivs, AsRc(Sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)));
   STEP(Step::kCloseFds, CloseEveryFdBut(p.status_write, p.error_write));
   Sys(SYS_close, p.error_write);

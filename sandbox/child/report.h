@@ -28,6 +28,7 @@ enum class Step : int32_t {
   kHostname,           // PID 1: sethostname, setdomainname
   kBlockSignals,       // PID 1: block what init waits for
   kNotDumpable,        // PID 1: prctl(PR_SET_DUMPABLE, 0)
+  kBoundingSet,        // PID 1: empty the bounding set (the command inherits it)
   kStartCommand,       // PID 1: clone the command
   kInitCapabilities,   // PID 1: drop its own capabilities once the command runs
   kInitNoNewPrivs,     // PID 1: its own no_new_privs
