@@ -402,7 +402,8 @@ class Executor {
         return ErrnoError("link /" + it.src + " of image " + images_[it.image].path +
                           " into the destination");
       }
-      src = std::move(src_);  // another filesystem: copy the checked fd's bytes
+      // Another filesystem: copy the checked inode's bytes.
+      NSB_ASSIGN_OR_RETURN(src, ReopenForReading(fd, it));
     }
     std::string tmp = final_name ? TmpName(i) : name;
     NSB_TRY(WriteNew(src ? src.get() : -1, dir, tmp, it, policy_));
@@ -438,11 +439,14 @@ class Executor {
     }
   }
 
-  // PinMismatch: same inode, owner, mode, size and ctime.
+  // PinMismatch: same inode, owner, mode, size and ctime. O_PATH: the fd
+  // only has to name the inode for fstat and linkat, and such an open skips
+  // the work a readable one costs (permission check, fsnotify, lease break);
+  // a symlink or a fifo is not opened either, and fstat then says its type.
   base::Result<UniqueFd> OpenSource(const PlanItem& it) {
     auto [parent, name] = SplitParent(it.src);
     NSB_ASSIGN_OR_RETURN(int sdir, src_dirs_[it.image].Get(parent));
-    UniqueFd fd(::openat(sdir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    UniqueFd fd(::openat(sdir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     struct stat st;
     if (!fd || ::fstat(fd.get(), &st) != 0) {
       return ErrnoError("open /" + it.src + " in image " + images_[it.image].path);
@@ -453,6 +457,15 @@ class Executor {
                               " changed after it was checked (" + differs + ")");
     }
     return fd;
+  }
+
+  // The checked inode, readable: its /proc/self/fd link leads to exactly
+  // the inode the O_PATH fd names, whatever its name in the image is now.
+  base::Result<UniqueFd> ReopenForReading(int fd, const PlanItem& it) {
+    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    UniqueFd readable(::open(proc.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (!readable) return ErrnoError("reopen /" + it.src + " of image " + images_[it.image].path);
+    return readable;
   }
 
   const DestLock& lock_;
