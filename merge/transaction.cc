@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <memory>
+#include <thread>
 
 #include "base/fs.h"
 #include "merge/database.h"
@@ -35,14 +38,18 @@ class FaultHook {
     const char* v = std::getenv("NSBUILD_MERGE_ABORT_AFTER");
     limit_ = v ? std::atol(v) : 0;
   }
-  void Tick() {
-    if (limit_ > 0 && ++count_ >= limit_) ::kill(::getpid(), SIGKILL);
+  void Tick() {  // from several lanes at once (Executor)
+    if (limit_ > 0 && count_.fetch_add(1) + 1 >= limit_) ::kill(::getpid(), SIGKILL);
   }
 
  private:
   long limit_ = 0;
-  long count_ = 0;
+  std::atomic<long> count_{0};
 };
+
+// What became of each operation in this process, so that a rollback undoes
+// exactly the operations that ran, whichever lane ran them.
+enum OpState : uint8_t { kNotRun, kRan, kFailed };
 
 // One open directory, reused while consecutive operations stay in it.
 class DirCache {
@@ -150,14 +157,16 @@ class Resolver {
   Resolver(const DestLock& lock, const Journal& j, FaultHook* hook)
       : lock_(lock), j_(j), dirs_(lock.dest), hook_(hook) {}
 
-  // `failed` is the operation that failed in this process: the ones after it
-  // never ran, and its final name is not ours to remove (it may have failed
-  // precisely because something else holds that name). Recovery after a
-  // crash does not know how far the merge got and undoes every operation;
-  // the destination lock keeps other nsbuild processes out meanwhile.
-  Status RollBack(size_t failed = SIZE_MAX) {
-    for (size_t i = std::min(j_.ops.size(), failed == SIZE_MAX ? failed : failed + 1); i-- > 0;) {
-      NSB_TRY(Undo(i, i == failed));
+  // `ran` says which operations ran in this process: only those are undone,
+  // and a failed one's final name is not ours to remove (it may have failed
+  // precisely because something else holds that name). Without it, recovery
+  // after a crash does not know how far the merge got and undoes every
+  // operation; the destination lock keeps other nsbuild processes out
+  // meanwhile.
+  Status RollBack(const std::vector<uint8_t>* ran = nullptr) {
+    for (size_t i = j_.ops.size(); i-- > 0;) {
+      uint8_t state = ran ? (*ran)[i] : uint8_t{kRan};
+      if (state != kNotRun) NSB_TRY(Undo(i, state == kFailed));
     }
     std::string fresh = j_.package + ".json.new";
     if (!Gone(::unlinkat(lock_.db_dir.get(), fresh.c_str(), 0)))
@@ -278,52 +287,20 @@ std::vector<std::pair<dev_t, ino_t>> SharedInodes(const std::vector<PlanItem>& i
   return shared;
 }
 
-class Executor {
+// Carries out operations, one at a time, on one thread: its own directory
+// fds (kept while consecutive operations stay in one directory) and its own
+// checked source.
+class Lane {
  public:
-  Executor(const DestLock& lock, const DestPlan& plan, const std::vector<ScannedImage>& images,
-           const MergePolicy& p)
-      : lock_(lock), plan_(plan), images_(images), policy_(p), dirs_(lock.dest) {
-    journal_.package = plan.package;
-    journal_.delete_db = plan.delete_db;
-    journal_.ops = plan.ops;
+  Lane(const DestLock& lock, const DestPlan& plan, const std::vector<ScannedImage>& images,
+       const MergePolicy& p, FaultHook* hook, const std::vector<std::pair<dev_t, ino_t>>* shared)
+      : plan_(plan),
+        images_(images),
+        policy_(p),
+        dirs_(lock.dest),
+        hook_(*hook),
+        shared_inodes_(*shared) {
     for (const auto& img : images) src_dirs_.emplace_back(img.root);
-    shared_inodes_ = SharedInodes(plan.items);
-  }
-
-  Status Run() {
-    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
-    hook_.Tick();
-    Status s = Apply();
-    if (!s.ok()) {
-      Status rb = Resolver(lock_, journal_, &hook_).RollBack(failed_);
-      if (!rb.ok()) {
-        return base::PlainError(s.error().Message() + "; rolling back failed too (" +
-                                rb.error().Message() + "): run nsbuild merge --recover");
-      }
-      return base::PlainError(s.error().Message() + " (nothing was changed)");
-    }
-    journal_.committed = true;
-    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
-    hook_.Tick();
-    return Resolver(lock_, journal_, &hook_).RollForward();
-  }
-
- private:
-  Status Apply() {
-    for (failed_ = 0; failed_ < plan_.ops.size(); ++failed_) NSB_TRY(One(failed_));
-    failed_ = SIZE_MAX;  // every operation ran; a later failure may involve any
-    // One syncfs makes every link and directory durable: far cheaper than
-    // an fsync per touched directory, and it must precede "committed".
-    if (::syncfs(lock_.dest.get()) != 0) return ErrnoError("syncfs destination");
-    if (plan_.delete_db) return {};
-    std::string fresh = plan_.package + ".json.new";
-    UniqueFd fd(::openat(lock_.db_dir.get(), fresh.c_str(),
-                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!fd) return ErrnoError("create var/lib/nsbuild/" + fresh);
-    NSB_TRY(base::WriteAll(fd, SerializeDb(plan_.new_db)));
-    NSB_TRY(FsyncFd(fd.get(), fresh));
-    hook_.Tick();
-    return FsyncFd(lock_.db_dir.get(), "var/lib/nsbuild");
   }
 
   Status One(size_t i) {
@@ -349,6 +326,7 @@ class Executor {
     return {};
   }
 
+ private:
   Status Mkdir(int dir, const std::string& name, const Op& op) {
     if (::mkdirat(dir, name.c_str(), 0700) != 0) return ErrnoError("mkdir /" + op.path);
     hook_.Tick();
@@ -503,19 +481,136 @@ class Executor {
     return readable;
   }
 
-  const DestLock& lock_;
   const DestPlan& plan_;
   const std::vector<ScannedImage>& images_;
   const MergePolicy& policy_;
   DirCache dirs_;
   std::vector<DirCache> src_dirs_;
+  FaultHook& hook_;
+  UniqueFd src_;                                               // the source just checked
+  std::map<std::pair<dev_t, ino_t>, int64_t> relinked_;        // ctime after our own link
+  const std::vector<std::pair<dev_t, ino_t>>& shared_inodes_;  // sorted: named by several items
+  const bool root_ = ::geteuid() == 0;
+};
+
+// Links of image files whose inode no other item names are independent of
+// one another (one new name each, in a directory made before them): they
+// are split between lanes on several threads, the kernel work of a link
+// being the merge's largest. Everything else runs first, in plan order, on
+// one lane: directories (which those links need), replacements, removals,
+// symlinks, generated files, and inodes named twice (the ctime each link is
+// held to follows our own previous link of it).
+constexpr size_t kOpsPerLane = 2048;  // fewer: one lane (threads cost more)
+
+class Executor {
+ public:
+  Executor(const DestLock& lock, const DestPlan& plan, const std::vector<ScannedImage>& images,
+           const MergePolicy& p)
+      : lock_(lock), plan_(plan), images_(images), policy_(p) {
+    journal_.package = plan.package;
+    journal_.delete_db = plan.delete_db;
+    journal_.ops = plan.ops;
+    shared_inodes_ = SharedInodes(plan.items);
+  }
+
+  Status Run() {
+    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
+    hook_.Tick();
+    Status s = Apply();
+    if (!s.ok()) {
+      Status rb = Resolver(lock_, journal_, &hook_).RollBack(&state_);
+      if (!rb.ok()) {
+        return base::PlainError(s.error().Message() + "; rolling back failed too (" +
+                                rb.error().Message() + "): run nsbuild merge --recover");
+      }
+      return base::PlainError(s.error().Message() + " (nothing was changed)");
+    }
+    journal_.committed = true;
+    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
+    hook_.Tick();
+    return Resolver(lock_, journal_, &hook_).RollForward();
+  }
+
+ private:
+  Status Apply() {
+    state_.assign(plan_.ops.size(), kNotRun);
+    std::vector<size_t> first, linked;
+    for (size_t i = 0; i < plan_.ops.size(); ++i) (Independent(i) ? linked : first).push_back(i);
+    if (linked.size() < kOpsPerLane) {  // all in plan order
+      first.insert(first.end(), linked.begin(), linked.end());
+      std::sort(first.begin(), first.end());
+      linked.clear();
+    }
+    NSB_TRY(RunOps(*NewLane(), first, 0, first.size()));
+    NSB_TRY(RunLanes(linked));
+    // One syncfs makes every link and directory durable: far cheaper than
+    // an fsync per touched directory, and it must precede "committed".
+    if (::syncfs(lock_.dest.get()) != 0) return ErrnoError("syncfs destination");
+    if (plan_.delete_db) return {};
+    std::string fresh = plan_.package + ".json.new";
+    UniqueFd fd(::openat(lock_.db_dir.get(), fresh.c_str(),
+                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd) return ErrnoError("create var/lib/nsbuild/" + fresh);
+    NSB_TRY(base::WriteAll(fd, SerializeDb(plan_.new_db)));
+    NSB_TRY(FsyncFd(fd.get(), fresh));
+    hook_.Tick();
+    return FsyncFd(lock_.db_dir.get(), "var/lib/nsbuild");
+  }
+
+  bool Independent(size_t i) const {
+    const Op& op = plan_.ops[i];
+    if (op.kind != OpKind::kAdd) return false;
+    const PlanItem& it = plan_.items[op.item];
+    return it.image >= 0 && it.type == EntryType::kFile &&
+           !std::binary_search(shared_inodes_.begin(), shared_inodes_.end(),
+                               std::make_pair(it.src_pin.dev, it.src_pin.ino));
+  }
+
+  std::unique_ptr<Lane> NewLane() {
+    return std::make_unique<Lane>(lock_, plan_, images_, policy_, &hook_, &shared_inodes_);
+  }
+
+  // Operations ops[lo, hi) in order; every lane stops at the first failure
+  // of any, and each operation's state is kept for the rollback.
+  Status RunOps(Lane& lane, const std::vector<size_t>& ops, size_t lo, size_t hi) {
+    for (size_t k = lo; k < hi && !stop_.load(std::memory_order_relaxed); ++k) {
+      Status s = lane.One(ops[k]);
+      state_[ops[k]] = s.ok() ? kRan : kFailed;
+      if (!s.ok()) {
+        stop_.store(true, std::memory_order_relaxed);
+        return s;
+      }
+    }
+    return {};
+  }
+
+  // Contiguous slices (few directories each), one lane and thread each.
+  Status RunLanes(const std::vector<size_t>& ops) {
+    if (ops.empty()) return {};
+    unsigned n = std::max(1u, std::min(std::thread::hardware_concurrency(),
+                                       static_cast<unsigned>(ops.size() / kOpsPerLane)));
+    std::vector<std::unique_ptr<Lane>> lanes;
+    for (unsigned t = 0; t < n; ++t) lanes.push_back(NewLane());
+    std::vector<Status> results(n);
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < n; ++t) {
+      size_t lo = ops.size() * t / n, hi = ops.size() * (t + 1) / n;
+      threads.emplace_back([&, t, lo, hi] { results[t] = RunOps(*lanes[t], ops, lo, hi); });
+    }
+    for (auto& th : threads) th.join();
+    for (auto& r : results) NSB_TRY(std::move(r));
+    return {};
+  }
+
+  const DestLock& lock_;
+  const DestPlan& plan_;
+  const std::vector<ScannedImage>& images_;
+  const MergePolicy& policy_;
   Journal journal_;
   FaultHook hook_;
-  size_t failed_ = SIZE_MAX;                             // the operation running when Apply failed
-  UniqueFd src_;                                         // the source just checked
-  std::map<std::pair<dev_t, ino_t>, int64_t> relinked_;  // ctime after our own link
-  std::vector<std::pair<dev_t, ino_t>> shared_inodes_;   // sorted: named by several items
-  const bool root_ = ::geteuid() == 0;
+  std::vector<uint8_t> state_;                          // OpState of each operation
+  std::atomic<bool> stop_{false};                       // a lane failed: the others stop
+  std::vector<std::pair<dev_t, ino_t>> shared_inodes_;  // sorted: named by several items
 };
 
 }  // namespace

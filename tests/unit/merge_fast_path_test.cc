@@ -1,8 +1,9 @@
 // The merger's per-file shortcuts keep every check: an image's symlink is
 // linked only as the inode that was scanned with the target that was
 // checked, a file whose sealing changed nothing is pinned by the fstat that
-// checked it (and a change after hashing is still refused), and retiring
-// removes a tree of many directories, level by level on several threads.
+// checked it (and a change after hashing is still refused), links made on
+// several threads are all undone when one fails, and retiring removes a
+// tree of many directories, level by level on several threads.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -100,6 +101,31 @@ TEST_F(FastPath, UnsealedFileChangedAfterHashingIsRefused) {
         << rep.error().Message();
     EXPECT_FALSE(fs::exists(dest / "usr/share/x/data"));
   }
+}
+
+// Enough independent links for two lanes (transaction.cc: 2048 a lane):
+// the first lane fails half-way on a name that appeared after planning,
+// while the second has linked files of its own. Everything any lane did is
+// undone, and the name that appeared is not ours to remove.
+TEST_F(FastPath, FailureOnOneLaneUndoesWhatEveryLaneLinked) {
+  char name[32];
+  for (int i = 0; i < 4200; ++i) {
+    std::snprintf(name, sizeof name, "usr/share/d%d/f%04d", i / 700, i % 700);
+    Write(Img(name), name);
+  }
+  for (int d = 0; d < 6; ++d) fs::create_directories(Dest("usr/share/d" + std::to_string(d)));
+  auto before = testing::Snapshot(dest_.path());
+  auto r = Req();
+  r.before_execute = [&] { Write(Dest("usr/share/d1/f0350"), "someone else's"); };
+  auto rep = MergeImages(r);
+  ASSERT_FALSE(rep.ok());
+  EXPECT_NE(rep.error().Message().find("File exists"), std::string::npos) << rep.error().Message();
+  EXPECT_NE(rep.error().Message().find("nothing was changed"), std::string::npos);
+  EXPECT_EQ(Read(Dest("usr/share/d1/f0350")), "someone else's");
+  auto after = testing::Snapshot(dest_.path());
+  EXPECT_EQ(after.erase("usr/share/d1/f0350"), 1u);
+  for (const char* db : {"var/lib/nsbuild", "var/lib", "var"}) after.erase(db);
+  EXPECT_EQ(after, before);
 }
 
 TEST_F(FastPath, RetiringEmptiesATreeOfManyDirectoriesDeepestFirst) {
