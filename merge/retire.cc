@@ -65,10 +65,11 @@ base::Status Sliced(unsigned threads, size_t count, Fn fn) {
 }
 
 // Removing a directory frees its blocks, and on a filesystem mounted with
-// `discard` (ext4 on this project's build hosts and CI) rmdir waits for the
-// device to discard them: 3 ms a directory, most of retiring 10,000 files
-// (perf: ext4_free_blocks -> blkdev_issue_discard under vfs_rmdir). It is a
-// wait, not CPU, so more threads than CPUs overlap it. A directory goes only
+// `discard` (the development VM's ext4, which has no journal to defer it)
+// rmdir waits for the device to discard them: up to 3 ms a directory, at
+// times most of retiring 10,000 files (perf: ext4_free_blocks ->
+// blkdev_issue_discard under vfs_rmdir). It is a wait, not CPU, so more
+// threads than CPUs overlap it. A directory goes only
 // once its subdirectories are gone: one depth at a time, deepest first.
 constexpr unsigned kDirThreads = 16;
 
