@@ -69,6 +69,10 @@ std::vector<std::vector<PlanItem>> ItemsOf(const std::vector<ScannedImage>& imag
       it.image = static_cast<int>(i);
       it.src = e.path;
       it.src_pin = e.pin;
+      if (e.type == EntryType::kSymlink) {  // what execute links: this inode, no other
+        it.src_pin.dev = e.dev;
+        it.src_pin.ino = e.ino;
+      }
       out[i].push_back(std::move(it));
     }
   }

@@ -50,15 +50,16 @@ std::vector<std::string> ListXattrs(int fd) {
 // owner), but not one that opened the file before: a build process still
 // alive could change it after it was hashed and linked into the
 // destination. The kernel grants a read lease only while nobody has the
-// file open for writing (fcntl(2), F_SETLEASE), so taking one and dropping
-// it at once proves there is no such writer. Where leases are unavailable
-// (fs.leases-enable=0, a filesystem without them, a file we do not own)
-// this cannot be checked and sealing alone protects.
+// file open for writing (fcntl(2), F_SETLEASE), so taking one proves there
+// is no such writer. Taken after the last read: a writer that closed
+// before then and wrote after the pin moved the ctime (the merger then
+// refuses to link the file), one still open is caught here. The caller's
+// close drops the lease right after (a lease lives on its open file), which
+// spares the F_UNLCK call. Where leases are unavailable (fs.leases-enable=0,
+// a filesystem without them, a file we do not own) this cannot be checked
+// and sealing alone protects.
 base::Status NoWriterHoldsIt(int fd, const ImageEntry& e, const ScannedImage& img) {
-  if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
-    ::fcntl(fd, F_SETLEASE, F_UNLCK);
-    return {};
-  }
+  if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) return {};
   if (errno == EAGAIN || errno == EBUSY) {
     return base::PlainError("/" + e.path + " in image " + img.path +
                             " is open for writing by a live process");
@@ -75,7 +76,32 @@ class Worker {
   // mmap for the small files packages are made of (no page-table work, no
   // munmap TLB shootdowns across the hashing threads).
   base::Status One(ImageEntry& e, bool outside_links) {
-    outside_links_ = outside_links;
+    struct stat st;
+    NSB_ASSIGN_OR_RETURN(UniqueFd fd, OpenScanned(e, &st));
+    if (outside_links) {
+      e.xattrs = ListXattrs(fd.get());
+      return {};
+    }
+    if (o_.seal) {
+      NSB_TRY(Seal(fd.get(), e, &st));
+    } else {
+      e.xattrs = ListXattrs(fd.get());
+    }
+    // Pinned before the first byte is read: whatever changes the file from
+    // here on (a write, chmod, an ACL) moves its ctime, and the merger then
+    // refuses to link it (transaction.cc).
+    e.pin = PinOf(st);
+    if (e.size <= p_.max_file_size) NSB_TRY(Read(fd.get(), e));  // else rejected, never read
+    if (o_.seal) NSB_TRY(NoWriterHoldsIt(fd.get(), e, img_));
+    return {};
+  }
+
+  std::vector<Finding> notices_;
+
+ private:
+  // The file under its scanned name, and only if it is still the scanned
+  // inode (type, mode, links, size): nothing else is sealed or read.
+  base::Result<UniqueFd> OpenScanned(const ImageEntry& e, struct stat* st) {
     auto [dir, name] = SplitParent(e.path);
     if (!dirfd_ || dir != dir_) {
       NSB_ASSIGN_OR_RETURN(dirfd_, OpenDirBeneath(img_.root, dir));
@@ -84,33 +110,37 @@ class Worker {
     UniqueFd fd(
         ::openat(dirfd_.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (!fd) return base::ErrnoError("open /" + e.path + " in image " + img_.path);
-    struct stat st;
-    if (::fstat(fd.get(), &st) != 0 || st.st_ino != e.ino || st.st_mode != e.mode ||
-        st.st_nlink != e.nlink || st.st_size != e.size) {
+    if (::fstat(fd.get(), st) != 0 || st->st_ino != e.ino || st->st_mode != e.mode ||
+        st->st_nlink != e.nlink || st->st_size != e.size) {
       return base::PlainError("/" + e.path + " in image " + img_.path +
                               " changed after it was scanned");
     }
-    e.xattrs = ListXattrs(fd.get());
-    if (outside_links_) return {};
-    if (o_.seal) {
-      // The fstat above serves, unless the inode has other names another
-      // worker may have sealed since.
-      if (e.nlink > 1 && ::fstat(fd.get(), &st) != 0) return base::ErrnoError("fstat /" + e.path);
-      NSB_TRY(SealFile(fd.get(), e, p_, *o_.seal, st));
-      NSB_TRY(StripXattrs(fd.get(), e, p_));
-      NSB_TRY(NoWriterHoldsIt(fd.get(), e, img_));
+    return fd;
+  }
+
+  // Seals the file, lists and strips its xattrs (one listing, after the
+  // chown: seal.h), and leaves in `st` the inode as it is now, for the pin.
+  base::Status Seal(int fd, ImageEntry& e, struct stat* st) {
+    // The scan-check fstat serves, unless the inode has other names another
+    // worker may have sealed since.
+    if (e.nlink > 1 && ::fstat(fd, st) != 0) return base::ErrnoError("fstat /" + e.path);
+    bool changed = false;
+    NSB_TRY(SealFile(fd, e, p_, *o_.seal, *st, &changed));
+    NSB_TRY(StripXattrs(fd, e, p_, &changed));
+    // Unchanged, the inode's ctime is the one `st` holds: no second fstat.
+    if ((changed || e.nlink > 1) && ::fstat(fd, st) != 0) {
+      return base::ErrnoError("fstat /" + e.path);
     }
-    // Pinned before the first byte is read: whatever changes the file from
-    // here on (a write, chmod, an ACL) moves its ctime, and the merger then
-    // refuses to link it (transaction.cc).
-    if (::fstat(fd.get(), &st) != 0) return base::ErrnoError("fstat /" + e.path);
-    e.pin = PinOf(st);
-    if (e.size > p_.max_file_size) return {};  // rejected by the checks; never read
+    return {};
+  }
+
+  // sha256 (when asked), the head of executables, and the ELF notices.
+  base::Status Read(int fd, ImageEntry& e) {
     if (o_.hash) hasher_.Reset();
     bool first = true, elf = false;
     int64_t left = e.size;  // stop at the scanned size: saves the read that returns 0
     while (left > 0) {
-      ssize_t n = ::read(fd.get(), buf_.data(), buf_.size());
+      ssize_t n = ::read(fd, buf_.data(), buf_.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return base::ErrnoError("read /" + e.path + " in image " + img_.path);
       if (n == 0)
@@ -129,21 +159,17 @@ class Worker {
     if (elf) {
       e.is_elf = true;
       // Headers and the tables needed, by pread: never the whole file.
-      AddElfNotices(e, AnalyzeElfFd(fd.get(), static_cast<uint64_t>(e.size), p_.build_dirs), img_,
+      AddElfNotices(e, AnalyzeElfFd(fd, static_cast<uint64_t>(e.size), p_.build_dirs), img_,
                     &notices_);
     }
     return {};
   }
 
-  std::vector<Finding> notices_;
-
- private:
   ScannedImage& img_;
   const MergePolicy& p_;
   const ContentOptions& o_;
   UniqueFd dirfd_;
   std::string dir_;
-  bool outside_links_ = false;
   base::Sha256 hasher_;
   std::vector<char> buf_ = std::vector<char>(256 * 1024);
 };

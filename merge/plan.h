@@ -25,7 +25,7 @@ struct PlanItem {
   std::string src;      // path inside that image
   std::string content;  // bytes of a generated file
   bool shared = false;  // may also be listed by other packages
-  Pin src_pin;          // the sealed, hashed inode; re-checked on its fd before linking
+  Pin src_pin;          // the sealed, hashed inode (symlinks: dev, ino); re-checked before linking
 };
 
 // The images' entries as plan items, one vector per image.

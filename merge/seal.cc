@@ -25,10 +25,12 @@ bool Listed(const ImageEntry& e, const std::string& name) {
 }
 
 // `list` and `remove` are the f- or l- variants. A list longer than the
-// buffer is an error: what it holds cannot be checked.
+// buffer is an error: what it holds cannot be checked. With `found`, the
+// listing is also what the checks judge (a file's only listing).
 base::Status Strip(const ImageEntry& e, const MergePolicy& p,
                    const std::function<ssize_t(char*, size_t)>& list,
-                   const std::function<int(const char*)>& remove) {
+                   const std::function<int(const char*)>& remove,
+                   std::vector<std::string>* found = nullptr, bool* stripped = nullptr) {
   char buf[4096];
   ssize_t n = list(buf, sizeof buf);
   if (n < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)) return {};
@@ -36,9 +38,14 @@ base::Status Strip(const ImageEntry& e, const MergePolicy& p,
   for (ssize_t i = 0; i < n;) {
     std::string name(buf + i);
     i += static_cast<ssize_t>(name.size()) + 1;
+    if (found) found->push_back(name);
     if (Allowed(p, name)) continue;
-    if (remove(name.c_str()) == 0 || errno == ENODATA) continue;
-    if ((errno == EPERM || errno == EACCES) && Listed(e, name)) continue;  // the checks reject it
+    if (remove(name.c_str()) == 0) {
+      if (stripped) *stripped = true;
+      continue;
+    }
+    if (errno == ENODATA) continue;
+    if ((errno == EPERM || errno == EACCES) && (found || Listed(e, name))) continue;  // rejected
     return base::ErrnoError("seal: remove xattr " + name + " of /" + e.path);
   }
   return {};
@@ -79,22 +86,25 @@ base::Status SealOne(int dirfd, const std::string& name, ImageEntry& e, const Me
 
 }  // namespace
 
-base::Status StripXattrs(int fd, const ImageEntry& e, const MergePolicy& p) {
+base::Status StripXattrs(int fd, ImageEntry& e, const MergePolicy& p, bool* stripped) {
+  e.xattrs.clear();
   return Strip(
       e, p, [&](char* b, size_t n) { return ::flistxattr(fd, b, n); },
-      [&](const char* x) { return ::fremovexattr(fd, x); });
+      [&](const char* x) { return ::fremovexattr(fd, x); }, &e.xattrs, stripped);
 }
 
 base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& p, const SealOptions& o,
-                      const struct stat& st) {
+                      const struct stat& st, bool* changed) {
   static const bool root = ::geteuid() == 0;  // once: it is a syscall, and this runs per file
-  if (root && (st.st_uid != p.owner_uid || st.st_gid != p.owner_gid) &&
-      ::fchown(fd, p.owner_uid, p.owner_gid) != 0) {
-    return base::ErrnoError("seal: chown /" + e.path);
+  if (root && (st.st_uid != p.owner_uid || st.st_gid != p.owner_gid)) {
+    if (::fchown(fd, p.owner_uid, p.owner_gid) != 0)
+      return base::ErrnoError("seal: chown /" + e.path);
+    *changed = true;
   }
   if (o.source_date_epoch && st.st_mtim.tv_sec > *o.source_date_epoch) {
     struct timespec ts[2] = {{*o.source_date_epoch, 0}, {*o.source_date_epoch, 0}};
     if (::futimens(fd, ts) != 0) return base::ErrnoError("seal: clamp mtime of /" + e.path);
+    *changed = true;
   }
   if (o.source_date_epoch && e.mtime > *o.source_date_epoch) e.mtime = *o.source_date_epoch;
   return {};

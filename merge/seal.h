@@ -29,19 +29,22 @@ struct SealOptions {
 // caller's.
 base::Status SealImage(ScannedImage& img, const MergePolicy& policy, const SealOptions& opts);
 
-// Removes from an open regular file every xattr the policy does not allow
-// (ACLs and user.* included): chown keeps a named-user ACL entry, so an
-// ACL set between the scan and the seal would otherwise outlive sealing.
-// A name already listed by the scan and not removable without privileges
-// (security.*, trusted.*) is left for the checks to reject.
-base::Status StripXattrs(int fd, const ImageEntry& e, const MergePolicy& policy);
+// Lists an open regular file's xattrs once, into e.xattrs (what the checks
+// judge), and removes every one the policy does not allow (ACLs and user.*
+// included): chown keeps a named-user ACL entry, so an ACL set before the
+// seal would otherwise outlive it. Called after SealFile's chown, so the
+// build uid can add none after this listing. A name not removable without
+// privileges (security.*, trusted.*) is left for the checks to reject.
+// `*stripped` says whether anything was removed (the inode's ctime moved).
+base::Status StripXattrs(int fd, ImageEntry& e, const MergePolicy& policy, bool* stripped);
 
 // The file half: fchown/futimens on an open regular file of the image.
 // Inodes with links outside the image are never passed here: changing them
 // would change a host file (the checks reject them). `st` is the fd's
 // fstat, taken after any other name of the same inode could have been
 // sealed (a needless chown or utimes would move the inode's ctime).
+// `*changed` says whether it chowned or clamped anything.
 base::Status SealFile(int fd, ImageEntry& e, const MergePolicy& policy, const SealOptions& opts,
-                      const struct stat& st);
+                      const struct stat& st, bool* changed);
 
 }  // namespace nsbuild::merge

@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <memory>
+#include <thread>
 
 #include "base/fs.h"
 #include "merge/database.h"
@@ -35,14 +38,18 @@ class FaultHook {
     const char* v = std::getenv("NSBUILD_MERGE_ABORT_AFTER");
     limit_ = v ? std::atol(v) : 0;
   }
-  void Tick() {
-    if (limit_ > 0 && ++count_ >= limit_) ::kill(::getpid(), SIGKILL);
+  void Tick() {  // from several lanes at once (Executor)
+    if (limit_ > 0 && count_.fetch_add(1) + 1 >= limit_) ::kill(::getpid(), SIGKILL);
   }
 
  private:
   long limit_ = 0;
-  long count_ = 0;
+  std::atomic<long> count_{0};
 };
+
+// What became of each operation in this process, so that a rollback undoes
+// exactly the operations that ran, whichever lane ran them.
+enum OpState : uint8_t { kNotRun, kRan, kFailed };
 
 // One open directory, reused while consecutive operations stay in it.
 class DirCache {
@@ -150,14 +157,16 @@ class Resolver {
   Resolver(const DestLock& lock, const Journal& j, FaultHook* hook)
       : lock_(lock), j_(j), dirs_(lock.dest), hook_(hook) {}
 
-  // `failed` is the operation that failed in this process: the ones after it
-  // never ran, and its final name is not ours to remove (it may have failed
-  // precisely because something else holds that name). Recovery after a
-  // crash does not know how far the merge got and undoes every operation;
-  // the destination lock keeps other nsbuild processes out meanwhile.
-  Status RollBack(size_t failed = SIZE_MAX) {
-    for (size_t i = std::min(j_.ops.size(), failed == SIZE_MAX ? failed : failed + 1); i-- > 0;) {
-      NSB_TRY(Undo(i, i == failed));
+  // `ran` says which operations ran in this process: only those are undone,
+  // and a failed one's final name is not ours to remove (it may have failed
+  // precisely because something else holds that name). Without it, recovery
+  // after a crash does not know how far the merge got and undoes every
+  // operation; the destination lock keeps other nsbuild processes out
+  // meanwhile.
+  Status RollBack(const std::vector<uint8_t>* ran = nullptr) {
+    for (size_t i = j_.ops.size(); i-- > 0;) {
+      uint8_t state = ran ? (*ran)[i] : uint8_t{kRan};
+      if (state != kNotRun) NSB_TRY(Undo(i, state == kFailed));
     }
     std::string fresh = j_.package + ".json.new";
     if (!Gone(::unlinkat(lock_.db_dir.get(), fresh.c_str(), 0)))
@@ -278,52 +287,20 @@ std::vector<std::pair<dev_t, ino_t>> SharedInodes(const std::vector<PlanItem>& i
   return shared;
 }
 
-class Executor {
+// Carries out operations, one at a time, on one thread: its own directory
+// fds (kept while consecutive operations stay in one directory) and its own
+// checked source.
+class Lane {
  public:
-  Executor(const DestLock& lock, const DestPlan& plan, const std::vector<ScannedImage>& images,
-           const MergePolicy& p)
-      : lock_(lock), plan_(plan), images_(images), policy_(p), dirs_(lock.dest) {
-    journal_.package = plan.package;
-    journal_.delete_db = plan.delete_db;
-    journal_.ops = plan.ops;
+  Lane(const DestLock& lock, const DestPlan& plan, const std::vector<ScannedImage>& images,
+       const MergePolicy& p, FaultHook* hook, const std::vector<std::pair<dev_t, ino_t>>* shared)
+      : plan_(plan),
+        images_(images),
+        policy_(p),
+        dirs_(lock.dest),
+        hook_(*hook),
+        shared_inodes_(*shared) {
     for (const auto& img : images) src_dirs_.emplace_back(img.root);
-    shared_inodes_ = SharedInodes(plan.items);
-  }
-
-  Status Run() {
-    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
-    hook_.Tick();
-    Status s = Apply();
-    if (!s.ok()) {
-      Status rb = Resolver(lock_, journal_, &hook_).RollBack(failed_);
-      if (!rb.ok()) {
-        return base::PlainError(s.error().Message() + "; rolling back failed too (" +
-                                rb.error().Message() + "): run nsbuild merge --recover");
-      }
-      return base::PlainError(s.error().Message() + " (nothing was changed)");
-    }
-    journal_.committed = true;
-    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
-    hook_.Tick();
-    return Resolver(lock_, journal_, &hook_).RollForward();
-  }
-
- private:
-  Status Apply() {
-    for (failed_ = 0; failed_ < plan_.ops.size(); ++failed_) NSB_TRY(One(failed_));
-    failed_ = SIZE_MAX;  // every operation ran; a later failure may involve any
-    // One syncfs makes every link and directory durable: far cheaper than
-    // an fsync per touched directory, and it must precede "committed".
-    if (::syncfs(lock_.dest.get()) != 0) return ErrnoError("syncfs destination");
-    if (plan_.delete_db) return {};
-    std::string fresh = plan_.package + ".json.new";
-    UniqueFd fd(::openat(lock_.db_dir.get(), fresh.c_str(),
-                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!fd) return ErrnoError("create var/lib/nsbuild/" + fresh);
-    NSB_TRY(base::WriteAll(fd, SerializeDb(plan_.new_db)));
-    NSB_TRY(FsyncFd(fd.get(), fresh));
-    hook_.Tick();
-    return FsyncFd(lock_.db_dir.get(), "var/lib/nsbuild");
   }
 
   Status One(size_t i) {
@@ -349,6 +326,7 @@ class Executor {
     return {};
   }
 
+ private:
   Status Mkdir(int dir, const std::string& name, const Op& op) {
     if (::mkdirat(dir, name.c_str(), 0700) != 0) return ErrnoError("mkdir /" + op.path);
     hook_.Tick();
@@ -378,16 +356,7 @@ class Executor {
   // symlink appears atomically under its final name; bytes are written to
   // .nsb-tmp.K first and renamed without replacing.
   Status Create(size_t i, int dir, const std::string& name, const PlanItem& it, bool final_name) {
-    if (it.type == EntryType::kSymlink) {
-      if (::symlinkat(it.target.c_str(), dir, name.c_str()) != 0) {
-        return ErrnoError("symlink /" + it.path);
-      }
-      if (root_) {
-        ::fchownat(dir, name.c_str(), policy_.owner_uid, policy_.owner_gid, AT_SYMLINK_NOFOLLOW);
-      }
-      hook_.Tick();
-      return {};
-    }
+    if (it.type == EntryType::kSymlink) return Symlink(dir, name, it);
     UniqueFd src;
     if (it.image >= 0) {
       // Never by name: the inode linked is the one on the fd that was just
@@ -402,7 +371,8 @@ class Executor {
         return ErrnoError("link /" + it.src + " of image " + images_[it.image].path +
                           " into the destination");
       }
-      src = std::move(src_);  // another filesystem: copy the checked fd's bytes
+      // Another filesystem: copy the checked inode's bytes.
+      NSB_ASSIGN_OR_RETURN(src, ReopenForReading(fd, it));
     }
     std::string tmp = final_name ? TmpName(i) : name;
     NSB_TRY(WriteNew(src ? src.get() : -1, dir, tmp, it, policy_));
@@ -414,6 +384,50 @@ class Executor {
       hook_.Tick();
     }
     return {};
+  }
+
+  Status Symlink(int dir, const std::string& name, const PlanItem& it) {
+    NSB_ASSIGN_OR_RETURN(bool linked, LinkSymlink(dir, name, it));
+    if (!linked) {
+      if (::symlinkat(it.target.c_str(), dir, name.c_str()) != 0) {
+        return ErrnoError("symlink /" + it.path);
+      }
+      if (root_) {
+        ::fchownat(dir, name.c_str(), policy_.owner_uid, policy_.owner_gid, AT_SYMLINK_NOFOLLOW);
+      }
+    }
+    hook_.Tick();
+    return {};
+  }
+
+  // An image's symlink is linked, as cp -al does, rather than made anew: a
+  // link allocates no inode, and allocating them was most of the cost of
+  // creating symlinks (perf: ext4's find_inode_bit under symlinkat). Safe
+  // because sealing gave the inode to the policy's owner and stripped its
+  // xattrs, and a symlink's target never changes: the fd must name the
+  // scanned inode, and its own target (read through the fd) must be the
+  // checked one. False (make a new symlink) without root, where
+  // AT_EMPTY_PATH is refused, when the inode is not the policy's owner's,
+  // and across filesystems.
+  base::Result<bool> LinkSymlink(int dir, const std::string& name, const PlanItem& it) {
+    if (it.image < 0 || !root_) return false;
+    auto [parent, base] = SplitParent(it.src);
+    NSB_ASSIGN_OR_RETURN(int sdir, src_dirs_[it.image].Get(parent));
+    UniqueFd fd(::openat(sdir, base.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st;
+    char buf[4096];
+    ssize_t n = -1;
+    if (fd && ::fstat(fd.get(), &st) == 0 && S_ISLNK(st.st_mode))
+      n = ::readlinkat(fd.get(), "", buf, sizeof buf);
+    if (n < 0 || st.st_dev != it.src_pin.dev || st.st_ino != it.src_pin.ino ||
+        std::string_view(buf, size_t(n)) != it.target) {
+      return base::PlainError("/" + it.src + " in image " + images_[it.image].path +
+                              " changed after it was checked (symlink)");
+    }
+    if (st.st_uid != policy_.owner_uid || st.st_gid != policy_.owner_gid) return false;
+    if (::linkat(fd.get(), "", dir, name.c_str(), AT_EMPTY_PATH) == 0) return true;
+    if (errno == EXDEV || errno == EMLINK || errno == EPERM) return false;
+    return ErrnoError("link symlink /" + it.src + " of image " + images_[it.image].path);
   }
 
   // The source file, open, and still exactly the inode that was sealed and
@@ -438,11 +452,14 @@ class Executor {
     }
   }
 
-  // PinMismatch: same inode, owner, mode, size and ctime.
+  // PinMismatch: same inode, owner, mode, size and ctime. O_PATH: the fd
+  // only has to name the inode for fstat and linkat, and such an open skips
+  // the work a readable one costs (permission check, fsnotify, lease break);
+  // a symlink or a fifo is not opened either, and fstat then says its type.
   base::Result<UniqueFd> OpenSource(const PlanItem& it) {
     auto [parent, name] = SplitParent(it.src);
     NSB_ASSIGN_OR_RETURN(int sdir, src_dirs_[it.image].Get(parent));
-    UniqueFd fd(::openat(sdir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    UniqueFd fd(::openat(sdir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     struct stat st;
     if (!fd || ::fstat(fd.get(), &st) != 0) {
       return ErrnoError("open /" + it.src + " in image " + images_[it.image].path);
@@ -455,19 +472,145 @@ class Executor {
     return fd;
   }
 
-  const DestLock& lock_;
+  // The checked inode, readable: its /proc/self/fd link leads to exactly
+  // the inode the O_PATH fd names, whatever its name in the image is now.
+  base::Result<UniqueFd> ReopenForReading(int fd, const PlanItem& it) {
+    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    UniqueFd readable(::open(proc.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (!readable) return ErrnoError("reopen /" + it.src + " of image " + images_[it.image].path);
+    return readable;
+  }
+
   const DestPlan& plan_;
   const std::vector<ScannedImage>& images_;
   const MergePolicy& policy_;
   DirCache dirs_;
   std::vector<DirCache> src_dirs_;
+  FaultHook& hook_;
+  UniqueFd src_;                                               // the source just checked
+  std::map<std::pair<dev_t, ino_t>, int64_t> relinked_;        // ctime after our own link
+  const std::vector<std::pair<dev_t, ino_t>>& shared_inodes_;  // sorted: named by several items
+  const bool root_ = ::geteuid() == 0;
+};
+
+// Links of image files whose inode no other item names are independent of
+// one another (one new name each, in a directory made before them): they
+// are split between lanes on several threads, the kernel work of a link
+// being the merge's largest. Everything else runs first, in plan order, on
+// one lane: directories (which those links need), replacements, removals,
+// symlinks, generated files, and inodes named twice (the ctime each link is
+// held to follows our own previous link of it).
+constexpr size_t kOpsPerLane = 2048;  // fewer: one lane (threads cost more)
+
+class Executor {
+ public:
+  Executor(const DestLock& lock, const DestPlan& plan, const std::vector<ScannedImage>& images,
+           const MergePolicy& p)
+      : lock_(lock), plan_(plan), images_(images), policy_(p) {
+    journal_.package = plan.package;
+    journal_.delete_db = plan.delete_db;
+    journal_.ops = plan.ops;
+    shared_inodes_ = SharedInodes(plan.items);
+  }
+
+  Status Run() {
+    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
+    hook_.Tick();
+    Status s = Apply();
+    if (!s.ok()) {
+      Status rb = Resolver(lock_, journal_, &hook_).RollBack(&state_);
+      if (!rb.ok()) {
+        return base::PlainError(s.error().Message() + "; rolling back failed too (" +
+                                rb.error().Message() + "): run nsbuild merge --recover");
+      }
+      return base::PlainError(s.error().Message() + " (nothing was changed)");
+    }
+    journal_.committed = true;
+    NSB_TRY(WriteDurably(lock_.db_dir, kJournalName, SerializeJournal(journal_)));
+    hook_.Tick();
+    return Resolver(lock_, journal_, &hook_).RollForward();
+  }
+
+ private:
+  Status Apply() {
+    state_.assign(plan_.ops.size(), kNotRun);
+    std::vector<size_t> first, linked;
+    for (size_t i = 0; i < plan_.ops.size(); ++i) (Independent(i) ? linked : first).push_back(i);
+    if (linked.size() < kOpsPerLane) {  // all in plan order
+      first.insert(first.end(), linked.begin(), linked.end());
+      std::sort(first.begin(), first.end());
+      linked.clear();
+    }
+    NSB_TRY(RunOps(*NewLane(), first, 0, first.size()));
+    NSB_TRY(RunLanes(linked));
+    // One syncfs makes every link and directory durable: far cheaper than
+    // an fsync per touched directory, and it must precede "committed".
+    if (::syncfs(lock_.dest.get()) != 0) return ErrnoError("syncfs destination");
+    if (plan_.delete_db) return {};
+    std::string fresh = plan_.package + ".json.new";
+    UniqueFd fd(::openat(lock_.db_dir.get(), fresh.c_str(),
+                         O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd) return ErrnoError("create var/lib/nsbuild/" + fresh);
+    NSB_TRY(base::WriteAll(fd, SerializeDb(plan_.new_db)));
+    NSB_TRY(FsyncFd(fd.get(), fresh));
+    hook_.Tick();
+    return FsyncFd(lock_.db_dir.get(), "var/lib/nsbuild");
+  }
+
+  bool Independent(size_t i) const {
+    const Op& op = plan_.ops[i];
+    if (op.kind != OpKind::kAdd) return false;
+    const PlanItem& it = plan_.items[op.item];
+    return it.image >= 0 && it.type == EntryType::kFile &&
+           !std::binary_search(shared_inodes_.begin(), shared_inodes_.end(),
+                               std::make_pair(it.src_pin.dev, it.src_pin.ino));
+  }
+
+  std::unique_ptr<Lane> NewLane() {
+    return std::make_unique<Lane>(lock_, plan_, images_, policy_, &hook_, &shared_inodes_);
+  }
+
+  // Operations ops[lo, hi) in order; every lane stops at the first failure
+  // of any, and each operation's state is kept for the rollback.
+  Status RunOps(Lane& lane, const std::vector<size_t>& ops, size_t lo, size_t hi) {
+    for (size_t k = lo; k < hi && !stop_.load(std::memory_order_relaxed); ++k) {
+      Status s = lane.One(ops[k]);
+      state_[ops[k]] = s.ok() ? kRan : kFailed;
+      if (!s.ok()) {
+        stop_.store(true, std::memory_order_relaxed);
+        return s;
+      }
+    }
+    return {};
+  }
+
+  // Contiguous slices (few directories each), one lane and thread each.
+  Status RunLanes(const std::vector<size_t>& ops) {
+    if (ops.empty()) return {};
+    unsigned n = std::max(1u, std::min(std::thread::hardware_concurrency(),
+                                       static_cast<unsigned>(ops.size() / kOpsPerLane)));
+    std::vector<std::unique_ptr<Lane>> lanes;
+    for (unsigned t = 0; t < n; ++t) lanes.push_back(NewLane());
+    std::vector<Status> results(n);
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < n; ++t) {
+      size_t lo = ops.size() * t / n, hi = ops.size() * (t + 1) / n;
+      threads.emplace_back([&, t, lo, hi] { results[t] = RunOps(*lanes[t], ops, lo, hi); });
+    }
+    for (auto& th : threads) th.join();
+    for (auto& r : results) NSB_TRY(std::move(r));
+    return {};
+  }
+
+  const DestLock& lock_;
+  const DestPlan& plan_;
+  const std::vector<ScannedImage>& images_;
+  const MergePolicy& policy_;
   Journal journal_;
   FaultHook hook_;
-  size_t failed_ = SIZE_MAX;                             // the operation running when Apply failed
-  UniqueFd src_;                                         // the source just checked
-  std::map<std::pair<dev_t, ino_t>, int64_t> relinked_;  // ctime after our own link
-  std::vector<std::pair<dev_t, ino_t>> shared_inodes_;   // sorted: named by several items
-  const bool root_ = ::geteuid() == 0;
+  std::vector<uint8_t> state_;                          // OpState of each operation
+  std::atomic<bool> stop_{false};                       // a lane failed: the others stop
+  std::vector<std::pair<dev_t, ino_t>> shared_inodes_;  // sorted: named by several items
 };
 
 }  // namespace

@@ -62,7 +62,8 @@ seconds() {  # seconds CMD IMAGE → elapsed wall time; the destination is fresh
   chown -R 65534:65534 "$run"
   sync
   t0=$(date +%s.%N)
-  "$1" "$run" "$dest" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+  # stderr kept per command: the phase times shown are the last merge's, not cp's
+  "$1" "$run" "$dest" >/dev/null 2>"$work/last-$1.err" || { cat "$work/last-$1.err" >&2; exit 1; }
   t1=$(date +%s.%N)
   rm -rf "$dest" "$run"
   echo "$t1 - $t0" | bc -l
@@ -100,7 +101,7 @@ one_size() {  # one_size N
     mc=$(median "${c[@]}")
     printf '%8s        merge --no-hash %7.3fs  ratio %s  [%s]\n' "" "$mc" "$(ratio "$mc" "$mb")" "${c[*]}"
   fi
-  if [ -n "${NSBUILD_MERGE_TIMES:-}" ]; then sed 's/^/           /' "$work/last.err"; fi
+  if [ -n "${NSBUILD_MERGE_TIMES:-}" ]; then sed 's/^/           /' "$work/last-merge_full.err"; fi
 }
 
 echo "merge benchmark: $nsbuild, $(nproc) CPUs, $(df --output=fstype "$work" | tail -1) at $work"
