@@ -1,5 +1,6 @@
 #include "sandbox/seccomp_cache.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -7,9 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <utility>
+#include <vector>
 
 #include "base/dir_fd.h"
 #include "base/fs.h"
@@ -154,6 +159,66 @@ Status WriteEntry(int dir, const std::string& name, const std::string& key,
   return written;
 }
 
+bool EndsWith(const std::string& s, const char* suffix) {
+  size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// Whether the entry `name` was compiled by a libseccomp other than
+// `identity` (the start of every key): such an entry can never be hit again.
+// Only its first bytes are read; one that cannot be read is left alone.
+bool FromAnotherLibseccomp(int dir, const std::string& name, const std::string& identity) {
+  UniqueFd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) return false;
+  std::string head(kMaxHeader + identity.size(), '\0');
+  ssize_t n = ::pread(fd.get(), head.data(), head.size(), 0);
+  if (n <= 0) return false;
+  head.resize(static_cast<size_t>(n));
+  size_t nl = head.find('\n');
+  return nl != std::string::npos && head.compare(nl + 1, identity.size(), identity) != 0;
+}
+
+// After a store (a miss: a new rule set or a new libseccomp), the cache is
+// kept small: entries of another libseccomp go, so do temporaries a killed
+// start left (older than an hour), and beyond kSeccompCacheMaxEntries the
+// oldest written. Only root or the caller can write this directory (it was
+// opened trusted) and unlinkat never follows a name, so nothing outside it
+// is touched. `keep` is the entry just written.
+void Prune(int dir, const std::string& keep) {
+  UniqueFd copy(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  DIR* d = copy ? ::fdopendir(copy.get()) : nullptr;
+  if (!d) return;
+  (void)copy.release();  // the DIR owns it now
+  const std::string& identity = LibseccompIdentity();
+  std::vector<std::pair<timespec, std::string>> entries;
+  std::vector<std::string> doomed;
+  const time_t stale = ::time(nullptr) - 3600;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    struct stat st;
+    bool entry = EndsWith(name, ".bpf"), tmp = EndsWith(name, ".tmp");
+    if ((!entry && !tmp) || name == keep) continue;
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    if (tmp) {
+      if (st.st_mtime < stale) doomed.push_back(name);
+    } else if (FromAnotherLibseccomp(dir, name, identity)) {
+      doomed.push_back(name);
+    } else {
+      entries.emplace_back(st.st_mtim, name);
+    }
+  }
+  ::closedir(d);
+  auto newer = [](const auto& a, const auto& b) {
+    return a.first.tv_sec != b.first.tv_sec ? a.first.tv_sec > b.first.tv_sec
+                                            : a.first.tv_nsec > b.first.tv_nsec;
+  };
+  std::sort(entries.begin(), entries.end(), newer);
+  for (size_t i = kSeccompCacheMaxEntries - 1; i < entries.size(); ++i)
+    doomed.push_back(entries[i].second);  // with `keep`, at most the maximum stay
+  for (const auto& name : doomed) ::unlinkat(dir, name.c_str(), 0);
+}
+
 }  // namespace
 
 std::string DefaultSeccompCacheDir() {
@@ -200,6 +265,7 @@ Result<std::vector<sock_filter>> CachedFilter(const FilterInput& in, const std::
   }
   NSB_ASSIGN_OR_RETURN(std::vector<sock_filter> prog, CompileFilter(in));
   bool stored = WriteEntry(opened->get(), name, key, prog).ok();
+  if (stored) Prune(opened->get(), name);
   out = stored ? CacheOutcome::kCompiledAndStored : CacheOutcome::kCompiledNotStored;
   return prog;
 }

@@ -33,6 +33,11 @@
 
 namespace nsbuild::sandbox {
 
+// Entries kept at most: each rule set (a policy, its variations) of the
+// libseccomp in use. A store removes the oldest beyond it, and every entry
+// another libseccomp compiled (after an update none can be hit again).
+constexpr size_t kSeccompCacheMaxEntries = 64;
+
 // $NSBUILD_CACHE_DIR/seccomp when set; else /var/cache/nsbuild/seccomp for
 // root, $XDG_CACHE_HOME/nsbuild/seccomp or $HOME/.cache/nsbuild/seccomp for
 // a user; "" (no cache) when none of these can be named.

@@ -3,6 +3,7 @@
 // stale, foreign, loose, cut or extended is never loaded.
 #include "sandbox/seccomp_cache.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -196,6 +197,48 @@ TEST_F(SeccompCache, LooseDirectoryIsNotUsed) {
   Spit(EntryPath(in), entry);
   EXPECT_TRUE(Same(Cached(in, CacheOutcome::kNoCache), Fresh(in)));
   EXPECT_EQ(Slurp(EntryPath(in)), entry);
+}
+
+// A store keeps the cache small: what another libseccomp compiled goes (no
+// start can hit it again), so do a killed start's old temporaries, and
+// beyond the maximum the oldest entries; the one just written stays.
+TEST_F(SeccompCache, AStoreRemovesWhatCanNeverBeHitAndKeepsTheNewestEntries) {
+  FilterInput first = Input(SeccompSpec{});
+  Cached(first, CacheOutcome::kCompiledAndStored);  // creates the directory
+  std::string entry = Slurp(EntryPath(first));
+  std::string key = FilterCacheKey(first);
+  std::string identity = key.substr(0, key.find(" build-id ") + std::strlen(" build-id "));
+  ASSERT_EQ(entry.find(identity), entry.find('\n') + 1);
+  // Plausible entries of this libseccomp (only their first bytes are read),
+  // written an hour apart, oldest first.
+  auto make = [&](const std::string& name, const std::string& data, time_t age) {
+    Spit(dir_ + "/" + name, data);
+    timespec t[2] = {{::time(nullptr) - age, 0}, {::time(nullptr) - age, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (dir_ + "/" + name).c_str(), t, 0), 0);
+  };
+  size_t n = kSeccompCacheMaxEntries + 3;
+  for (size_t i = 0; i < n; ++i) {
+    make("fake" + std::to_string(i) + ".bpf", entry, static_cast<time_t>((n - i) * 3600));
+  }
+  std::string other = entry;
+  other[entry.find(identity) + identity.size()] ^= 1;  // another build id
+  make("other.bpf", other, 60);
+  make("old.bpf.1.tmp", "half", 7200);
+  make("new.bpf.2.tmp", "half", 0);
+  FilterInput second = Input(SeccompSpec{true, {"tty-inject"}, true});
+  Cached(second, CacheOutcome::kCompiledAndStored);
+  EXPECT_TRUE(fs::exists(EntryPath(second)));
+  EXPECT_FALSE(fs::exists(dir_ + "/other.bpf"));
+  EXPECT_FALSE(fs::exists(dir_ + "/old.bpf.1.tmp"));
+  EXPECT_TRUE(fs::exists(dir_ + "/new.bpf.2.tmp"));  // maybe a start writing it now
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) entries += e.path().extension() == ".bpf";
+  EXPECT_EQ(entries, kSeccompCacheMaxEntries);
+  EXPECT_FALSE(fs::exists(dir_ + "/fake0.bpf"));  // the oldest went
+  EXPECT_TRUE(fs::exists(dir_ + "/fake" + std::to_string(n - 1) + ".bpf"));
+  // The entry of the first rule set (written just now, before the fakes'
+  // ages) is among the newest and is still hit.
+  EXPECT_TRUE(Same(Cached(first, CacheOutcome::kHit), Fresh(first)));
 }
 
 }  // namespace
