@@ -47,10 +47,6 @@ std::string FirstWord(const std::string& line) {
   return t.substr(0, end);
 }
 
-bool EndsWith(const std::string& s, std::string_view tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 // What the shell's parser carries from one line to the next, as far as a
 // marker's safety goes. Deliberately rough: when in doubt, a line stays
 // unmarked and the trap names the last marked line before it.
@@ -133,7 +129,7 @@ void ScanLine(const std::string& line, ScanState& s) {
   std::string t = Trim(line);
   // `f()` alone on its line: the body's `{` must come next, unmarked.
   s.joined = s.quote == 0 &&
-             (EndsWith(t, "\\") || EndsWith(t, "|") || EndsWith(t, "&&") || EndsWith(t, "()"));
+             (t.ends_with("\\") || t.ends_with("|") || t.ends_with("&&") || t.ends_with("()"));
 }
 
 // A line a marker can precede on the same line: the parser is at the start

@@ -29,7 +29,7 @@ base::Status CheckJobs(int jobs) {
 // Re-opening through /proc gives a new open file description, whose
 // O_NONBLOCK does not leak into the one the makes share.
 base::Result<base::UniqueFd> NonblockingReader(int fd) {
-  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  std::string self = base::ProcFdPath(fd);
   base::UniqueFd r(::open(self.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!r) return base::ErrnoError("open " + self);
   return r;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/dir_fd.h"
 #include "base/escape.h"
 #include "base/fs.h"
 #include "base/install_dirs.h"
@@ -25,20 +26,11 @@ constexpr size_t kMaxBinary = 64 << 20;
 base::Status CopyBinary(const std::string& from, int dir) {
   base::UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) return base::ErrnoError("open " + from);
+  NSB_ASSIGN_OR_RETURN(std::string bytes, base::ReadFdBounded(in, from, kMaxBinary));
   base::UniqueFd out(
       ::openat(dir, kBinary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755));
   if (!out) return base::ErrnoError(std::string("create launcher/") + kBinary);
-  char buf[65536];
-  size_t total = 0;
-  for (;;) {
-    ssize_t n = ::read(in.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return base::ErrnoError("read " + from);
-    if (n == 0) break;
-    total += static_cast<size_t>(n);
-    if (total > kMaxBinary) return base::PlainError(from + ": larger than a launcher can be");
-    NSB_TRY(base::WriteAll(out, std::string_view(buf, static_cast<size_t>(n))));
-  }
+  NSB_TRY(base::WriteAll(out, bytes));
   if (::fchmod(out.get(), 0755) != 0) return base::ErrnoError("chmod launcher");
   return {};
 }

@@ -17,14 +17,10 @@ namespace {
 
 constexpr size_t kMaxMetadataBytes = 64 << 20;  // a RECORD of a million files
 
-bool EndsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 bool IsSharedMetadata(const PlanItem& it) {
   if (it.type != EntryType::kFile) return false;
   auto [dir, name] = SplitParent(it.path);
-  return EndsWith(dir, ".dist-info") && (name == "RECORD" || name == "WHEEL");
+  return dir.ends_with(".dist-info") && (name == "RECORD" || name == "WHEEL");
 }
 
 // The file as the image holds it: by fd, never following a symlink, bounded.
@@ -108,7 +104,7 @@ std::vector<std::pair<std::string, std::vector<int>>> SharedMetadata(
     if (idxs.size() > 1) out.emplace_back(path, std::move(idxs));
   }
   std::stable_partition(out.begin(), out.end(),
-                        [](const auto& h) { return EndsWith(h.first, "/WHEEL"); });
+                        [](const auto& h) { return h.first.ends_with("/WHEEL"); });
   return out;
 }
 
@@ -126,7 +122,7 @@ std::optional<PlanItem> MergedFile(const std::string& path, const std::vector<in
   g.path = path;
   g.type = EntryType::kFile;
   g.perm = 0644;
-  if (EndsWith(path, "/RECORD")) {
+  if (path.ends_with("/RECORD")) {
     g.content = MergeRecord(path, texts, ranked);
   } else {
     std::string odd;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/dir_fd.h"
 #include "merge/fd_walk.h"
 
 namespace nsbuild::merge {
@@ -27,7 +28,7 @@ EntryType TypeOf(mode_t m) {
 // link resolves only the directory we hold, and NAME itself is not followed.
 // (flistxattr needs an open file, which a fifo or device would make risky.)
 std::vector<std::string> ListXattrs(int dirfd, const std::string& name) {
-  std::string p = "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
+  std::string p = base::ProcFdPath(dirfd) + "/" + name;
   std::vector<std::string> out;
   char buf[4096];
   ssize_t n = ::llistxattr(p.c_str(), buf, sizeof buf);

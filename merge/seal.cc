@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "base/dir_fd.h"
 #include "merge/fd_walk.h"
 
 namespace nsbuild::merge {
@@ -55,7 +56,7 @@ base::Status Strip(const ImageEntry& e, const MergePolicy& p,
 // with the l- variants, so the entry itself is never followed.
 base::Status StripAt(int dirfd, const std::string& name, const ImageEntry& e,
                      const MergePolicy& p) {
-  std::string at = "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
+  std::string at = base::ProcFdPath(dirfd) + "/" + name;
   return Strip(
       e, p, [&](char* b, size_t n) { return ::llistxattr(at.c_str(), b, n); },
       [&](const char* x) { return ::lremovexattr(at.c_str(), x); });

@@ -16,6 +16,7 @@
 #include <memory>
 #include <thread>
 
+#include "base/dir_fd.h"
 #include "base/fs.h"
 #include "merge/database.h"
 #include "merge/fd_walk.h"
@@ -145,7 +146,7 @@ int LinkFd(int fd, int dir, const std::string& name) {
     if (::linkat(fd, "", dir, name.c_str(), AT_EMPTY_PATH) == 0) return 0;
     if (errno != ENOENT && errno != EPERM) return -1;
   }
-  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  std::string proc = base::ProcFdPath(fd);
   return ::linkat(AT_FDCWD, proc.c_str(), dir, name.c_str(), AT_SYMLINK_FOLLOW);
 }
 
@@ -475,7 +476,7 @@ class Lane {
   // The checked inode, readable: its /proc/self/fd link leads to exactly
   // the inode the O_PATH fd names, whatever its name in the image is now.
   base::Result<UniqueFd> ReopenForReading(int fd, const PlanItem& it) {
-    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    std::string proc = base::ProcFdPath(fd);
     UniqueFd readable(::open(proc.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (!readable) return ErrnoError("reopen /" + it.src + " of image " + images_[it.image].path);
     return readable;

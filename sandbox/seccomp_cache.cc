@@ -159,11 +159,6 @@ Status WriteEntry(int dir, const std::string& name, const std::string& key,
   return written;
 }
 
-bool EndsWith(const std::string& s, const char* suffix) {
-  size_t n = std::strlen(suffix);
-  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
-
 // Whether the entry `name` was compiled by a libseccomp other than
 // `identity` (the start of every key): such an entry can never be hit again.
 // Only its first bytes are read; one that cannot be read is left alone.
@@ -196,7 +191,7 @@ void Prune(int dir, const std::string& keep) {
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
     struct stat st;
-    bool entry = EndsWith(name, ".bpf"), tmp = EndsWith(name, ".tmp");
+    bool entry = name.ends_with(".bpf"), tmp = name.ends_with(".tmp");
     if ((!entry && !tmp) || name == keep) continue;
     if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
       continue;

@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 
+#include "base/dir_fd.h"
 #include "base/escape.h"
 #include "base/fs.h"
 #include "base/unique_fd.h"
@@ -111,7 +112,7 @@ std::string Resolve(pid_t pid, int64_t dirfd, const std::string& path, std::stri
   UniqueFd dir(
       static_cast<int>(syscall(SYS_openat2, root.get(), parent.c_str(), &how, sizeof how)));
   if (!dir) return lexical;  // e.g. mkdir -p of a new tree: nothing to resolve yet
-  std::string real_parent = Readlink("/proc/self/fd/" + std::to_string(dir.get()));
+  std::string real_parent = Readlink(base::ProcFdPath(dir.get()));
   if (real_parent.empty() || real_parent[0] != '/') return lexical;
   return NormalisePath(Join(real_parent, lexical.substr(slash + 1)));
 }

@@ -11,24 +11,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "base/json_reader.h"
 #include "builder/recipe.h"
 #include "builder/source_steps.h"
+#include "tests/unit/recipe_text.h"
 
 namespace nsbuild::builder {
 namespace {
-
-base::Result<Recipe> Parse(const std::string& text) {
-  auto j = base::ParseJsonText(text, "r.json");
-  if (!j.ok()) return j.take_error();
-  return ParseRecipe(*j, "r.json", "/recipes/x");
-}
-
-std::string ErrorOf(const std::string& text) {
-  auto r = Parse(text);
-  EXPECT_FALSE(r.ok()) << text;
-  return r.ok() ? "" : r.error().Message();
-}
 
 const std::string kHead = R"("name": "a", "version": "1", "source": "s")";
 

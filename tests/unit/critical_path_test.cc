@@ -18,19 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using builder::History;
 
-builder::Plan TwoPhasePlan(int impls) {
-  builder::Recipe r;
-  r.phases.configure = "c";
-  r.phases.compile = "m";
-  std::vector<builder::Implementation> v;
-  for (int i = 0; i < impls; ++i) {
-    builder::Implementation impl;
-    impl.name = "impl" + std::to_string(i);
-    v.push_back(impl);
-  }
-  return builder::MakePlan(r, v);
-}
-
 TEST(History, RoundTripsAndSkipsGarbage) {
   History h = History::Parse(
       "# nsbuild history v1\n"
@@ -97,7 +84,7 @@ TEST_F(HistoryFile, RefusesWhatOthersCanWriteOrASymlink) {
 }
 
 TEST(CriticalPath, PriorityIsTheLongestRemainingPath) {
-  builder::Plan plan = TwoPhasePlan(2);  // impl0: configure → compile; impl1 the same
+  builder::Plan plan = ConfigureCompilePlan(2);  // impl0: configure → compile; impl1 the same
   History h;
   h.Record("r", "impl1", "compile", {50, 50});
   auto e = builder::Estimate(plan, h, "r");
@@ -110,7 +97,7 @@ TEST(CriticalPath, PriorityIsTheLongestRemainingPath) {
 }
 
 TEST(CriticalPath, BoundIsCpuPerJobOrTheLongestChain) {
-  builder::Plan plan = TwoPhasePlan(2);
+  builder::Plan plan = ConfigureCompilePlan(2);
   builder::RunSummary s;
   s.jobs = 2;
   s.wall_seconds = 12;
@@ -135,7 +122,7 @@ TEST(CriticalPath, BoundIsCpuPerJobOrTheLongestChain) {
 }
 
 struct PlanRun {
-  explicit PlanRun(int impls, int jobs) : plan(TwoPhasePlan(impls)), runner(plan) {
+  explicit PlanRun(int impls, int jobs) : plan(ConfigureCompilePlan(impls)), runner(plan) {
     jobserver = std::move(builder::JobServer::Create(jobs)).value();
     runner.jobserver = jobserver.get();
   }

@@ -22,21 +22,15 @@
 #include <thread>
 #include <vector>
 
+#include "base/dir_fd.h"
 #include "base/unique_fd.h"
 #include "builder/jobserver.h"
 #include "builder/runner.h"
 
 namespace nsbuild::testing {
 
-// configure, compile[, test], install for `impls` implementations named
-// impl0, impl1, ...; with_all adds an all:install after them.
-inline builder::Plan ImplsPlan(int impls, bool with_test, bool with_all) {
-  builder::Recipe r;
-  r.phases.configure = "c";
-  r.phases.compile = "m";
-  if (with_test) r.phases.test = "t";
-  r.phases.install = "i";
-  if (with_all) r.all_phases.install = "docs";
+// The plan of recipe `r` for `impls` implementations named impl0, impl1, ...
+inline builder::Plan PlanFor(const builder::Recipe& r, int impls) {
   std::vector<builder::Implementation> v;
   for (int i = 0; i < impls; ++i) {
     builder::Implementation impl;
@@ -44,6 +38,26 @@ inline builder::Plan ImplsPlan(int impls, bool with_test, bool with_all) {
     v.push_back(impl);
   }
   return builder::MakePlan(r, v);
+}
+
+// configure, compile[, test], install for `impls` implementations; with_all
+// adds an all:install after them.
+inline builder::Plan ImplsPlan(int impls, bool with_test, bool with_all) {
+  builder::Recipe r;
+  r.phases.configure = "c";
+  r.phases.compile = "m";
+  if (with_test) r.phases.test = "t";
+  r.phases.install = "i";
+  if (with_all) r.all_phases.install = "docs";
+  return PlanFor(r, impls);
+}
+
+// configure then compile only, for `impls` implementations.
+inline builder::Plan ConfigureCompilePlan(int impls) {
+  builder::Recipe r;
+  r.phases.configure = "c";
+  r.phases.compile = "m";
+  return PlanFor(r, impls);
 }
 
 // A real job server of `jobs` slots (the fake runner's makes use its leases).
@@ -73,8 +87,7 @@ struct FakeCommand {
 class SlotWaiter {
  public:
   explicit SlotWaiter(int lease_read_fd)
-      : reader_(::open(("/proc/self/fd/" + std::to_string(lease_read_fd)).c_str(),
-                       O_RDONLY | O_NONBLOCK | O_CLOEXEC)),
+      : reader_(::open(base::ProcFdPath(lease_read_fd).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)),
         stop_(::eventfd(0, EFD_CLOEXEC)),
         thread_([this] { Wait(); }) {}
   // Stops waiting; the tokens it holds, for the caller to give back.

@@ -4,23 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/json_reader.h"
 #include "builder/plan.h"
+#include "tests/unit/recipe_text.h"
 
 namespace nsbuild::builder {
 namespace {
-
-base::Result<Recipe> Parse(const std::string& text) {
-  auto j = base::ParseJsonText(text, "r.json");
-  if (!j.ok()) return j.take_error();
-  return ParseRecipe(*j, "r.json", "/recipes/x");
-}
-
-std::string ErrorOf(const std::string& text) {
-  auto r = Parse(text);
-  EXPECT_FALSE(r.ok()) << text;
-  return r.ok() ? "" : r.error().Message();
-}
 
 constexpr const char* kGood = R"({
   "name": "demo", "version": "1.0", "source": "src",

@@ -26,16 +26,6 @@ namespace {
 
 using builder::NodeState;
 
-builder::Plan TwoImplPlan() {
-  builder::Recipe r;
-  r.phases.configure = "c";
-  r.phases.compile = "m";
-  std::vector<builder::Implementation> v(2);
-  v[0].name = "impl0";
-  v[1].name = "impl1";
-  return builder::MakePlan(r, v);
-}
-
 // A fresh log dir of this process, opened.
 struct LogDir {
   explicit LogDir(const std::string& name)
@@ -53,7 +43,11 @@ struct LogDir {
 struct Fixture {
   explicit Fixture(const std::string& name, int jobs = 2,
                    builder::FailureMode mode = builder::FailureMode::kFailFast)
-      : logs(name), a_plan(TwoImplPlan()), b_plan(TwoImplPlan()), a(a_plan), b(b_plan) {
+      : logs(name),
+        a_plan(ConfigureCompilePlan(2)),
+        b_plan(ConfigureCompilePlan(2)),
+        a(a_plan),
+        b(b_plan) {
     options.jobs = jobs;
     options.failure_mode = mode;
     options.log_dir = logs.path;
