@@ -167,24 +167,33 @@ RuleGroup PersonalityGroup() {
   // Execution-domain bits that weaken memory protections (executable data,
   // a mappable page zero for NULL-dereference exploits, legacy layouts).
   // ADDR_NO_RANDOMIZE and UNAME26 stay: reproducibility checks use them.
-  // personality(0xffffffff) only queries, yet has every bit set; libseccomp
-  // allows one comparison per argument, so "bit set and not the query" is
-  // spelled "bit set and some other bit k clear", one rule per k: the query
-  // is the only value with no clear bit.
+  // personality(0xffffffff) only queries, yet has every bit set, and
+  // libseccomp allows one comparison per argument. So "a weakening bit set
+  // and not the query" is spelled as masked matches "bit b set, bit k
+  // clear", which cover exactly that set with 35 rules: with READ_IMPLIES_EXEC
+  // set, some other bit is clear (one rule per other bit k); with it clear,
+  // another weakening bit b is set and READ_IMPLIES_EXEC is the clear bit
+  // (one rule per b). Each rule needs a weakening bit set and a bit clear,
+  // so none refuses the query or a harmless value. (Every pair (b, k), 155
+  // rules, said the same in a filter 2.4 times as long, which the kernel
+  // checks and JITs at every sandbox start.)
   RuleGroup g{"personality", "no personality bits that weaken memory protection", {}};
-  for (uint64_t bit : {0x0400000ull /*READ_IMPLIES_EXEC*/, 0x0100000ull /*MMAP_PAGE_ZERO*/,
-                       0x0200000ull /*ADDR_COMPAT_LAYOUT*/, 0x0800000ull /*ADDR_LIMIT_32BIT*/,
-                       0x8000000ull /*ADDR_LIMIT_3GB*/}) {
-    for (int k = 0; k < 32; ++k) {
-      uint64_t other = 1ull << k;
-      if (other == bit) continue;
-      g.rules.push_back(SyscallRule{"personality",
-                                    135,
-                                    RuleAction::kErrno,
-                                    EPERM,
-                                    {ArgMatch{0, bit | other, bit}},
-                                    "weakening bit set"});
-    }
+  constexpr uint64_t kReadImpliesExec = 0x0400000;
+  auto deny = [&g](uint64_t set, uint64_t clear) {
+    g.rules.push_back(SyscallRule{"personality",
+                                  135,
+                                  RuleAction::kErrno,
+                                  EPERM,
+                                  {ArgMatch{0, set | clear, set}},
+                                  "weakening bit set"});
+  };
+  for (int k = 0; k < 32; ++k) {
+    uint64_t other = 1ull << k;
+    if (other != kReadImpliesExec) deny(kReadImpliesExec, other);
+  }
+  for (uint64_t bit : {0x0100000ull /*MMAP_PAGE_ZERO*/, 0x0200000ull /*ADDR_COMPAT_LAYOUT*/,
+                       0x0800000ull /*ADDR_LIMIT_32BIT*/, 0x8000000ull /*ADDR_LIMIT_3GB*/}) {
+    deny(bit, kReadImpliesExec);
   }
   return g;
 }

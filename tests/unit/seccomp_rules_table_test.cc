@@ -131,7 +131,7 @@ std::vector<Case> Cases() {
   // the bits reproducibility checks use stay.
   for (uint64_t bit : {0x0400000ull, 0x0100000ull, 0x0200000ull, 0x0800000ull, 0x8000000ull}) {
     c.push_back({"personality", 135, {bit}, Errno(EPERM)});
-    for (int k = 0; k < 32; ++k) {  // bit plus one other: exercises each "bit k clear" rule
+    for (int k = 0; k < 32; ++k) {  // bit set, one other clear: reaches every rule
       uint64_t other = uint64_t{1} << k;
       if (other != bit) {
         c.push_back({"personality", 135, {bit | (0xffffffffull & ~other)}, Errno(EPERM)});

@@ -91,6 +91,39 @@ TEST_F(SeccompTest, PersonalityBitsThatWeakenMemoryAreRefused) {
   EXPECT_EQ(Call(135, {0}), kAllow);                 // PER_LINUX
 }
 
+// The rule is "a weakening bit set, and not the query": the kernel reads 32
+// bits, so the high half must change nothing. Every combination of the five
+// weakening bits is tried with the other 27 bits clear, all set, all set but
+// one (the values closest to the query), and a spread of patterns.
+TEST_F(SeccompTest, PersonalityRefusesExactlyTheWeakeningValuesButTheQuery) {
+  const uint64_t weakening[] = {0x0400000, 0x0100000, 0x0200000, 0x0800000, 0x8000000};
+  uint64_t w_mask = 0;
+  for (uint64_t b : weakening) w_mask |= b;
+  std::vector<uint64_t> rest = {0,
+                                0xffffffffull & ~w_mask,
+                                0x0040000,
+                                0x0020000,
+                                0x8,
+                                0x5555555555555555ull & ~w_mask,
+                                0xaaaaaaaaull & ~w_mask};
+  for (int k = 0; k < 32; ++k) {
+    uint64_t bit = 1ull << k;
+    if (!(bit & w_mask)) rest.push_back(0xffffffffull & ~w_mask & ~bit);
+  }
+  for (unsigned subset = 0; subset < 32; ++subset) {
+    uint64_t w = 0;
+    for (unsigned i = 0; i < 5; ++i) w |= (subset >> i & 1) ? weakening[i] : 0;
+    for (uint64_t r : rest) {
+      for (uint64_t high : {uint64_t{0}, uint64_t{0xffffffff00000000}}) {
+        uint64_t arg = high | w | r;
+        uint32_t seen = static_cast<uint32_t>(arg);
+        bool refuse = (seen & w_mask) != 0 && seen != 0xffffffffu;
+        EXPECT_EQ(Call(135, {arg}), refuse ? Errno(EPERM) : kAllow) << std::hex << arg;
+      }
+    }
+  }
+}
+
 TEST_F(SeccompTest, KernelInterfacesAreRefused) {
   for (int nr : {250, 248, 249, 321, 298, 323, 425, 426, 427, 246, 320, 175, 313, 176}) {
     EXPECT_EQ(Call(nr), Errno(EPERM)) << nr;
