@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/sha256.h"
+#include "base/sliced.h"
 #include "merge/elf_qa.h"
 #include "merge/fd_walk.h"
 
@@ -178,35 +179,33 @@ class Worker {
 
 base::Status ReadContents(ScannedImage& img, const MergePolicy& policy, const ContentOptions& opts,
                           std::vector<Finding>* notices) {
+  // A file with one link has no name outside; only inodes with several
+  // names are counted (a map of every file was a tree of a million nodes
+  // at 1M files, built on one thread).
   std::vector<ImageEntry*> files;
   std::map<std::pair<dev_t, ino_t>, nlink_t> inside;
   for (auto& e : img.entries) {
-    if (e.type == EntryType::kFile) {
-      files.push_back(&e);
-      ++inside[{e.dev, e.ino}];
-    }
+    if (e.type != EntryType::kFile) continue;
+    files.push_back(&e);
+    if (e.nlink > 1) ++inside[{e.dev, e.ino}];
   }
   std::vector<char> outside(files.size());
   for (size_t i = 0; i < files.size(); ++i) {
-    outside[i] = files[i]->nlink > inside[{files[i]->dev, files[i]->ino}];
+    outside[i] = files[i]->nlink > 1 && files[i]->nlink > inside[{files[i]->dev, files[i]->ino}];
   }
-  unsigned n = opts.threads > 0 ? unsigned(opts.threads) : std::thread::hardware_concurrency();
+  unsigned n = opts.threads > 0 ? unsigned(opts.threads)
+                                : std::max(std::thread::hardware_concurrency(), kReadDepth);
   n = std::max(1u, std::min(n, unsigned(files.size() / 64 + 1)));
   // Every worker exists before the first thread starts: a thread reads
   // `workers`, which must not grow (and reallocate) under it.
   std::vector<std::unique_ptr<Worker>> workers;
   for (unsigned t = 0; t < n; ++t) workers.push_back(std::make_unique<Worker>(img, policy, opts));
-  std::vector<base::Status> results(n);
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < n; ++t) {
-    // Contiguous slices keep each worker in few directories (one dirfd each).
-    size_t lo = files.size() * t / n, hi = files.size() * (t + 1) / n;
-    threads.emplace_back([&, t, lo, hi] {
-      for (size_t i = lo; i < hi && results[t].ok(); ++i)
-        results[t] = workers[t]->One(*files[i], outside[i]);
-    });
-  }
-  for (auto& th : threads) th.join();
+  // Contiguous slices keep each worker in few directories (one dirfd each).
+  base::Status done =
+      base::Sliced(n, files.size(), [&](unsigned t, size_t lo, size_t hi) -> base::Status {
+        for (size_t i = lo; i < hi; ++i) NSB_TRY(workers[t]->One(*files[i], outside[i]));
+        return base::Status{};
+      });
   // Names of one inode were sealed and pinned by different workers: the
   // last seal moved its ctime past earlier names' pins. The latest pin,
   // taken after every seal of the inode, stands for all of them.
@@ -218,10 +217,9 @@ base::Status ReadContents(ScannedImage& img, const MergePolicy& policy, const Co
   for (auto* f : files) {
     if (f->nlink > 1) f->pin.ctime_ns = latest[{f->dev, f->ino}];
   }
-  for (unsigned t = 0; t < n; ++t) {
-    NSB_TRY(std::move(results[t]));
-    notices->insert(notices->end(), workers[t]->notices_.begin(), workers[t]->notices_.end());
-  }
+  NSB_TRY(std::move(done));
+  for (const auto& w : workers)
+    notices->insert(notices->end(), w->notices_.begin(), w->notices_.end());
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "base/sliced.h"
 #include "merge/checks.h"
 #include "merge/fd_walk.h"
 
@@ -49,21 +50,6 @@ base::Status RemoveRange(const ScannedImage& img, const std::vector<size_t>& ord
   return {};
 }
 
-// Runs fn(lo, hi) on `threads` threads over contiguous slices of [0, count)
-// (few directories each); the first error wins.
-template <typename Fn>
-base::Status Sliced(unsigned threads, size_t count, Fn fn) {
-  std::vector<base::Status> results(threads);
-  std::vector<std::thread> running;
-  for (unsigned t = 0; t < threads; ++t) {
-    size_t lo = count * t / threads, hi = count * (t + 1) / threads;
-    running.emplace_back([&, t, lo, hi] { results[t] = fn(lo, hi); });
-  }
-  for (auto& th : running) th.join();
-  for (auto& r : results) NSB_TRY(std::move(r));
-  return {};
-}
-
 // Removing a directory frees its blocks, and on a filesystem mounted with
 // `discard` (the development VM's ext4, which has no journal to defer it)
 // rmdir waits for the device to discard them: up to 3 ms a directory, at
@@ -81,8 +67,9 @@ base::Status RemoveDirs(const ScannedImage& img, std::vector<size_t> dirs) {
     while (hi < dirs.size() && img.entries[dirs[hi]].depth == img.entries[dirs[lo]].depth) ++hi;
     std::vector<size_t> level(dirs.begin() + long(lo), dirs.begin() + long(hi));
     unsigned n = static_cast<unsigned>(std::min<size_t>(kDirThreads, level.size() / 4 + 1));
-    NSB_TRY(
-        Sliced(n, level.size(), [&](size_t a, size_t b) { return RemoveRange(img, level, a, b); }));
+    NSB_TRY(base::Sliced(n, level.size(), [&](unsigned, size_t a, size_t b) {
+      return RemoveRange(img, level, a, b);
+    }));
     lo = hi;
   }
   return {};
@@ -98,8 +85,9 @@ base::Status RemoveAll(const ScannedImage& img) {
   }
   unsigned n = std::max(1u, std::min(std::thread::hardware_concurrency(),
                                      static_cast<unsigned>(names.size() / 4096 + 1)));
-  NSB_TRY(Sliced(n, names.size(),
-                 [&](size_t lo, size_t hi) { return RemoveRange(img, names, lo, hi); }));
+  NSB_TRY(base::Sliced(n, names.size(), [&](unsigned, size_t lo, size_t hi) {
+    return RemoveRange(img, names, lo, hi);
+  }));
   return RemoveDirs(img, std::move(dirs));
 }
 

@@ -18,6 +18,7 @@
 
 #include "base/dir_fd.h"
 #include "base/fs.h"
+#include "base/sliced.h"
 #include "merge/database.h"
 #include "merge/fd_walk.h"
 #include "merge/journal.h"
@@ -592,15 +593,9 @@ class Executor {
                                        static_cast<unsigned>(ops.size() / kOpsPerLane)));
     std::vector<std::unique_ptr<Lane>> lanes;
     for (unsigned t = 0; t < n; ++t) lanes.push_back(NewLane());
-    std::vector<Status> results(n);
-    std::vector<std::thread> threads;
-    for (unsigned t = 0; t < n; ++t) {
-      size_t lo = ops.size() * t / n, hi = ops.size() * (t + 1) / n;
-      threads.emplace_back([&, t, lo, hi] { results[t] = RunOps(*lanes[t], ops, lo, hi); });
-    }
-    for (auto& th : threads) th.join();
-    for (auto& r : results) NSB_TRY(std::move(r));
-    return {};
+    return base::Sliced(n, ops.size(), [&](unsigned t, size_t lo, size_t hi) {
+      return RunOps(*lanes[t], ops, lo, hi);
+    });
   }
 
   const DestLock& lock_;
