@@ -22,6 +22,8 @@
 //   uring-B       IORING_OP_MKDIRAT one depth at a time, IORING_OP_LINKAT by
 //                 path, B SQEs per submit (B = 64, 256)
 //   uring-fd-B    open and fstat in user space, IORING_OP_LINKAT from the fd
+//   uring-pipe-B, uring-fd-pipe-B   the same, the next batch prepared and
+//                 submitted while the last one runs (B = 256)
 //   walk          (--once only) nothing: the baseline for syscall counts
 #include <dirent.h>
 #include <fcntl.h>
@@ -244,55 +246,61 @@ int CountIowqWorkers() {
   return n;
 }
 
+// One io_uring. Items go through it `chunk` SQEs per submit. Unpipelined,
+// each chunk is waited for whole before the next is prepared; pipelined
+// (a ring of two chunks), chunk k+1 is prepared and submitted while chunk k
+// runs, so user-space work (the fd modes' open and fstat) overlaps the
+// kernel's links. done(k) runs once item k has completed, never before: an
+// fd an SQE names must stay open until the SQE is done.
 class Ring {
  public:
-  explicit Ring(unsigned entries) : entries_(entries) {
-    int r = io_uring_queue_init(entries, &ring_, 0);
+  Ring(unsigned chunk, bool pipelined) : chunk_(chunk), pipelined_(pipelined) {
+    int r = io_uring_queue_init(pipelined ? 2 * chunk : chunk, &ring_, 0);
     if (r < 0) Die("io_uring_queue_init", -r);
   }
   ~Ring() { io_uring_queue_exit(&ring_); }
   io_uring* raw() { return &ring_; }
 
-  // Items [0, n) through the ring, `entries` SQEs per submit, each chunk
-  // waited for whole; prep(sqe, k) fills one, done(k) runs after its chunk.
-  void Batches(size_t n, const std::function<void(io_uring_sqe*, size_t)>& prep,
-               const std::function<void(size_t)>& done, const char* what) {
-    for (size_t lo = 0; lo < n; lo += entries_) {
-      size_t hi = std::min(n, lo + entries_);
-      for (size_t k = lo; k < hi; ++k) {
+  void Run(size_t n, const std::function<void(io_uring_sqe*, size_t)>& prep,
+           const std::function<void(size_t)>& done, const char* what) {
+    size_t next = 0, inflight = 0;
+    while (next < n || inflight > 0) {
+      size_t hi = std::min(n, next + chunk_);
+      for (; next < hi; ++next, ++inflight) {
         io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-        prep(sqe, k);
-        io_uring_sqe_set_data64(sqe, k);
+        prep(sqe, next);
+        io_uring_sqe_set_data64(sqe, next);
       }
-      int r = io_uring_submit_and_wait(&ring_, static_cast<unsigned>(hi - lo));
+      size_t keep = pipelined_ && next < n ? chunk_ : 0;  // left running
+      int r = io_uring_submit_and_wait(&ring_, static_cast<unsigned>(inflight - keep));
       if (r < 0) Die("io_uring_submit_and_wait", -r);
-      Reap(hi - lo, what);
-      for (size_t k = lo; k < hi; ++k) done(k);
+      inflight -= Reap(done, what);
     }
   }
 
  private:
-  void Reap(size_t count, const char* what) {
-    for (size_t seen = 0; seen < count;) {
-      io_uring_cqe* cqe;
-      int r = io_uring_wait_cqe(&ring_, &cqe);
-      if (r < 0) Die("io_uring_wait_cqe", -r);
-      if (cqe->res < 0) {
+  size_t Reap(const std::function<void(size_t)>& done, const char* what) {
+    size_t seen = 0;
+    io_uring_cqe* cqe;
+    while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+      if (cqe->res < 0)
         Die(std::string(what) + " item " + std::to_string(cqe->user_data), -cqe->res);
-      }
+      done(cqe->user_data);
       io_uring_cqe_seen(&ring_, cqe);
       ++seen;
     }
+    return seen;
   }
 
   io_uring ring_;
-  unsigned entries_;
+  unsigned chunk_;
+  bool pipelined_;
 };
 
 // One depth at a time: a directory's parent exists before it is submitted.
 void MkdirsUring(const Ctx& c, Ring& ring) {
   for (const auto& level : c.tree.by_depth) {
-    ring.Batches(
+    ring.Run(
         level.size(),
         [&](io_uring_sqe* sqe, size_t k) {
           io_uring_prep_mkdirat(sqe, c.dst, c.tree.dirs[level[k]].path.c_str(), 0755);
@@ -301,10 +309,10 @@ void MkdirsUring(const Ctx& c, Ring& ring) {
   }
 }
 
-void RunUring(const Ctx& c, unsigned batch, RunStats* stats) {
-  Ring ring(batch);
+void RunUring(const Ctx& c, unsigned batch, bool pipe, RunStats* stats) {
+  Ring ring(batch, pipe);
   MkdirsUring(c, ring);
-  ring.Batches(
+  ring.Run(
       c.tree.leaves.size(),
       [&](io_uring_sqe* sqe, size_t k) {
         const std::string& p = c.tree.leaves[k].path;
@@ -314,12 +322,12 @@ void RunUring(const Ctx& c, unsigned batch, RunStats* stats) {
   stats->iowq_workers = CountIowqWorkers();
 }
 
-void RunUringFd(const Ctx& c, unsigned batch, RunStats* stats) {
-  Ring ring(batch);
+void RunUringFd(const Ctx& c, unsigned batch, bool pipe, RunStats* stats) {
+  Ring ring(batch, pipe);
   MkdirsUring(c, ring);
   DirFds src(c.tree, c.src), dst(c.tree, c.dst);
   std::vector<int> fds(c.tree.leaves.size(), -1);
-  ring.Batches(
+  ring.Run(
       c.tree.leaves.size(),
       [&](io_uring_sqe* sqe, size_t k) {
         const Leaf& l = c.tree.leaves[k];
@@ -337,13 +345,14 @@ struct Mode {
 
 std::vector<Mode> AllModes() {
   std::vector<Mode> m = {{"sync", RunSync}, {"sync-fd", RunSyncFd}, {"threads", RunThreads}};
-  for (unsigned b : {64u, 256u}) {
-    m.push_back(
-        {"uring-" + std::to_string(b), [b](const Ctx& c, RunStats* s) { RunUring(c, b, s); }});
-  }
-  for (unsigned b : {64u, 256u}) {
-    m.push_back(
-        {"uring-fd-" + std::to_string(b), [b](const Ctx& c, RunStats* s) { RunUringFd(c, b, s); }});
+  for (bool fd : {false, true}) {
+    for (auto [b, pipe] : {std::pair{64u, false}, {256u, false}, {256u, true}}) {
+      std::string name =
+          std::string(fd ? "uring-fd-" : "uring-") + (pipe ? "pipe-" : "") + std::to_string(b);
+      m.push_back({name, [=](const Ctx& c, RunStats* s) {
+                     fd ? RunUringFd(c, b, pipe, s) : RunUring(c, b, pipe, s);
+                   }});
+    }
   }
   return m;
 }
@@ -358,7 +367,7 @@ bool EmptyPathAccepted(const std::string& parent, std::string* why) {
   Fd f(::open(a.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
   Fd p(::open(a.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (f.get() < 0 || p.get() < 0) Die("create " + a);
-  Ring ring(1);
+  Ring ring(1, false);
   io_uring_sqe* sqe = io_uring_get_sqe(ring.raw());
   io_uring_prep_linkat(sqe, p.get(), "", AT_FDCWD, b.c_str(), AT_EMPTY_PATH);
   io_uring_cqe* cqe;
@@ -515,7 +524,7 @@ std::vector<Mode> Select(const std::string& list, bool empty_path) {
 
 void Report(const std::vector<Mode>& modes, const std::map<std::string, std::vector<Sample>>& runs,
             size_t files) {
-  std::printf("%-13s %9s %8s %6s %9s %11s %6s  %s\n", "mode", "median ms", "us/file", "ratio",
+  std::printf("%-17s %9s %8s %6s %9s %11s %6s  %s\n", "mode", "median ms", "us/file", "ratio",
               "cpu ms", "cpu ms main", "io-wq", "runs (ms)");
   double base = 0;
   for (const Mode& m : modes) {
@@ -532,7 +541,7 @@ void Report(const std::vector<Mode>& modes, const std::map<std::string, std::vec
     std::string all;
     for (double w : wall)
       all += (all.empty() ? "" : " ") + std::to_string(static_cast<int>(w + 0.5));
-    std::printf("%-13s %9.1f %8.2f %6s %9.1f %11.1f %6d  %s\n", m.name.c_str(), med,
+    std::printf("%-17s %9.1f %8.2f %6s %9.1f %11.1f %6d  %s\n", m.name.c_str(), med,
                 med * 1000 / static_cast<double>(files),
                 base > 0 ? std::to_string(med / base).substr(0, 4).c_str() : "-", Median(cpu),
                 Median(tcpu), workers, all.c_str());
@@ -600,6 +609,10 @@ int main(int argc, char** argv) {
     }
   }
   Report(modes, runs, t.leaves.size());
+  std::printf(
+      "cpu ms: RUSAGE_SELF, every thread of the process, io-wq workers included; cpu ms "
+      "main: RUSAGE_THREAD, the submitting thread; io-wq: iou-wrk threads alive after a "
+      "run (most seen)\n");
   std::printf("load average after: %s\n", LoadAverage().c_str());
   std::printf("every run's destination checked: the image's names, each a link of its inode\n");
   return 0;
