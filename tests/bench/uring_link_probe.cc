@@ -24,6 +24,10 @@
 //   uring-fd-B    open and fstat in user space, IORING_OP_LINKAT from the fd
 //   uring-pipe-B, uring-fd-pipe-B   the same, the next batch prepared and
 //                 submitted while the last one runs (B = 256)
+//   uring-async-pipe-B, uring-fd-async-pipe-B   pipelined, and every SQE
+//                 IOSQE_ASYNC: io-wq then starts another worker for an item
+//                 that finds none idle (otherwise only when one blocks), so
+//                 links can run on several CPUs at once
 //   walk          (--once only) nothing: the baseline for syscall counts
 #include <dirent.h>
 #include <fcntl.h>
@@ -252,11 +256,23 @@ int CountIowqWorkers() {
 // runs, so user-space work (the fd modes' open and fstat) overlaps the
 // kernel's links. done(k) runs once item k has completed, never before: an
 // fd an SQE names must stay open until the SQE is done.
+struct RingMode {
+  unsigned chunk;  // SQEs per submit
+  bool pipelined;
+  bool async;  // IOSQE_ASYNC on every SQE
+};
+
 class Ring {
  public:
-  Ring(unsigned chunk, bool pipelined) : chunk_(chunk), pipelined_(pipelined) {
-    int r = io_uring_queue_init(pipelined ? 2 * chunk : chunk, &ring_, 0);
+  explicit Ring(RingMode m) : chunk_(m.chunk), pipelined_(m.pipelined), async_(m.async) {
+    int r = io_uring_queue_init(m.pipelined ? 2 * m.chunk : m.chunk, &ring_, 0);
     if (r < 0) Die("io_uring_queue_init", -r);
+    // A thread's io-wq is made with its first ring, and its limit of bound
+    // workers (min(entries, 4 x CPUs)) stays that ring's: set it for each,
+    // so that no mode inherits a smaller ring's (the 1-entry probe's).
+    unsigned limits[2] = {4 * std::max(1u, std::thread::hardware_concurrency()), 0};
+    r = io_uring_register_iowq_max_workers(&ring_, limits);
+    if (r < 0) Die("io_uring_register_iowq_max_workers", -r);
   }
   ~Ring() { io_uring_queue_exit(&ring_); }
   io_uring* raw() { return &ring_; }
@@ -270,6 +286,7 @@ class Ring {
         io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
         prep(sqe, next);
         io_uring_sqe_set_data64(sqe, next);
+        if (async_) io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
       }
       size_t keep = pipelined_ && next < n ? chunk_ : 0;  // left running
       int r = io_uring_submit_and_wait(&ring_, static_cast<unsigned>(inflight - keep));
@@ -294,7 +311,7 @@ class Ring {
 
   io_uring ring_;
   unsigned chunk_;
-  bool pipelined_;
+  bool pipelined_, async_;
 };
 
 // One depth at a time: a directory's parent exists before it is submitted.
@@ -309,8 +326,8 @@ void MkdirsUring(const Ctx& c, Ring& ring) {
   }
 }
 
-void RunUring(const Ctx& c, unsigned batch, bool pipe, RunStats* stats) {
-  Ring ring(batch, pipe);
+void RunUring(const Ctx& c, RingMode m, RunStats* stats) {
+  Ring ring(m);
   MkdirsUring(c, ring);
   ring.Run(
       c.tree.leaves.size(),
@@ -322,8 +339,8 @@ void RunUring(const Ctx& c, unsigned batch, bool pipe, RunStats* stats) {
   stats->iowq_workers = CountIowqWorkers();
 }
 
-void RunUringFd(const Ctx& c, unsigned batch, bool pipe, RunStats* stats) {
-  Ring ring(batch, pipe);
+void RunUringFd(const Ctx& c, RingMode m, RunStats* stats) {
+  Ring ring(m);
   MkdirsUring(c, ring);
   DirFds src(c.tree, c.src), dst(c.tree, c.dst);
   std::vector<int> fds(c.tree.leaves.size(), -1);
@@ -345,13 +362,14 @@ struct Mode {
 
 std::vector<Mode> AllModes() {
   std::vector<Mode> m = {{"sync", RunSync}, {"sync-fd", RunSyncFd}, {"threads", RunThreads}};
+  const RingMode rings[] = {
+      {64, false, false}, {256, false, false}, {256, true, false}, {256, true, true}};
   for (bool fd : {false, true}) {
-    for (auto [b, pipe] : {std::pair{64u, false}, {256u, false}, {256u, true}}) {
-      std::string name =
-          std::string(fd ? "uring-fd-" : "uring-") + (pipe ? "pipe-" : "") + std::to_string(b);
-      m.push_back({name, [=](const Ctx& c, RunStats* s) {
-                     fd ? RunUringFd(c, b, pipe, s) : RunUring(c, b, pipe, s);
-                   }});
+    for (RingMode r : rings) {
+      std::string name = std::string(fd ? "uring-fd-" : "uring-") + (r.async ? "async-" : "") +
+                         (r.pipelined ? "pipe-" : "") + std::to_string(r.chunk);
+      m.push_back(
+          {name, [=](const Ctx& c, RunStats* s) { fd ? RunUringFd(c, r, s) : RunUring(c, r, s); }});
     }
   }
   return m;
@@ -367,7 +385,7 @@ bool EmptyPathAccepted(const std::string& parent, std::string* why) {
   Fd f(::open(a.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
   Fd p(::open(a.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (f.get() < 0 || p.get() < 0) Die("create " + a);
-  Ring ring(1, false);
+  Ring ring({1, false, false});
   io_uring_sqe* sqe = io_uring_get_sqe(ring.raw());
   io_uring_prep_linkat(sqe, p.get(), "", AT_FDCWD, b.c_str(), AT_EMPTY_PATH);
   io_uring_cqe* cqe;
@@ -524,7 +542,7 @@ std::vector<Mode> Select(const std::string& list, bool empty_path) {
 
 void Report(const std::vector<Mode>& modes, const std::map<std::string, std::vector<Sample>>& runs,
             size_t files) {
-  std::printf("%-17s %9s %8s %6s %9s %11s %6s  %s\n", "mode", "median ms", "us/file", "ratio",
+  std::printf("%-23s %9s %8s %6s %9s %11s %6s  %s\n", "mode", "median ms", "us/file", "ratio",
               "cpu ms", "cpu ms main", "io-wq", "runs (ms)");
   double base = 0;
   for (const Mode& m : modes) {
@@ -541,7 +559,7 @@ void Report(const std::vector<Mode>& modes, const std::map<std::string, std::vec
     std::string all;
     for (double w : wall)
       all += (all.empty() ? "" : " ") + std::to_string(static_cast<int>(w + 0.5));
-    std::printf("%-17s %9.1f %8.2f %6s %9.1f %11.1f %6d  %s\n", m.name.c_str(), med,
+    std::printf("%-23s %9.1f %8.2f %6s %9.1f %11.1f %6d  %s\n", m.name.c_str(), med,
                 med * 1000 / static_cast<double>(files),
                 base > 0 ? std::to_string(med / base).substr(0, 4).c_str() : "-", Median(cpu),
                 Median(tcpu), workers, all.c_str());
