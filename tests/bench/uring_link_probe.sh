@@ -76,7 +76,7 @@ syscalls_per_file() {  # IMAGE FILES
   list=${modes:-sync,sync-fd,threads,uring-64,uring-256,uring-pipe-256,uring-async-pipe-256,uring-fd-64,uring-fd-256,uring-fd-pipe-256,uring-fd-async-pipe-256}
   echo "system calls per file (strace -c -f of one run, less a run that only lists the image):"
   for mode in ${list//,/ }; do
-    { echo "$base" | sed 's/^/- /'; calls "$mode" "$1"; } | awk -v files="$2" -v mode="$mode" '
+    { awk '{print "-", $0}' <<<"$base"; calls "$mode" "$1"; } | awk -v files="$2" -v mode="$mode" '
       $1 == "-" {n[$2] -= $3; next} {n[$1] += $2}
       END {
         for (s in n) total += n[s]
