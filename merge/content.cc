@@ -204,7 +204,7 @@ base::Status ReadContents(ScannedImage& img, const MergePolicy& policy, const Co
   base::Status done =
       base::Sliced(n, files.size(), [&](unsigned t, size_t lo, size_t hi) -> base::Status {
         for (size_t i = lo; i < hi; ++i) NSB_TRY(workers[t]->One(*files[i], outside[i]));
-        return base::Status{};
+        return {};
       });
   // Names of one inode were sealed and pinned by different workers: the
   // last seal moved its ctime past earlier names' pins. The latest pin,

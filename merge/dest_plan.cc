@@ -65,10 +65,8 @@ class Planner {
       plan_.items.push_back(std::move(it));
       NSB_TRY(Item(static_cast<int>(plan_.items.size()) - 1, &dirs, &files));
     }
-    std::set<std::string> shipped;
-    for (const auto& it : plan_.items) shipped.insert("/" + it.path);
     std::vector<Op> removes, rmdirs;
-    NSB_TRY(Removals(shipped, &removes, &rmdirs));
+    NSB_TRY(Removals(&removes, &rmdirs));
     for (auto* v : {&dirs, &files, &removes, &rmdirs}) {
       plan_.ops.insert(plan_.ops.end(), v->begin(), v->end());
     }
@@ -176,9 +174,12 @@ class Planner {
     return {};
   }
 
-  base::Status Removals(const std::set<std::string>& shipped, std::vector<Op>* removes,
-                        std::vector<Op>* rmdirs) {
+  // What the installed version has and this one does not: only an update
+  // has any, so a first install builds no set of every path.
+  base::Status Removals(std::vector<Op>* removes, std::vector<Op>* rmdirs) {
     if (!old_) return {};
+    std::set<std::string> shipped;
+    for (const auto& it : plan_.items) shipped.insert("/" + it.path);
     for (auto r = old_->records.rbegin(); r != old_->records.rend(); ++r) {
       if (shipped.count(r->path) || OwnedByOther(r->path)) continue;
       std::string rel = r->path.substr(1);

@@ -77,4 +77,4 @@ for s in r["sub_phases"]:
         print("    %-10s %-8s %6.1fs .. %6.1fs  cpu %6.1fs" % (s["target"], s["phase"], s["start_seconds"],
               s["end_seconds"], s["user_seconds"] + s["sys_seconds"]))
 PY
-echo "  load after: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other builds ran beside this one)"
+echo "  load after: $(cut -d' ' -f1-3 /proc/loadavg)"
