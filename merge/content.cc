@@ -34,19 +34,6 @@ void AddElfNotices(const ImageEntry& e, const ElfFindings& f, const ScannedImage
   if (f.pre_stripped) add(kNoticePreStripped, "ELF file was stripped before merge (no .symtab)");
 }
 
-std::vector<std::string> ListXattrs(int fd) {
-  std::vector<std::string> out;
-  char buf[4096];
-  ssize_t n = ::flistxattr(fd, buf, sizeof buf);
-  if (n < 0 && errno == ERANGE) out.push_back("(xattr list longer than 4096 bytes)");
-  for (ssize_t i = 0; i < n;) {
-    std::string x(buf + i);
-    i += static_cast<ssize_t>(x.size()) + 1;
-    out.push_back(std::move(x));
-  }
-  return out;
-}
-
 // Sealing keeps new writers out (the file now belongs to the policy's
 // owner), but not one that opened the file before: a build process still
 // alive could change it after it was hashed and linked into the

@@ -24,24 +24,28 @@ EntryType TypeOf(mode_t m) {
   return EntryType::kOther;
 }
 
-// Lists names through /proc/self/fd/DIR/NAME with the l- variant: the magic
-// link resolves only the directory we hold, and NAME itself is not followed.
-// (flistxattr needs an open file, which a fifo or device would make risky.)
-std::vector<std::string> ListXattrs(int dirfd, const std::string& name) {
-  std::string p = base::ProcFdPath(dirfd) + "/" + name;
+// The names a *listxattr call returned in `buf` (`n` its result). A list
+// longer than the buffer becomes one name no policy allows, so the checks
+// reject what cannot be read.
+std::vector<std::string> XattrNames(const char* buf, ssize_t n) {
+  if (n < 0 && errno == ERANGE) return {"(xattr list longer than 4096 bytes)"};
   std::vector<std::string> out;
-  char buf[4096];
-  ssize_t n = ::llistxattr(p.c_str(), buf, sizeof buf);
-  if (n < 0 && errno == ERANGE) {
-    out.push_back("(xattr list longer than 4096 bytes)");
-    return out;
-  }
   for (ssize_t i = 0; i < n;) {
     std::string x(buf + i);
     i += static_cast<ssize_t>(x.size()) + 1;
     out.push_back(std::move(x));
   }
   return out;
+}
+
+// Lists names through /proc/self/fd/DIR/NAME with the l- variant: the magic
+// link resolves only the directory we hold, and NAME itself is not followed.
+// (flistxattr needs an open file, which a fifo or device would make risky.)
+std::vector<std::string> ListXattrs(int dirfd, const std::string& name) {
+  std::string p = base::ProcFdPath(dirfd) + "/" + name;
+  char buf[4096];
+  ssize_t n = ::llistxattr(p.c_str(), buf, sizeof buf);
+  return XattrNames(buf, n);
 }
 
 std::vector<std::string> ReadNames(int dirfd, std::string* error) {
@@ -135,6 +139,12 @@ class Walker {
 };
 
 }  // namespace
+
+std::vector<std::string> ListXattrs(int fd) {
+  char buf[4096];
+  ssize_t n = ::flistxattr(fd, buf, sizeof buf);
+  return XattrNames(buf, n);
+}
 
 Pin PinOf(const struct stat& st) {
   return Pin{st.st_dev,

@@ -37,6 +37,10 @@ Pin PinOf(const struct stat& st);
 // "" when st matches the pin, else what differs ("ctime", "owner", ...).
 std::string PinMismatch(const Pin& pin, const struct stat& st);
 
+// The xattr names of an open file (flistxattr), as the scan lists those of
+// other entries; a list too long to read is one name no policy allows.
+std::vector<std::string> ListXattrs(int fd);
+
 struct ImageEntry {
   std::string path;  // relative to the image root, no leading '/'
   EntryType type = EntryType::kOther;

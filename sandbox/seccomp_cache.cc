@@ -1,6 +1,5 @@
 #include "sandbox/seccomp_cache.h"
 
-#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -180,16 +179,11 @@ bool FromAnotherLibseccomp(int dir, const std::string& name, const std::string& 
 // opened trusted) and unlinkat never follows a name, so nothing outside it
 // is touched. `keep` is the entry just written.
 void Prune(int dir, const std::string& keep) {
-  UniqueFd copy(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  DIR* d = copy ? ::fdopendir(copy.get()) : nullptr;
-  if (!d) return;
-  (void)copy.release();  // the DIR owns it now
   const std::string& identity = LibseccompIdentity();
   std::vector<std::pair<timespec, std::string>> entries;
   std::vector<std::string> doomed;
   const time_t stale = ::time(nullptr) - 3600;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
+  for (std::string& name : base::ListNames(dir)) {
     struct stat st;
     bool entry = name.ends_with(".bpf"), tmp = name.ends_with(".tmp");
     if ((!entry && !tmp) || name == keep) continue;
@@ -200,10 +194,9 @@ void Prune(int dir, const std::string& keep) {
     } else if (FromAnotherLibseccomp(dir, name, identity)) {
       doomed.push_back(name);
     } else {
-      entries.emplace_back(st.st_mtim, name);
+      entries.emplace_back(st.st_mtim, std::move(name));
     }
   }
-  ::closedir(d);
   auto newer = [](const auto& a, const auto& b) {
     return a.first.tv_sec != b.first.tv_sec ? a.first.tv_sec > b.first.tv_sec
                                             : a.first.tv_nsec > b.first.tv_nsec;
